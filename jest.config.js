@@ -1,0 +1,28 @@
+// swc instead of ts-jest: NestJS 12 is pure ESM and jest on Node 20 cannot
+// require ESM, so ESM-only dependencies are transformed to CommonJS here.
+// The pattern also matches copies nested inside other packages.
+const ESM_DEPS = ['@nestjs', 'jose', 'cookie', 'oidc-provider'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  transform: {
+    '^.+\\.[tj]s$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  transformIgnorePatterns: [
+    `/node_modules/(?!(?:(?:@[^/]+/)?[^/]+/node_modules/)*(?:${ESM_DEPS.join('|')})/)`,
+  ],
+  testTimeout: 15000,
+};

@@ -1,0 +1,134 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { TokenRejectionReason } from './voxkey.error.js';
+
+/** Fixed descriptions sent to clients for each rejection reason. They never carry token content. */
+const TOKEN_ERROR_DESCRIPTIONS: Readonly<Record<TokenRejectionReason, string>> = {
+  malformed: 'The access token is malformed',
+  encrypted: 'Encrypted access tokens are not accepted',
+  algorithm: 'The access token algorithm is not accepted',
+  critical_header: 'The access token has unsupported critical header parameters',
+  token_type: 'The access token type is not accepted',
+  unknown_key: 'The access token signing key is unknown',
+  key_mismatch: 'The access token signing key does not match its algorithm',
+  signature: 'The access token signature is invalid',
+  expired: 'The access token expired',
+  not_yet_valid: 'The access token is not valid yet',
+  issued_in_future: 'The access token was issued in the future',
+  too_old: 'The access token is too old',
+  issuer: 'The access token issuer is not accepted',
+  audience: 'The access token audience is not accepted',
+  claims: 'The access token claims are invalid',
+  too_large: 'The access token is too large',
+};
+
+/** Quotes a value for an auth-param; inputs are checked at startup, this is a second guard. */
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '')}"`;
+}
+
+/**
+ * An HTTP error of the Bearer scheme: the seed's JSON body (`statusCode`, `error`, `message`)
+ * and the `WWW-Authenticate` challenge the guards set on the response.
+ * @see RFC 6750 §3
+ */
+export abstract class BearerException extends HttpException {
+  /** Value for the `WWW-Authenticate` response header. */
+  readonly wwwAuthenticate: string;
+
+  protected constructor(
+    status: number,
+    error: string,
+    message: string,
+    realm: string,
+    params: Record<string, string> = {},
+  ) {
+    super({ statusCode: status, error, message }, status);
+    const attributes = [`realm=${quote(realm)}`];
+    for (const [name, value] of Object.entries(params)) attributes.push(`${name}=${quote(value)}`);
+    this.wwwAuthenticate = `Bearer ${attributes.join(', ')}`;
+  }
+}
+
+/** 401 without an error code: the request carried no Bearer credentials. @see RFC 6750 §3.1 */
+export class MissingTokenException extends BearerException {
+  constructor(realm: string) {
+    super(
+      HttpStatus.UNAUTHORIZED,
+      'No token',
+      'A Bearer access token is required in the Authorization header',
+      realm,
+    );
+  }
+}
+
+/** 400 `invalid_request`: the Authorization header is malformed. @see RFC 6750 §3.1 */
+export class InvalidRequestException extends BearerException {
+  constructor(realm: string, description = 'The Authorization header is malformed') {
+    super(HttpStatus.BAD_REQUEST, 'Invalid request', description, realm, {
+      error: 'invalid_request',
+      error_description: description,
+    });
+  }
+}
+
+/** 401 `invalid_token`: the token failed validation. @see RFC 6750 §3.1 */
+export class InvalidTokenException extends BearerException {
+  constructor(
+    realm: string,
+    readonly reason: TokenRejectionReason | 'invalid' = 'invalid',
+  ) {
+    const description =
+      reason === 'invalid' ? 'The access token is invalid' : TOKEN_ERROR_DESCRIPTIONS[reason];
+    super(HttpStatus.UNAUTHORIZED, 'Invalid token', description, realm, {
+      error: 'invalid_token',
+      error_description: description,
+    });
+  }
+}
+
+/** 403 `insufficient_scope`: the token lacks a scope the route requires. @see RFC 6750 §3.1 */
+export class InsufficientScopeException extends BearerException {
+  constructor(realm: string, requiredScope: string) {
+    const description = 'The access token lacks a required scope';
+    super(HttpStatus.FORBIDDEN, 'Insufficient scope', description, realm, {
+      error: 'insufficient_scope',
+      error_description: description,
+      scope: requiredScope,
+    });
+  }
+}
+
+/**
+ * 503: the token could not be checked because a dependency (the realm's key set) is unavailable.
+ * Fails closed: the request is not let through.
+ */
+export class AuthUnavailableException extends HttpException {
+  /** Seconds after which a retry may succeed. */
+  readonly retryAfter: number;
+
+  constructor(retryAfterSeconds: number) {
+    super(
+      {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: 'Service Unavailable',
+        message: 'The access token cannot be validated right now; try again later',
+      },
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
+    this.retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}
+
+/** 403: the handler runs in an execution context the library does not support yet. */
+export class UnsupportedContextException extends HttpException {
+  constructor(type: string) {
+    super(
+      {
+        statusCode: HttpStatus.FORBIDDEN,
+        error: 'Forbidden',
+        message: `VoxKey authentication does not support the '${type}' execution context yet; only HTTP routes can be protected, so this handler is denied. Mark it @Public() to allow it.`,
+      },
+      HttpStatus.FORBIDDEN,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InsufficientScopeException,
+  MissingTokenException,
+  UnsupportedContextException,
+} from '../errors/bearer.exceptions.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { setResponseHeader } from '../utils/http-response.util.js';
+import { isPublicRoute } from '../utils/reflect.util.js';
+import { grantedScopes } from '../utils/scopes.util.js';
+import {
+  ANY_SCOPE_METADATA,
+  SCOPES_METADATA,
+  VOXKEY_RESOLVED_OPTIONS,
+} from '../voxkey.constants.js';
+
+/** What a route demands: every scope of `all`, and one scope of each list in `anyOf`. */
+export interface ScopeRequirements {
+  readonly all: readonly string[];
+  readonly anyOf: readonly (readonly string[])[];
+}
+
+/**
+ * Enforces `@Scopes()` and `@AnyScope()` after `VoxKeyAuthGuard`: 403 `insufficient_scope`
+ * when the token lacks a required scope. A route with scope requirements but no authenticated
+ * user (the auth guard did not run) is refused, never let through.
+ */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  protected readonly logger = new Logger('ScopesGuard');
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Inject(VOXKEY_RESOLVED_OPTIONS) protected readonly options: ResolvedVoxKeyOptions,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (isPublicRoute(this.reflector, context)) return true;
+    const required = this.getRequirements(context);
+    if (required.all.length === 0 && required.anyOf.length === 0) return true;
+    if (context.getType() !== 'http') throw new UnsupportedContextException(context.getType());
+
+    const user = this.getUser(context);
+    if (typeof user !== 'object' || user === null) {
+      this.logger.error(
+        'A route requires scopes but no VoxKey user is set: apply VoxKeyAuthGuard before ScopesGuard',
+      );
+      const exception = new MissingTokenException(this.options.challengeRealm);
+      setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
+      throw exception;
+    }
+    const granted = grantedScopes(user as Record<string, unknown>);
+    const missingAll = required.all.some((scope) => !granted.has(scope));
+    const unmetAny = required.anyOf.filter((list) => !list.some((scope) => granted.has(scope)));
+    if (!missingAll && unmetAny.length === 0) return true;
+
+    const challenge = [...new Set([...required.all, ...unmetAny.flat()])].join(' ');
+    const exception = new InsufficientScopeException(this.options.challengeRealm, challenge);
+    this.logger.debug(`Rejected (403): token lacks a scope among "${challenge}"`);
+    setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
+    throw exception;
+  }
+
+  /** The authenticated user whose scopes are checked; override to read it elsewhere. */
+  protected getUser(context: ExecutionContext): unknown {
+    return context.switchToHttp().getRequest<{ user?: unknown }>().user;
+  }
+
+  /** Scopes required by the handler and its controller together. */
+  protected getRequirements(context: ExecutionContext): ScopeRequirements {
+    const targets = [context.getClass(), context.getHandler()];
+    const all = new Set<string>();
+    const anyOf: string[][] = [];
+    for (const target of targets) {
+      for (const scope of this.reflector.get<string[] | undefined>(SCOPES_METADATA, target) ?? []) {
+        all.add(scope);
+      }
+      const any = this.reflector.get<string[] | undefined>(ANY_SCOPE_METADATA, target);
+      if (any) anyOf.push(any);
+    }
+    return { all: [...all], anyOf };
+  }
+}

@@ -1,0 +1,17 @@
+import type { VoxKeyEndpoints } from '../voxkey-endpoints.js';
+import type { VoxKeyAlgorithm } from './voxkey-module-options.interface.js';
+
+/** Options after validation, with every default filled in and the realm endpoints derived. */
+export interface ResolvedVoxKeyOptions {
+  readonly endpoints: VoxKeyEndpoints;
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly VoxKeyAlgorithm[];
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly requireTokenType: boolean;
+  readonly jwks: { readonly cacheMaxAgeMs: number; readonly cooldownMs: number; readonly timeoutMs: number };
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */
+  readonly challengeRealm: string;
+}

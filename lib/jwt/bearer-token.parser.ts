@@ -1,0 +1,83 @@
+import { MAX_TOKEN_LENGTH } from '../voxkey.constants.js';
+
+/** Outcome of reading an `Authorization` header. */
+export type BearerCredentials =
+  | { readonly kind: 'token'; readonly token: string }
+  /** No header, an empty one, or another scheme (Basic, DPoP, ...). */
+  | { readonly kind: 'missing' }
+  /** Bearer credentials that break RFC 6750 §2.1's grammar; `detail` is safe to log. */
+  | { readonly kind: 'malformed'; readonly detail: string }
+  | { readonly kind: 'too_large' };
+
+const SPACE = 0x20;
+const EQUALS = 0x3d;
+const MISSING: BearerCredentials = { kind: 'missing' };
+const TOO_LARGE: BearerCredentials = { kind: 'too_large' };
+
+/** b64token characters: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/". @see RFC 6750 §2.1 */
+function isB64TokenChar(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    (code >= 0x30 && code <= 0x39) || // 0-9
+    code === 0x2d || // -
+    code === 0x2e || // .
+    code === 0x5f || // _
+    code === 0x7e || // ~
+    code === 0x2b || // +
+    code === 0x2f // /
+  );
+}
+
+/** Case-insensitive check that `value` starts with "Bearer" followed by a space or the end. */
+function hasBearerScheme(value: string, start: number): boolean {
+  if (value.length - start < 6) return false;
+  if (value.slice(start, start + 6).toLowerCase() !== 'bearer') return false;
+  return value.length === start + 6 || value.charCodeAt(start + 6) === SPACE;
+}
+
+/**
+ * Reads Bearer credentials from an `Authorization` header value in one linear pass, without
+ * regular expressions: `credentials = "Bearer" 1*SP b64token`, scheme case-insensitive.
+ * A header longer than the token cap is refused before it is scanned.
+ * @see RFC 6750 §2.1
+ */
+export function parseBearerHeader(header: string | string[] | undefined): BearerCredentials {
+  if (header === undefined) return MISSING;
+  if (typeof header !== 'string') return { kind: 'malformed', detail: 'several Authorization values' };
+  if (header.length > MAX_TOKEN_LENGTH + 64) return TOO_LARGE;
+
+  let start = 0;
+  let end = header.length;
+  while (start < end && header.charCodeAt(start) === SPACE) start++;
+  while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
+  if (start === end) return MISSING;
+  if (!hasBearerScheme(header, start)) return MISSING;
+
+  let i = start + 6;
+  while (i < end && header.charCodeAt(i) === SPACE) i++;
+  if (i === end) return { kind: 'malformed', detail: 'empty Bearer credentials' };
+
+  const tokenStart = i;
+  while (i < end && isB64TokenChar(header.charCodeAt(i))) i++;
+  while (i < end && header.charCodeAt(i) === EQUALS) i++;
+  if (i === tokenStart) return { kind: 'malformed', detail: 'credentials are not a b64token' };
+  if (i < end) {
+    return header.charCodeAt(i) === SPACE
+      ? { kind: 'malformed', detail: 'more than one credential after the Bearer scheme' }
+      : { kind: 'malformed', detail: 'character outside the b64token set' };
+  }
+  if (i - tokenStart > MAX_TOKEN_LENGTH) return TOO_LARGE;
+  return { kind: 'token', token: header.slice(tokenStart, i) };
+}
+
+/** Counts `Authorization` fields in Node's raw header list (Node itself keeps only the first). */
+export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefined): number {
+  if (!rawHeaders) return 0;
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
+  return count;
+}

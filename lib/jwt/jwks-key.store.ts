@@ -1,0 +1,179 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { JwksClient } from 'jwks-rsa';
+import { VoxKeyJwksError, VoxKeyTokenError } from '../errors/voxkey.error.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import { createJwksFetcher } from './jwks.fetcher.js';
+
+/** A verification key of the realm, imported once. */
+interface RealmKey {
+  readonly kid: string | undefined;
+  /** The JWK's own `alg`, when it declares one. */
+  readonly alg: string | undefined;
+  readonly key: KeyObject;
+}
+
+const MIN_RSA_BITS = 2048;
+const EC_CURVES: Readonly<Record<string, string>> = {
+  ES256: 'prime256v1',
+  ES384: 'secp384r1',
+  ES512: 'secp521r1',
+};
+/** After a failed fetch, the next attempt waits at most this long (or the cool-down, if shorter). */
+const RETRY_AFTER_FAILURE_MS = 1_000;
+
+/** Whether a key may verify a signature made with `alg`. @see RFC 7518 §3.3-3.5 */
+function keyFits(candidate: RealmKey, alg: string): boolean {
+  if (candidate.alg !== undefined && candidate.alg !== alg) return false;
+  const { key } = candidate;
+  if (alg.startsWith('RS')) return key.asymmetricKeyType === 'rsa';
+  if (alg.startsWith('PS')) return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
+  if (alg.startsWith('ES')) {
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg];
+  }
+  return false;
+}
+
+/**
+ * The realm's signing keys, fetched through jwks-rsa and kept as `KeyObject`s.
+ *
+ * - Keys are refreshed after `jwks.cacheMaxAgeMs` in the background; until the refresh
+ *   succeeds the keys already fetched keep working, even while the endpoint is down.
+ * - A token with an unknown `kid` causes at most one fetch per `jwks.cooldownMs`, shared by
+ *   every concurrent request (one in-flight promise).
+ * - Keys marked `use: enc`, symmetric keys and RSA keys under 2048 bits are never kept.
+ */
+@Injectable()
+export class JwksKeyStore {
+  private readonly logger = new Logger('VoxKeyJwks');
+  private readonly client: JwksClient;
+  private keys: readonly RealmKey[] = [];
+  private byKid = new Map<string, RealmKey>();
+  private fetchedAt = 0;
+  private attemptedAt = Number.NEGATIVE_INFINITY;
+  private lastAttemptFailed = false;
+  private inFlight: Promise<boolean> | undefined;
+
+  constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {
+    this.client = new JwksClient({
+      jwksUri: options.endpoints.jwksUri,
+      cache: false,
+      rateLimit: false,
+      timeout: options.jwks.timeoutMs,
+      fetcher: createJwksFetcher(options.jwks.timeoutMs),
+    });
+  }
+
+  /** Seconds a client should wait before retrying after a key set failure. */
+  get retryAfterSeconds(): number {
+    return Math.min(this.options.jwks.cooldownMs, RETRY_AFTER_FAILURE_MS) / 1000;
+  }
+
+  /**
+   * Returns the key that verifies a token signed with `alg` under `kid`.
+   * @throws VoxKeyTokenError when no such key exists or it does not fit `alg` (401)
+   * @throws VoxKeyJwksError when the key set cannot be fetched and no key can be found (503)
+   */
+  async getKey(kid: string | undefined, alg: string): Promise<KeyObject> {
+    const now = Date.now();
+    if (this.keys.length === 0) {
+      await this.refreshOrThrow(now);
+    } else if (now - this.fetchedAt >= this.options.jwks.cacheMaxAgeMs && this.mayFetch(now)) {
+      void this.refresh();
+    }
+
+    let found = this.find(kid);
+    if (!found && kid !== undefined) {
+      if (this.inFlight || this.mayFetch(now, this.options.jwks.cooldownMs)) {
+        const refreshed = await this.refresh();
+        found = this.find(kid);
+        if (!found && !refreshed) {
+          throw new VoxKeyJwksError('key set could not be refreshed for an unknown kid');
+        }
+      }
+    }
+    if (!found) {
+      throw new VoxKeyTokenError(
+        'unknown_key',
+        kid === undefined ? 'no kid and the key set has several keys' : 'kid not in the key set',
+      );
+    }
+    if (!keyFits(found, alg)) {
+      throw new VoxKeyTokenError('key_mismatch', 'key type, curve or alg does not fit the token alg');
+    }
+    return found.key;
+  }
+
+  private find(kid: string | undefined): RealmKey | undefined {
+    if (kid !== undefined) return this.byKid.get(kid);
+    return this.keys.length === 1 ? this.keys[0] : undefined;
+  }
+
+  /** Whether a new fetch may start now, given the last attempt and its outcome. */
+  private mayFetch(now: number, cooldownMs = 0): boolean {
+    const wait = this.lastAttemptFailed
+      ? Math.min(this.options.jwks.cooldownMs, RETRY_AFTER_FAILURE_MS)
+      : cooldownMs;
+    return now - this.attemptedAt >= wait;
+  }
+
+  private async refreshOrThrow(now: number): Promise<void> {
+    if (!this.inFlight && !this.mayFetch(now)) {
+      throw new VoxKeyJwksError('key set unavailable (last fetch failed)');
+    }
+    if (!(await this.refresh()) && this.keys.length === 0) {
+      throw new VoxKeyJwksError('key set unavailable');
+    }
+  }
+
+  /** Fetches the key set once for every concurrent caller; resolves to whether it succeeded. */
+  private refresh(): Promise<boolean> {
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async load(): Promise<boolean> {
+    this.attemptedAt = Date.now();
+    try {
+      const signingKeys = await this.client.getSigningKeys();
+      const keys: RealmKey[] = [];
+      const byKid = new Map<string, RealmKey>();
+      for (const signingKey of signingKeys) {
+        const key = createPublicKey(signingKey.getPublicKey());
+        const bits = key.asymmetricKeyDetails?.modulusLength;
+        if (bits !== undefined && bits < MIN_RSA_BITS) {
+          this.logger.warn(`Ignoring JWKS key with a ${bits}-bit RSA modulus (minimum ${MIN_RSA_BITS})`);
+          continue;
+        }
+        const realmKey: RealmKey = { kid: signingKey.kid, alg: signingKey.alg, key };
+        if (realmKey.kid !== undefined) {
+          if (byKid.has(realmKey.kid)) {
+            this.logger.warn('Ignoring a JWKS key whose kid repeats an earlier key');
+            continue;
+          }
+          byKid.set(realmKey.kid, realmKey);
+        }
+        keys.push(realmKey);
+      }
+      if (keys.length === 0) throw new VoxKeyJwksError('JWKS holds no usable signing key');
+      this.keys = keys;
+      this.byKid = byKid;
+      this.fetchedAt = Date.now();
+      if (this.lastAttemptFailed) this.logger.log('JWKS endpoint reachable again');
+      this.lastAttemptFailed = false;
+      return true;
+    } catch (error) {
+      if (!this.lastAttemptFailed) {
+        this.logger.warn(
+          `Cannot refresh the realm's keys: ${error instanceof Error ? error.message : 'unknown error'}` +
+            (this.keys.length > 0 ? '; keeping the keys already fetched' : ''),
+        );
+      }
+      this.lastAttemptFailed = true;
+      return false;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { VoxKeyJwksError } from '../errors/voxkey.error.js';
+
+/** Largest JWKS body read, in bytes; a realm's key set is a few kilobytes. */
+export const MAX_JWKS_BYTES = 256 * 1024;
+
+/** A JWKS as far as the fetcher checks it: an object with a `keys` array of objects. */
+export interface JsonWebKeySet {
+  keys: Record<string, unknown>[];
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Builds the function jwks-rsa uses to download the key set: Node's fetch with a timeout that
+ * covers the body, no redirects followed, a size cap, and a shape check. Errors are
+ * `VoxKeyJwksError`s whose messages hold no response content.
+ */
+export function createJwksFetcher(
+  timeoutMs: number,
+  maxBytes = MAX_JWKS_BYTES,
+): (uri: string) => Promise<JsonWebKeySet> {
+  return async (uri) => {
+    let text: string;
+    try {
+      const response = await fetch(uri, {
+        redirect: 'manual',
+        headers: { accept: 'application/jwk-set+json, application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new VoxKeyJwksError(`JWKS endpoint answered HTTP ${response.status}`);
+      }
+      text = await readCapped(response, maxBytes);
+    } catch (error) {
+      if (error instanceof VoxKeyJwksError) throw error;
+      const reason =
+        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+          ? `timed out after ${timeoutMs} ms`
+          : 'could not be reached';
+      throw new VoxKeyJwksError(`JWKS endpoint ${reason}`, { cause: error });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new VoxKeyJwksError('JWKS response is not JSON');
+    }
+    const keys = (body as { keys?: unknown } | null)?.keys;
+    if (typeof body !== 'object' || body === null || !Array.isArray(keys)) {
+      throw new VoxKeyJwksError('JWKS response is not a key set');
+    }
+    // jwks-rsa reads `use` and `kty` off every entry: keep only objects.
+    return {
+      keys: keys.filter(
+        (key): key is Record<string, unknown> =>
+          typeof key === 'object' && key !== null && !Array.isArray(key),
+      ),
+    };
+  };
+}

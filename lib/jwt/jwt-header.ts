@@ -1,0 +1,103 @@
+import { VoxKeyTokenError } from '../errors/voxkey.error.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+
+/** The protected header of a JWS, as far as the library reads it. @see RFC 7515 §4 */
+export interface JwsHeader {
+  alg: string;
+  kid?: string;
+  typ?: string;
+  [parameter: string]: unknown;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+const NESTED_JWT_TYPES = new Set(['jwt', 'application/jwt']);
+const MAX_KID_LENGTH = 1024;
+
+function isBase64UrlSegment(token: string, start: number, end: number): boolean {
+  if (start === end) return false;
+  for (let i = start; i < end; i++) {
+    const c = token.charCodeAt(i);
+    const ok =
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2d ||
+      c === 0x5f;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Decodes a base64url segment holding a JSON object; anything else is a malformed token. */
+export function decodeJsonSegment(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+  } catch {
+    throw new VoxKeyTokenError('malformed', `${what} is not valid base64url JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VoxKeyTokenError('malformed', `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Splits a compact JWS and decodes its header. Five segments (a JWE) are refused before any
+ * decoding; segments must be non-empty base64url.
+ * @see RFC 7515 §7.1, RFC 7516 §9
+ */
+export function decodeJwsHeader(token: string): JwsHeader {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (second === -1) throw new VoxKeyTokenError('malformed', 'token has fewer than three segments');
+  const third = token.indexOf('.', second + 1);
+  if (third !== -1) {
+    const fourth = token.indexOf('.', third + 1);
+    if (fourth !== -1 && token.indexOf('.', fourth + 1) === -1) {
+      throw new VoxKeyTokenError('encrypted', 'token has five segments (JWE)');
+    }
+    throw new VoxKeyTokenError('malformed', 'token has more than three segments');
+  }
+  if (
+    !isBase64UrlSegment(token, 0, first) ||
+    !isBase64UrlSegment(token, first + 1, second) ||
+    !isBase64UrlSegment(token, second + 1, token.length)
+  ) {
+    throw new VoxKeyTokenError('malformed', 'token segment is empty or not base64url');
+  }
+  return decodeJsonSegment(token.slice(0, first), 'header') as JwsHeader;
+}
+
+/**
+ * Checks the header before any key is looked up: algorithm allow-list, no `crit` or `b64`
+ * (the library understands no extension), the access token `typ`, no nested JWT, a string `kid`.
+ * `jku`, `x5u`, `x5c` and `jwk` are ignored: keys only come from the configured realm.
+ * @see RFC 8725 §3.1, RFC 7515 §4.1.11, RFC 9068 §2.1, RFC 7797 §3
+ */
+export function checkJwsHeader(
+  header: JwsHeader,
+  options: Pick<ResolvedVoxKeyOptions, 'algorithms' | 'requireTokenType'>,
+): void {
+  const { alg, typ, cty, kid } = header;
+  if (typeof alg !== 'string' || !(options.algorithms as readonly string[]).includes(alg)) {
+    throw new VoxKeyTokenError('algorithm', 'alg is missing or not in the allow-list');
+  }
+  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) {
+    throw new VoxKeyTokenError('critical_header', 'header carries crit or b64');
+  }
+  if (typ !== undefined) {
+    const type = typeof typ === 'string' ? typ.toLowerCase() : '';
+    const accepted = ACCESS_TOKEN_TYPES.has(type) || (!options.requireTokenType && type === 'jwt');
+    if (!accepted) throw new VoxKeyTokenError('token_type', 'typ is not an access token type');
+  } else if (options.requireTokenType) {
+    throw new VoxKeyTokenError('token_type', 'typ at+jwt is required');
+  }
+  if (cty !== undefined && (typeof cty !== 'string' || NESTED_JWT_TYPES.has(cty.toLowerCase()))) {
+    throw new VoxKeyTokenError('token_type', 'nested JWTs are not accepted');
+  }
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
+    throw new VoxKeyTokenError('malformed', 'kid is not a string of acceptable length');
+  }
+}

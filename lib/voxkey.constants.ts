@@ -1,0 +1,33 @@
+/** Name under which the library registers its Passport strategy. */
+export const VOXKEY_STRATEGY = 'voxkey-jwt';
+
+/** Injection token of the options exactly as given to `forRoot` / returned by `forRootAsync`. */
+export const VOXKEY_MODULE_OPTIONS = 'voxkey:module-options';
+
+/** Injection token of the validated options with defaults and derived endpoints filled in. */
+export const VOXKEY_RESOLVED_OPTIONS = 'voxkey:resolved-options';
+
+/** Metadata key set by `@Public()`. */
+export const PUBLIC_METADATA = 'voxkey:public';
+
+/** Metadata key set by `@Scopes()`: every listed scope is required. */
+export const SCOPES_METADATA = 'voxkey:scopes';
+
+/** Metadata key set by `@AnyScope()`: at least one listed scope is required. */
+export const ANY_SCOPE_METADATA = 'voxkey:any-scope';
+
+/** Algorithms the verifier can check, by family. HMAC and `none` are never accepted. */
+export const SUPPORTED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+
+/** Longest bearer token the extractor accepts, in characters. */
+export const MAX_TOKEN_LENGTH = 8192;
