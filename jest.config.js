@@ -21,6 +21,8 @@ module.exports = {
       },
     ],
   },
+  // Sources import siblings as './x.js' (needed by the ESM build); jest resolves them to .ts.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transformIgnorePatterns: [
     `/node_modules/(?!(?:(?:@[^/]+/)?[^/]+/node_modules/)*(?:${ESM_DEPS.join('|')})/)`,
   ],

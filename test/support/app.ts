@@ -1,0 +1,23 @@
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+/** Boots a real Nest application on the given HTTP platform, ready for supertest. */
+export async function createApp(
+  platform: Platform,
+  imports: (DynamicModule | Type)[],
+  controllers: Type[],
+): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports, controllers }).compile();
+  const app = moduleRef.createNestApplication(
+    platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+    { logger: false },
+  );
+  await app.init();
+  if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  return app;
+}
