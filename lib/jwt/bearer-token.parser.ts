@@ -11,6 +11,7 @@ export type BearerCredentials =
 
 const SPACE = 0x20;
 const EQUALS = 0x3d;
+const TAB = 0x09;
 const MISSING: BearerCredentials = { kind: 'missing' };
 const TOO_LARGE: BearerCredentials = { kind: 'too_large' };
 
@@ -29,11 +30,13 @@ function isB64TokenChar(code: number): boolean {
   );
 }
 
-/** Case-insensitive check that `value` starts with "Bearer" followed by a space or the end. */
-function hasBearerScheme(value: string, start: number): boolean {
-  if (value.length - start < 6) return false;
+/** Case-insensitive check that `value` starts with the "Bearer" scheme token at `start`. */
+function hasBearerScheme(value: string, start: number, end: number): boolean {
+  if (end - start < 6) return false;
   if (value.slice(start, start + 6).toLowerCase() !== 'bearer') return false;
-  return value.length === start + 6 || value.charCodeAt(start + 6) === SPACE;
+  // "Bearerxyz" is another scheme; a space, a tab or the end closes the scheme token.
+  const next = value.charCodeAt(start + 6);
+  return end === start + 6 || next === SPACE || next === TAB;
 }
 
 /**
@@ -52,9 +55,12 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
   while (start < end && header.charCodeAt(start) === SPACE) start++;
   while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
   if (start === end) return MISSING;
-  if (!hasBearerScheme(header, start)) return MISSING;
+  if (!hasBearerScheme(header, start, end)) return MISSING;
 
   let i = start + 6;
+  if (i < end && header.charCodeAt(i) === TAB) {
+    return { kind: 'malformed', detail: 'the scheme is not followed by a space' };
+  }
   while (i < end && header.charCodeAt(i) === SPACE) i++;
   if (i === end) return { kind: 'malformed', detail: 'empty Bearer credentials' };
 

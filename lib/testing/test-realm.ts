@@ -117,6 +117,8 @@ export class VoxKeyTestRealm {
   readonly domain: string;
   /** Requests served by the JWKS endpoint so far. */
   jwksRequests = 0;
+  /** Every request the realm received, as `METHOD /path`, oldest first. */
+  readonly requests: string[] = [];
   /** While false, the JWKS endpoint answers 503. */
   jwksAvailable = true;
 
@@ -222,6 +224,7 @@ export class VoxKeyTestRealm {
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const path = new URL(request.url ?? '/', this.domain).pathname;
+    this.requests.push(`${request.method} ${path}`);
     if (request.method === 'GET' && path === new URL(this.endpoints.jwksUri).pathname) {
       this.jwksRequests++;
       if (!this.jwksAvailable) {

@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -11,13 +11,15 @@ export async function createApp(
   platform: Platform,
   imports: (DynamicModule | Type)[],
   controllers: Type[],
+  logger?: LoggerService,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports, controllers }).compile();
   const app = moduleRef.createNestApplication(
     platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-    { logger: false },
+    { logger: logger ?? false },
   );
-  await app.init();
+  // Listening on loopback (not only init) so raw-socket tests can reach the real server.
+  await app.listen(0, '127.0.0.1');
   if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;
 }
