@@ -6,6 +6,7 @@ export type {
   VoxKeyJwksOptions,
   VoxKeyModuleExtras,
   VoxKeyModuleOptions,
+  VoxKeyOptionsFactory,
 } from './interfaces/voxkey-module-options.interface.js';
 export type { VoxKeyClaims } from './interfaces/voxkey-claims.interface.js';
 

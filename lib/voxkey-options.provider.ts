@@ -39,7 +39,11 @@ function requireString(value: unknown, name: string, purpose: string): string {
 }
 
 function resolveOrigin(value: unknown): string {
-  const domain = requireString(value, 'domain', 'to locate the realm, e.g. https://your-domain.com');
+  const domain = requireString(
+    value,
+    'domain',
+    'to locate the realm, e.g. https://your-domain.com',
+  );
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(domain) ? domain : `https://${domain}`);
@@ -71,7 +75,9 @@ function resolveAudiences(value: unknown): string[] {
     const name = Array.isArray(value) ? `audience[${index}]` : 'audience';
     const text = requireString(audience, name, `to check the 'aud' claim`);
     if (!HEADER_SAFE.test(text)) {
-      throw new VoxKeyConfigError(`'${name}' must be printable ASCII without quotes or backslashes`);
+      throw new VoxKeyConfigError(
+        `'${name}' must be printable ASCII without quotes or backslashes`,
+      );
     }
     return text;
   });

@@ -23,6 +23,7 @@ export const {
   optionsInjectionToken: VOXKEY_MODULE_OPTIONS,
 })
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createVoxKeyOptions')
   .setExtras<Required<VoxKeyModuleExtras>>(
     { isGlobal: true, globalGuard: true },
     (definition, extras) => ({

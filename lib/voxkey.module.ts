@@ -25,7 +25,13 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
  * });
  */
 @Module({
-  providers: [resolvedOptionsProvider, JwksKeyStore, VoxKeyJwtStrategy, VoxKeyAuthGuard, ScopesGuard],
+  providers: [
+    resolvedOptionsProvider,
+    JwksKeyStore,
+    VoxKeyJwtStrategy,
+    VoxKeyAuthGuard,
+    ScopesGuard,
+  ],
   exports: [VOXKEY_RESOLVED_OPTIONS, JwksKeyStore, VoxKeyAuthGuard, ScopesGuard],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

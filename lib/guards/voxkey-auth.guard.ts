@@ -26,6 +26,20 @@ interface HttpRequestLike {
   raw?: { rawHeaders?: string[] };
 }
 
+/** Errors whose messages are fixed text (ours and jsonwebtoken's), never token content. */
+const SAFE_MESSAGE_ERRORS = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
+
+/** A log-safe account of a failure: other errors (a JSON.parse message can quote its input) give only their name. */
+function describeFailure(failure: unknown, reason: string): string {
+  if (
+    failure instanceof VoxKeyError ||
+    (failure instanceof Error && SAFE_MESSAGE_ERRORS.has(failure.name))
+  ) {
+    return `${reason}: ${failure.message}`;
+  }
+  return failure instanceof Error ? `${reason} (${failure.name})` : reason;
+}
+
 /**
  * Authenticates HTTP requests with the `voxkey-jwt` strategy. Registered globally unless
  * `globalGuard: false`; `@Public()` routes skip it before Passport runs. Other execution
@@ -50,7 +64,11 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     const request = this.getRequest(context) as HttpRequestLike;
     const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
     if (countAuthorizationHeaders(rawHeaders) > 1) {
-      throw this.reject(context, new InvalidRequestException(this.realm), 'several Authorization headers');
+      throw this.reject(
+        context,
+        new InvalidRequestException(this.realm),
+        'several Authorization headers',
+      );
     }
     const credentials = parseBearerHeader(request.headers.authorization);
     switch (credentials.kind) {
@@ -59,7 +77,11 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
       case 'malformed':
         throw this.reject(context, new InvalidRequestException(this.realm), credentials.detail);
       case 'too_large':
-        throw this.reject(context, new InvalidTokenException(this.realm, 'too_large'), 'token too large');
+        throw this.reject(
+          context,
+          new InvalidTokenException(this.realm, 'too_large'),
+          'token too large',
+        );
     }
     setExtractedToken(request, credentials.token);
     return (await super.canActivate(context)) as boolean;
@@ -82,18 +104,24 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     }
     if (error && !(error instanceof VoxKeyError)) {
       // An unexpected failure while checking a token still never lets the request through.
-      this.logger.error(`Token validation failed unexpectedly: ${(error as Error)?.name ?? 'error'}`);
+      this.logger.error(
+        `Token validation failed unexpectedly: ${(error as Error)?.name ?? 'error'}`,
+      );
     }
     const reason = rejectionReason(failure);
     throw this.reject(
       context,
       new InvalidTokenException(this.realm, reason),
-      failure instanceof Error ? failure.message : reason,
+      describeFailure(failure, reason),
     );
   }
 
   /** Sets the challenge header, logs the reason at debug level, and returns the exception. */
-  protected reject(context: ExecutionContext, exception: BearerException, reason: string): BearerException {
+  protected reject(
+    context: ExecutionContext,
+    exception: BearerException,
+    reason: string,
+  ): BearerException {
     this.logger.debug(`Rejected (${exception.getStatus()}): ${reason}`);
     setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
     return exception;

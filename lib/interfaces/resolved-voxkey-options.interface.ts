@@ -9,7 +9,11 @@ export interface ResolvedVoxKeyOptions {
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
   readonly requireTokenType: boolean;
-  readonly jwks: { readonly cacheMaxAgeMs: number; readonly cooldownMs: number; readonly timeoutMs: number };
+  readonly jwks: {
+    readonly cacheMaxAgeMs: number;
+    readonly cooldownMs: number;
+    readonly timeoutMs: number;
+  };
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
   /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */

@@ -93,3 +93,19 @@ export interface VoxKeyModuleExtras {
    */
   globalGuard?: boolean;
 }
+
+/**
+ * A class given to `forRootAsync({ useClass })` or `useExisting` that builds the options.
+ *
+ * @example
+ * @Injectable()
+ * class VoxKeyConfig implements VoxKeyOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createVoxKeyOptions() {
+ *     return { domain: this.config.getOrThrow('VOXKEY_DOMAIN'), realm: ..., audience: ... };
+ *   }
+ * }
+ */
+export interface VoxKeyOptionsFactory {
+  createVoxKeyOptions(): VoxKeyModuleOptions | Promise<VoxKeyModuleOptions>;
+}

@@ -47,7 +47,8 @@ function hasBearerScheme(value: string, start: number, end: number): boolean {
  */
 export function parseBearerHeader(header: string | string[] | undefined): BearerCredentials {
   if (header === undefined) return MISSING;
-  if (typeof header !== 'string') return { kind: 'malformed', detail: 'several Authorization values' };
+  if (typeof header !== 'string')
+    return { kind: 'malformed', detail: 'several Authorization values' };
   if (header.length > MAX_TOKEN_LENGTH + 64) return TOO_LARGE;
 
   let start = 0;
@@ -66,8 +67,8 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
 
   const tokenStart = i;
   while (i < end && isB64TokenChar(header.charCodeAt(i))) i++;
-  while (i < end && header.charCodeAt(i) === EQUALS) i++;
   if (i === tokenStart) return { kind: 'malformed', detail: 'credentials are not a b64token' };
+  while (i < end && header.charCodeAt(i) === EQUALS) i++;
   if (i < end) {
     return header.charCodeAt(i) === SPACE
       ? { kind: 'malformed', detail: 'more than one credential after the Bearer scheme' }

@@ -28,9 +28,12 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
   if (candidate.alg !== undefined && candidate.alg !== alg) return false;
   const { key } = candidate;
   if (alg.startsWith('RS')) return key.asymmetricKeyType === 'rsa';
-  if (alg.startsWith('PS')) return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
+  if (alg.startsWith('PS'))
+    return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
   if (alg.startsWith('ES')) {
-    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg];
+    return (
+      key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg]
+    );
   }
   return false;
 }
@@ -100,7 +103,10 @@ export class JwksKeyStore {
       );
     }
     if (!keyFits(found, alg)) {
-      throw new VoxKeyTokenError('key_mismatch', 'key type, curve or alg does not fit the token alg');
+      throw new VoxKeyTokenError(
+        'key_mismatch',
+        'key type, curve or alg does not fit the token alg',
+      );
     }
     return found.key;
   }
@@ -145,7 +151,9 @@ export class JwksKeyStore {
         const key = createPublicKey(signingKey.getPublicKey());
         const bits = key.asymmetricKeyDetails?.modulusLength;
         if (bits !== undefined && bits < MIN_RSA_BITS) {
-          this.logger.warn(`Ignoring JWKS key with a ${bits}-bit RSA modulus (minimum ${MIN_RSA_BITS})`);
+          this.logger.warn(
+            `Ignoring JWKS key with a ${bits}-bit RSA modulus (minimum ${MIN_RSA_BITS})`,
+          );
           continue;
         }
         const realmKey: RealmKey = { kid: signingKey.kid, alg: signingKey.alg, key };

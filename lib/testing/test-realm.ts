@@ -14,15 +14,7 @@ import { getVoxKeyEndpoints, type VoxKeyEndpoints } from '../voxkey-endpoints.js
 
 /** Algorithms the test realm can sign with. */
 export type TestRealmAlgorithm =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512';
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
 /** Options of `VoxKeyTestRealm.start()`. */
 export interface TestRealmOptions {
@@ -61,7 +53,9 @@ const HASHES: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512'
 const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
 function base64url(value: unknown): string {
-  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString(
+    'base64url',
+  );
 }
 
 function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
@@ -73,7 +67,10 @@ function generateKey(alg: TestRealmAlgorithm): RealmSigningKey {
     ? generateKeyPairSync('ec', { namedCurve: CURVES[alg] })
     : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicJwk = publicKey.export({ format: 'jwk' });
-  const kid = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+  const kid = createHash('sha256')
+    .update(JSON.stringify(publicJwk))
+    .digest('base64url')
+    .slice(0, 16);
   return { kid, alg, privateKey, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
@@ -139,18 +136,18 @@ export class VoxKeyTestRealm {
 
   /** Starts a realm listening on 127.0.0.1 on a free port. */
   static async start(options: TestRealmOptions = {}): Promise<VoxKeyTestRealm> {
-    let realm: VoxKeyTestRealm | undefined;
-    const server = createServer((request, response) => realm?.handle(request, response));
+    const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    realm = new VoxKeyTestRealm(
+    const realm = new VoxKeyTestRealm(
       server,
       options.realm ?? randomUUID(),
       options.audience ?? 'https://api.example.test',
       options.algorithm ?? 'RS256',
     );
+    server.on('request', (request, response) => realm.handle(request, response));
     return realm;
   }
 
@@ -190,7 +187,12 @@ export class VoxKeyTestRealm {
       scope,
       ...options.claims,
     });
-    const header = withoutUndefined({ alg: key.alg, typ: 'at+jwt', kid: key.kid, ...options.header });
+    const header = withoutUndefined({
+      alg: key.alg,
+      typ: 'at+jwt',
+      kid: key.kid,
+      ...options.header,
+    });
     return signJws(header, payload, key.privateKey, key.alg);
   }
 
@@ -228,10 +230,14 @@ export class VoxKeyTestRealm {
     if (request.method === 'GET' && path === new URL(this.endpoints.jwksUri).pathname) {
       this.jwksRequests++;
       if (!this.jwksAvailable) {
-        response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"unavailable"}');
+        response
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"error":"unavailable"}');
         return;
       }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.jwks));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(this.jwks));
       return;
     }
     response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');

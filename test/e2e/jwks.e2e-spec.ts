@@ -15,7 +15,11 @@ function realmScenario(platform: Platform, options: Partial<VoxKeyModuleOptions>
   const ctx = {} as { realm: VoxKeyTestRealm; app: INestApplication };
   beforeAll(async () => {
     ctx.realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-    ctx.app = await createApp(platform, [VoxKeyModule.forRoot(ctx.realm.moduleOptions(options))], CONTROLLERS);
+    ctx.app = await createApp(
+      platform,
+      [VoxKeyModule.forRoot(ctx.realm.moduleOptions(options))],
+      CONTROLLERS,
+    );
   });
   afterAll(async () => {
     await ctx.app?.close();
@@ -29,7 +33,11 @@ function realmScenario(platform: Platform, options: Partial<VoxKeyModuleOptions>
 /** A key of our own, published by a stub JWKS server that plays the realm. */
 function ownKey(kid: string, bits = 2048, extra: Record<string, unknown> = {}) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
-  return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig', ...extra } };
+  return {
+    kid,
+    privateKey,
+    jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig', ...extra },
+  };
 }
 
 function stubScenario(platform: Platform, options: Partial<VoxKeyModuleOptions> = {}) {
@@ -40,7 +48,14 @@ function stubScenario(platform: Platform, options: Partial<VoxKeyModuleOptions> 
     ctx.issuer = `${ctx.stub.origin}/oauth2/${ctx.realmId}`;
     ctx.app = await createApp(
       platform,
-      [VoxKeyModule.forRoot({ domain: ctx.stub.origin, realm: ctx.realmId, audience: AUDIENCE, ...options })],
+      [
+        VoxKeyModule.forRoot({
+          domain: ctx.stub.origin,
+          realm: ctx.realmId,
+          audience: AUDIENCE,
+          ...options,
+        }),
+      ],
       CONTROLLERS,
     );
   });
@@ -48,9 +63,18 @@ function stubScenario(platform: Platform, options: Partial<VoxKeyModuleOptions> 
     await ctx.app?.close();
     await ctx.stub?.close();
   });
-  const token = (key: { kid: string; privateKey: Parameters<typeof signJws>[2] }, kid: string = key.kid) =>
-    signJws({ alg: 'RS256', typ: 'at+jwt', kid }, { iss: ctx.issuer, aud: AUDIENCE, exp: now() + 60 }, key.privateKey, 'RS256');
-  const call = (jwt: string) => request(ctx.app.getHttpServer()).get('/open').set('Authorization', `Bearer ${jwt}`);
+  const token = (
+    key: { kid: string; privateKey: Parameters<typeof signJws>[2] },
+    kid: string = key.kid,
+  ) =>
+    signJws(
+      { alg: 'RS256', typ: 'at+jwt', kid },
+      { iss: ctx.issuer, aud: AUDIENCE, exp: now() + 60 },
+      key.privateKey,
+      'RS256',
+    );
+  const call = (jwt: string) =>
+    request(ctx.app.getHttpServer()).get('/open').set('Authorization', `Bearer ${jwt}`);
   return { ctx, token, call };
 }
 
@@ -153,21 +177,39 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   });
 
   describe('faults of a misbehaving JWKS endpoint', () => {
-    const { ctx, token, call } = stubScenario(platform, { jwks: { cooldownMs: 0, timeoutMs: 300 } });
+    const { ctx, token, call } = stubScenario(platform, {
+      jwks: { cooldownMs: 0, timeoutMs: 300 },
+    });
     const good = ownKey('good');
 
     it.each([
-      ['an HTML page', (s: HttpStub) => (s.handler = (_q, r) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>oops</html>'))],
+      [
+        'an HTML page',
+        (s: HttpStub) =>
+          (s.handler = (_q, r) =>
+            r.writeHead(200, { 'content-type': 'text/html' }).end('<html>oops</html>')),
+      ],
       ['JSON that is not a key set', (s: HttpStub) => s.serveJson({ hello: 'world' })],
       ['keys that is not a list', (s: HttpStub) => s.serveJson({ keys: { a: 1 } })],
       ['an empty key set', (s: HttpStub) => s.serveJson({ keys: [] })],
       ['HTTP 500', (s: HttpStub) => s.serveJson({ error: 'boom' }, 500)],
-      ['a body over the size cap', (s: HttpStub) => (s.handler = (_q, r) => r.writeHead(200).end(JSON.stringify({ keys: [good.jwk], pad: 'x'.repeat(300 * 1024) })))],
-      ['an endless body', (s: HttpStub) => (s.handler = (_q, r) => {
-        r.writeHead(200, { 'content-type': 'application/json' });
-        const timer = setInterval(() => r.write('x'.repeat(64 * 1024)), 5);
-        r.on('close', () => clearInterval(timer));
-      })],
+      [
+        'a body over the size cap',
+        (s: HttpStub) =>
+          (s.handler = (_q, r) =>
+            r
+              .writeHead(200)
+              .end(JSON.stringify({ keys: [good.jwk], pad: 'x'.repeat(300 * 1024) }))),
+      ],
+      [
+        'an endless body',
+        (s: HttpStub) =>
+          (s.handler = (_q, r) => {
+            r.writeHead(200, { 'content-type': 'application/json' });
+            const timer = setInterval(() => r.write('x'.repeat(64 * 1024)), 5);
+            r.on('close', () => clearInterval(timer));
+          }),
+      ],
       ['a slow endpoint (times out)', (s: HttpStub) => (s.handler = () => undefined)],
     ])('%s gives 503, and the next good answer gives 200', async (name, fault) => {
       // A kid never seen before, so the request needs a fetch.
@@ -201,7 +243,9 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
         CONTROLLERS,
       );
       try {
-        const res = await request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token(good)}`);
+        const res = await request(app.getHttpServer())
+          .get('/open')
+          .set('Authorization', `Bearer ${token(good)}`);
         expect(res.status).toBe(503);
       } finally {
         await app.close();
@@ -231,7 +275,8 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
           twin.jwk,
         ],
       }).replace('{', '{"__proto__":{"polluted":true},');
-      ctx.stub.handler = (_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      ctx.stub.handler = (_q, r) =>
+        r.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
 
     it('a good key among malformed entries still works, without prototype pollution', async () => {

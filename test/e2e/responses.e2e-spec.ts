@@ -25,7 +25,12 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
 
   beforeAll(async () => {
     realm = await VoxKeyTestRealm.start({ audience: 'https://api.example.test/v1' });
-    app = await createApp(platform, [VoxKeyModule.forRoot(realm.moduleOptions())], CONTROLLERS, logger);
+    app = await createApp(
+      platform,
+      [VoxKeyModule.forRoot(realm.moduleOptions())],
+      CONTROLLERS,
+      logger,
+    );
     app.useLogger(logger);
   });
   afterAll(async () => {
@@ -153,7 +158,9 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
 
   describe('scopes', () => {
     it('a token holding the scope passes', async () => {
-      expect((await get('/posts', `Bearer ${mint({ scope: 'openid read:posts' })}`)).status).toBe(200);
+      expect((await get('/posts', `Bearer ${mint({ scope: 'openid read:posts' })}`)).status).toBe(
+        200,
+      );
     });
     it.each([
       ['no scope claim', undefined],
@@ -179,8 +186,12 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       expect((await get('/posts', `Bearer ${token}`)).status).toBe(403);
     });
     it('scp as a list is read when scope is absent', async () => {
-      expect((await get('/posts', `Bearer ${mint({ claims: { scp: ['read:posts'] } })}`)).status).toBe(200);
-      expect((await get('/posts', `Bearer ${mint({ claims: { scp: 'x read:posts' } })}`)).status).toBe(200);
+      expect(
+        (await get('/posts', `Bearer ${mint({ claims: { scp: ['read:posts'] } })}`)).status,
+      ).toBe(200);
+      expect(
+        (await get('/posts', `Bearer ${mint({ claims: { scp: 'x read:posts' } })}`)).status,
+      ).toBe(200);
     });
     it('authentication fails before scopes are checked (401, not 403)', async () => {
       const token = mint({ scope: 'write:posts', expiresIn: -60 });
@@ -190,8 +201,12 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       expect((await get('/admin', `Bearer ${mint({ scope: 'admin' })}`)).status).toBe(200);
       expect((await get('/admin', `Bearer ${mint({ scope: 'write:posts' })}`)).status).toBe(403);
       expect((await get('/admin/write', `Bearer ${mint({ scope: 'admin' })}`)).status).toBe(403);
-      expect((await get('/admin/write', `Bearer ${mint({ scope: 'write:posts' })}`)).status).toBe(403);
-      expect((await get('/admin/write', `Bearer ${mint({ scope: 'admin write:posts' })}`)).status).toBe(200);
+      expect((await get('/admin/write', `Bearer ${mint({ scope: 'write:posts' })}`)).status).toBe(
+        403,
+      );
+      expect(
+        (await get('/admin/write', `Bearer ${mint({ scope: 'admin write:posts' })}`)).status,
+      ).toBe(200);
       const res = await get('/admin/write', `Bearer ${mint({ scope: 'admin' })}`);
       expect(res.headers['www-authenticate']).toContain('scope="admin write:posts"');
     });
@@ -211,7 +226,11 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
 
   describe('claims for the handler', () => {
     it('req.user and @VoxKeyUser() hold the decoded claims', async () => {
-      const token = mint({ subject: 'user-42', scope: 'openid', claims: { email: 'a@example.test' } });
+      const token = mint({
+        subject: 'user-42',
+        scope: 'openid',
+        claims: { email: 'a@example.test' },
+      });
       const res = await get('/me', `Bearer ${token}`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
@@ -229,7 +248,9 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
   });
 
   it('logs reasons at debug level and never a token', () => {
-    expect(logger.lines.some((line) => line.startsWith('debug') && line.includes('Rejected'))).toBe(true);
+    expect(logger.lines.some((line) => line.startsWith('debug') && line.includes('Rejected'))).toBe(
+      true,
+    );
     for (const token of tokens) {
       for (const part of token.split('.')) {
         expect(logger.lines.filter((line) => line.includes(part))).toEqual([]);

@@ -16,20 +16,32 @@ describe.each(PLATFORMS)('smoke on %s', (platform) => {
   let app: INestApplication;
   beforeAll(async () => {
     realm = await VoxKeyTestRealm.start();
-    app = await createApp(platform, [VoxKeyModule.forRoot(realm.moduleOptions())], [PostsController]);
+    app = await createApp(
+      platform,
+      [VoxKeyModule.forRoot(realm.moduleOptions())],
+      [PostsController],
+    );
   });
   afterAll(async () => {
     await app?.close();
     await realm?.close();
   });
   it('works', async () => {
-    const ok = await request(app.getHttpServer()).get('/posts').set('Authorization', `Bearer ${realm.mint({ scope: 'read:posts' })}`);
+    const ok = await request(app.getHttpServer())
+      .get('/posts')
+      .set('Authorization', `Bearer ${realm.mint({ scope: 'read:posts' })}`);
     expect(ok.status).toBe(200);
     const none = await request(app.getHttpServer()).get('/posts');
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toContain('Bearer realm=');
-    const forbidden = await request(app.getHttpServer()).get('/posts').set('Authorization', `Bearer ${realm.mint({ scope: 'x' })}`);
+    const forbidden = await request(app.getHttpServer())
+      .get('/posts')
+      .set('Authorization', `Bearer ${realm.mint({ scope: 'x' })}`);
     expect(forbidden.status).toBe(403);
-    expect(forbidden.body).toEqual({ statusCode: 403, error: 'Insufficient scope', message: expect.any(String) });
+    expect(forbidden.body).toEqual({
+      statusCode: 403,
+      error: 'Insufficient scope',
+      message: expect.any(String),
+    });
   });
 });

@@ -73,7 +73,10 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
         const [h, p, s] = ctx.realm.mint().split('.');
         const raw = Buffer.from(s, 'base64url');
         raw[10] ^= 0x01;
-        await expect401(`${h}.${p}.${raw.toString('base64url')}`, 'The access token signature is invalid');
+        await expect401(
+          `${h}.${p}.${raw.toString('base64url')}`,
+          'The access token signature is invalid',
+        );
       });
       it('a signature spliced from another valid token is refused', async () => {
         const [h, p] = ctx.realm.mint({ subject: 'a' }).split('.');
@@ -96,15 +99,22 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
     });
 
     describe('algorithms (RFC 8725 §3.1)', () => {
-      it.each(['none', 'None', 'NONE', 'nOnE'])('alg %s is refused, with or without a signature', async (alg) => {
-        const header = { alg, typ: 'at+jwt', kid: ctx.realm.currentKid };
-        await expect401(compact(header, realmPayload(), ''));
-        await expect401(compact(header, realmPayload(), 'c2ln'));
-      });
+      it.each(['none', 'None', 'NONE', 'nOnE'])(
+        'alg %s is refused, with or without a signature',
+        async (alg) => {
+          const header = { alg, typ: 'at+jwt', kid: ctx.realm.currentKid };
+          await expect401(compact(header, realmPayload(), ''));
+          await expect401(compact(header, realmPayload(), 'c2ln'));
+        },
+      );
       it('a missing or non-string alg is refused', async () => {
-        await expect401(compact({ typ: 'at+jwt', kid: ctx.realm.currentKid }, realmPayload(), 'c2ln'));
+        await expect401(
+          compact({ typ: 'at+jwt', kid: ctx.realm.currentKid }, realmPayload(), 'c2ln'),
+        );
         await expect401(compact({ alg: 256, kid: ctx.realm.currentKid }, realmPayload(), 'c2ln'));
-        await expect401(compact({ alg: ['RS256'], kid: ctx.realm.currentKid }, realmPayload(), 'c2ln'));
+        await expect401(
+          compact({ alg: ['RS256'], kid: ctx.realm.currentKid }, realmPayload(), 'c2ln'),
+        );
       });
       it('HS256/384/512 keyed with the public key as SPKI PEM, PKCS#1 PEM, JWK and JWKS JSON are refused', async () => {
         const jwk = ctx.realm.jwks.keys[0];
@@ -131,14 +141,20 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
     });
 
     describe('header', () => {
-      it.each(['at+jwt', 'application/at+jwt', 'AT+JWT', 'JWT', 'jwt'])('typ %s is accepted', async (typ) => {
-        expect((await call(ctx.realm.mint({ header: { typ } }))).status).toBe(200);
-      });
+      it.each(['at+jwt', 'application/at+jwt', 'AT+JWT', 'JWT', 'jwt'])(
+        'typ %s is accepted',
+        async (typ) => {
+          expect((await call(ctx.realm.mint({ header: { typ } }))).status).toBe(200);
+        },
+      );
       it('a missing typ is accepted', async () => {
         expect((await call(ctx.realm.mint({ header: { typ: undefined } }))).status).toBe(200);
       });
       it.each([['dpop+jwt'], ['id_token'], ['JOSE'], [42]])('typ %s is refused', async (typ) => {
-        await expect401(ctx.realm.mint({ header: { typ } }), 'The access token type is not accepted');
+        await expect401(
+          ctx.realm.mint({ header: { typ } }),
+          'The access token type is not accepted',
+        );
       });
       it('a crit header is refused, even one naming a registered parameter (RFC 7515 §4.1.11)', async () => {
         await expect401(
@@ -152,7 +168,10 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
         await expect401(ctx.realm.mint({ header: { cty: 'JWT' } }));
       });
       it('a JWE (five segments) is refused as encrypted', async () => {
-        await expect401('eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d', 'Encrypted access tokens are not accepted');
+        await expect401(
+          'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d',
+          'Encrypted access tokens are not accepted',
+        );
       });
       it.each([
         ['two segments', 'aaa.bbb'],
@@ -175,18 +194,29 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
 
     describe('keys (the key set only ever comes from the realm)', () => {
       it('an unknown kid is refused', async () => {
-        await expect401(ctx.realm.mint({ header: { kid: 'unknown' } }), 'The access token signing key is unknown');
+        await expect401(
+          ctx.realm.mint({ header: { kid: 'unknown' } }),
+          'The access token signing key is unknown',
+        );
       });
       it('a non-string kid is refused', async () => {
         await expect401(ctx.realm.mint({ header: { kid: 7 } }));
       });
-      it.each(['../../../etc/passwd', '..%2f..%2fjwks', "' OR 1=1 --", '$(curl 127.0.0.1)', 'a\r\nb', 'k'.repeat(2000)])(
-        'kid %j is refused without any request but the JWKS',
-        async (kid) => {
-          await expect401(ctx.realm.mint({ header: { kid } }));
-          expect(ctx.realm.requests.every((r) => r === `GET ${new URL(ctx.realm.endpoints.jwksUri).pathname}`)).toBe(true);
-        },
-      );
+      it.each([
+        '../../../etc/passwd',
+        '..%2f..%2fjwks',
+        "' OR 1=1 --",
+        '$(curl 127.0.0.1)',
+        'a\r\nb',
+        'k'.repeat(2000),
+      ])('kid %j is refused without any request but the JWKS', async (kid) => {
+        await expect401(ctx.realm.mint({ header: { kid } }));
+        expect(
+          ctx.realm.requests.every(
+            (r) => r === `GET ${new URL(ctx.realm.endpoints.jwksUri).pathname}`,
+          ),
+        ).toBe(true);
+      });
       it('a single-key realm verifies a token without kid', async () => {
         expect((await call(ctx.realm.mint({ header: { kid: undefined } }))).status).toBe(200);
       });
@@ -201,11 +231,18 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
           { x5c: ['MIIB'], kid: 'evil' },
         ];
         for (const extra of headers) {
-          const token = signJws({ alg: 'RS256', typ: 'at+jwt', ...extra }, realmPayload(), attacker.privateKey, 'RS256');
+          const token = signJws(
+            { alg: 'RS256', typ: 'at+jwt', ...extra },
+            realmPayload(),
+            attacker.privateKey,
+            'RS256',
+          );
           await expect401(token);
         }
         // A genuine token carrying the same headers still validates against the realm's keys only.
-        const genuine = ctx.realm.mint({ header: { jku: `${tracker.origin}/jwks`, x5u: `${tracker.origin}/c` } });
+        const genuine = ctx.realm.mint({
+          header: { jku: `${tracker.origin}/jwks`, x5u: `${tracker.origin}/c` },
+        });
         expect((await call(genuine)).status).toBe(200);
         expect(tracker.requests).toEqual([]);
       });
@@ -223,20 +260,32 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
 
     describe('time claims (clock tolerance 5 s)', () => {
       it('exp is required and must be a number', async () => {
-        await expect401(ctx.realm.mint({ claims: { exp: undefined } }), 'The access token claims are invalid');
+        await expect401(
+          ctx.realm.mint({ claims: { exp: undefined } }),
+          'The access token claims are invalid',
+        );
         await expect401(ctx.realm.mint({ claims: { exp: String(now() + 300) } }));
       });
       it('an expired token is refused; one expired within the tolerance passes', async () => {
-        await expect401(ctx.realm.mint({ claims: { exp: now() - 10 } }), 'The access token expired');
+        await expect401(
+          ctx.realm.mint({ claims: { exp: now() - 10 } }),
+          'The access token expired',
+        );
         expect((await call(ctx.realm.mint({ claims: { exp: now() - 2 } }))).status).toBe(200);
       });
       it('nbf in the future is refused; within the tolerance it passes', async () => {
-        await expect401(ctx.realm.mint({ claims: { nbf: now() + 60 } }), 'The access token is not valid yet');
+        await expect401(
+          ctx.realm.mint({ claims: { nbf: now() + 60 } }),
+          'The access token is not valid yet',
+        );
         await expect401(ctx.realm.mint({ claims: { nbf: 'soon' } }));
         expect((await call(ctx.realm.mint({ claims: { nbf: now() + 2 } }))).status).toBe(200);
       });
       it('iat in the future is refused; within the tolerance it passes', async () => {
-        await expect401(ctx.realm.mint({ claims: { iat: now() + 60 } }), 'The access token was issued in the future');
+        await expect401(
+          ctx.realm.mint({ claims: { iat: now() + 60 } }),
+          'The access token was issued in the future',
+        );
         await expect401(ctx.realm.mint({ claims: { iat: 'now' } }));
         expect((await call(ctx.realm.mint({ claims: { iat: now() + 2 } }))).status).toBe(200);
       });
@@ -246,7 +295,11 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
       it.each([
         ['a trailing slash', (iss: string) => `${iss}/`],
         ['another realm', (iss: string) => iss.replace(/[0-9a-f]{8}-/, '00000000-')],
-        ['an upper-case host', (iss: string) => iss.replace('127.0.0.1', '127.0.0.1'.toUpperCase()).replace('http://', 'HTTP://')],
+        [
+          'an upper-case host',
+          (iss: string) =>
+            iss.replace('127.0.0.1', '127.0.0.1'.toUpperCase()).replace('http://', 'HTTP://'),
+        ],
         ['a prefix', (iss: string) => iss.slice(0, -1)],
         ['an array', (iss: string) => [iss]],
         ['no issuer', () => undefined],
@@ -254,7 +307,10 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
         await expect401(ctx.realm.mint({ claims: { iss: alter(ctx.realm.issuer) } }));
       });
       it('iss must match exactly', async () => {
-        await expect401(ctx.realm.mint({ claims: { iss: `${ctx.realm.issuer}/` } }), 'The access token issuer is not accepted');
+        await expect401(
+          ctx.realm.mint({ claims: { iss: `${ctx.realm.issuer}/` } }),
+          'The access token issuer is not accepted',
+        );
       });
       it.each([
         ['another API', 'https://other.example.test'],
@@ -263,10 +319,19 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
         ['a number', 42],
         ['no audience', undefined],
       ])('aud naming %s is refused', async (_name, aud) => {
-        await expect401(ctx.realm.mint({ claims: { aud } }), 'The access token audience is not accepted');
+        await expect401(
+          ctx.realm.mint({ claims: { aud } }),
+          'The access token audience is not accepted',
+        );
       });
       it('aud as a list containing the API passes', async () => {
-        expect((await call(ctx.realm.mint({ claims: { aud: ['https://other.example.test', AUDIENCE] } }))).status).toBe(200);
+        expect(
+          (
+            await call(
+              ctx.realm.mint({ claims: { aud: ['https://other.example.test', AUDIENCE] } }),
+            )
+          ).status,
+        ).toBe(200);
       });
     });
 
@@ -280,7 +345,12 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
           '{',
           '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},',
         );
-        const token = signJws({ alg: 'RS256', typ: 'at+jwt', kid: ctx.realm.currentKid }, payload, key, 'RS256');
+        const token = signJws(
+          { alg: 'RS256', typ: 'at+jwt', kid: ctx.realm.currentKid },
+          payload,
+          key,
+          'RS256',
+        );
         expect(payloadOf(token)).toHaveProperty('constructor');
         // Validly signed, so accepted; the members stay plain own data.
         const res = await call(token);
@@ -295,7 +365,9 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
     const { ctx, call } = scenario(platform, {}, { requireTokenType: true });
     it('accepts at+jwt and application/at+jwt only', async () => {
       expect((await call(ctx.realm.mint())).status).toBe(200);
-      expect((await call(ctx.realm.mint({ header: { typ: 'application/at+jwt' } }))).status).toBe(200);
+      expect((await call(ctx.realm.mint({ header: { typ: 'application/at+jwt' } }))).status).toBe(
+        200,
+      );
       expect((await call(ctx.realm.mint({ header: { typ: 'JWT' } }))).status).toBe(401);
       expect((await call(ctx.realm.mint({ header: { typ: undefined } }))).status).toBe(401);
     });
@@ -313,13 +385,21 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
   });
 
   describe('several audiences', () => {
-    const { ctx, call } = scenario(platform, { audience: 'https://b.example.test' }, {
-      audience: ['https://a.example.test', 'https://b.example.test'],
-    });
+    const { ctx, call } = scenario(
+      platform,
+      { audience: 'https://b.example.test' },
+      {
+        audience: ['https://a.example.test', 'https://b.example.test'],
+      },
+    );
     it('accepts a token for any of them and nothing else', async () => {
       expect((await call(ctx.realm.mint())).status).toBe(200);
-      expect((await call(ctx.realm.mint({ claims: { aud: 'https://a.example.test' } }))).status).toBe(200);
-      expect((await call(ctx.realm.mint({ claims: { aud: 'https://c.example.test' } }))).status).toBe(401);
+      expect(
+        (await call(ctx.realm.mint({ claims: { aud: 'https://a.example.test' } }))).status,
+      ).toBe(200);
+      expect(
+        (await call(ctx.realm.mint({ claims: { aud: 'https://c.example.test' } }))).status,
+      ).toBe(401);
     });
   });
 

@@ -20,6 +20,7 @@ export async function createApp(
   );
   // Listening on loopback (not only init) so raw-socket tests can reach the real server.
   await app.listen(0, '127.0.0.1');
-  if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  if (platform === 'fastify')
+    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;
 }

@@ -11,12 +11,12 @@ export class HttpStub {
   private constructor(private readonly server: Server) {}
 
   static async start(handler?: Handler): Promise<HttpStub> {
-    let stub: HttpStub | undefined;
-    const server = createServer((req, res) => {
-      stub!.requests.push(`${req.method} ${req.url}`);
-      stub!.handler(req, res);
+    const server = createServer();
+    const stub = new HttpStub(server);
+    server.on('request', (req, res) => {
+      stub.requests.push(`${req.method} ${req.url}`);
+      stub.handler(req, res);
     });
-    stub = new HttpStub(server);
     if (handler) stub.handler = handler;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return stub;

@@ -1,7 +1,10 @@
 import { connect } from 'node:net';
 
 /** Sends raw request bytes (e.g. duplicate headers) and resolves with the status code. */
-export function rawRequest(port: number, head: string[]): Promise<{ status: number; text: string }> {
+export function rawRequest(
+  port: number,
+  head: string[],
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 
 export function b64url(value: unknown): string {
-  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString(
+    'base64url',
+  );
 }
 
 /** Builds a compact JWS from parts without any key: for tokens that must not verify. */

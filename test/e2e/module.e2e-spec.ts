@@ -1,0 +1,166 @@
+import {
+  Controller,
+  Get,
+  type INestApplication,
+  Injectable,
+  Module,
+  UseGuards,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import {
+  Scopes,
+  ScopesGuard,
+  VOXKEY_MODULE_OPTIONS,
+  VoxKeyAuthGuard,
+  VoxKeyModule,
+  type VoxKeyModuleOptions,
+  type VoxKeyOptionsFactory,
+} from '../../lib/index';
+import { VoxKeyTestRealm } from '../../lib/testing/index';
+import { createApp, PLATFORMS } from '../support/app';
+
+@Controller()
+class MixedController {
+  @Get('unguarded') unguarded() {
+    return { open: true };
+  }
+
+  @UseGuards(VoxKeyAuthGuard, ScopesGuard)
+  @Scopes('read:posts')
+  @Get('guarded')
+  guarded() {
+    return { guarded: true };
+  }
+}
+
+@Controller()
+class ScopedController {
+  @Scopes('read:posts') @Get('guarded') guarded() {
+    return { guarded: true };
+  }
+}
+
+const CONFIG = Symbol('config');
+
+@Module({
+  providers: [{ provide: CONFIG, useFactory: () => configHolder.options }],
+  exports: [CONFIG],
+})
+class ConfigModule {}
+const configHolder = {} as { options: VoxKeyModuleOptions };
+
+@Injectable()
+class VoxKeyConfig implements VoxKeyOptionsFactory {
+  createVoxKeyOptions(): VoxKeyModuleOptions {
+    return configHolder.options;
+  }
+}
+
+@Module({ providers: [VoxKeyConfig], exports: [VoxKeyConfig] })
+class VoxKeyConfigModule {}
+
+describe.each(PLATFORMS)('VoxKeyModule on %s', (platform) => {
+  let realm: VoxKeyTestRealm;
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start();
+    configHolder.options = realm.moduleOptions();
+  });
+  afterAll(async () => realm?.close());
+
+  const expectProtected = async (app: INestApplication) => {
+    const server = app.getHttpServer();
+    expect((await request(server).get('/guarded')).status).toBe(401);
+    expect(
+      (
+        await request(server)
+          .get('/guarded')
+          .set('Authorization', `Bearer ${realm.mint({ scope: 'x' })}`)
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(server)
+          .get('/guarded')
+          .set('Authorization', `Bearer ${realm.mint({ scope: 'read:posts' })}`)
+      ).status,
+    ).toBe(200);
+  };
+
+  it.each([
+    [
+      'forRootAsync useFactory with inject',
+      () =>
+        VoxKeyModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [CONFIG],
+          useFactory: (o: VoxKeyModuleOptions) => o,
+        }),
+    ],
+    ['forRootAsync useClass', () => VoxKeyModule.forRootAsync({ useClass: VoxKeyConfig })],
+    [
+      'forRootAsync useExisting',
+      () => VoxKeyModule.forRootAsync({ imports: [VoxKeyConfigModule], useExisting: VoxKeyConfig }),
+    ],
+    ['forRoot', () => VoxKeyModule.forRoot(configHolder.options)],
+  ])('%s registers the global guards', async (_name, dynamicModule) => {
+    const app = await createApp(platform, [dynamicModule()], [ScopedController]);
+    try {
+      await expectProtected(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('globalGuard: false leaves routes open unless @UseGuards(VoxKeyAuthGuard, ScopesGuard)', async () => {
+    const app = await createApp(
+      platform,
+      [VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false })],
+      [MixedController],
+    );
+    try {
+      expect((await request(app.getHttpServer()).get('/unguarded')).status).toBe(200);
+      await expectProtected(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('globalGuard: false works with forRootAsync too', async () => {
+    const app = await createApp(
+      platform,
+      [VoxKeyModule.forRootAsync({ globalGuard: false, useFactory: () => configHolder.options })],
+      [MixedController],
+    );
+    try {
+      expect((await request(app.getHttpServer()).get('/unguarded')).status).toBe(200);
+      await expectProtected(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('exposes the options under VOXKEY_MODULE_OPTIONS without the extras', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false })],
+    }).compile();
+    expect(moduleRef.get(VOXKEY_MODULE_OPTIONS)).toEqual(configHolder.options);
+    await moduleRef.close();
+  });
+
+  it.each([
+    [{ domain: undefined }, "'domain' is required"],
+    [{ domain: 'http://voxkey.example.com' }, "'domain' must use https"],
+    [{ realm: '' }, "'realm' is required"],
+    [{ audience: [] }, "'audience' is required to check the 'aud' claim"],
+    [{ algorithms: ['HS256'] }, "'algorithms' must not contain 'HS256'"],
+    [{ algorithms: ['none'] }, "'algorithms' must not contain 'none'"],
+  ])('bad options %j fail at startup naming the option', async (override, message) => {
+    const imports = [
+      VoxKeyModule.forRootAsync({
+        useFactory: () => ({ ...configHolder.options, ...override }) as VoxKeyModuleOptions,
+      }),
+    ];
+    await expect(createApp(platform, imports, [ScopedController])).rejects.toThrow(message);
+  });
+});

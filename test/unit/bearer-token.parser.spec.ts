@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { countAuthorizationHeaders, parseBearerHeader } from '../../lib/jwt/bearer-token.parser';
+import { MAX_TOKEN_LENGTH } from '../../lib/voxkey.constants';
+
+describe('parseBearerHeader (RFC 6750 §2.1)', () => {
+  it.each([
+    ['Bearer abc.def.ghi', 'abc.def.ghi'],
+    ['bearer abc.def.ghi', 'abc.def.ghi'],
+    ['BEARER abc', 'abc'],
+    ['Bearer    abc', 'abc'],
+    ['  Bearer abc  ', 'abc'],
+    ['Bearer a-b_c~d+e/f.g', 'a-b_c~d+e/f.g'],
+    ['Bearer abc==', 'abc=='],
+  ])('%j gives the token %j', (header, token) => {
+    expect(parseBearerHeader(header)).toEqual({ kind: 'token', token });
+  });
+
+  it.each([undefined, '', '   ', 'Basic abc', 'Digest x', 'Bearerabc', 'Bear abc', 'DPoP abc'])(
+    '%j has no Bearer credentials',
+    (header) => {
+      expect(parseBearerHeader(header)).toEqual({ kind: 'missing' });
+    },
+  );
+
+  it.each([
+    ['Bearer', 'empty Bearer credentials'],
+    ['Bearer   ', 'empty Bearer credentials'],
+    ['Bearer abc def', 'more than one credential after the Bearer scheme'],
+    ['Bearer abc Bearer def', 'more than one credential after the Bearer scheme'],
+    ['Bearer abc,def', 'character outside the b64token set'],
+    ['Bearer abc=def', 'character outside the b64token set'],
+    ['Bearer ab"c', 'character outside the b64token set'],
+    ['Bearer =abc', 'credentials are not a b64token'],
+    ['Bearer ,abc', 'credentials are not a b64token'],
+    ['Bearer\tabc', 'the scheme is not followed by a space'],
+    ['Bearer abc\u00e9', 'character outside the b64token set'],
+  ])('%j is malformed: %s', (header, detail) => {
+    expect(parseBearerHeader(header)).toEqual({ kind: 'malformed', detail });
+  });
+
+  it('a list of header values is malformed', () => {
+    expect(parseBearerHeader(['Bearer a', 'Bearer b'])).toEqual({
+      kind: 'malformed',
+      detail: 'several Authorization values',
+    });
+  });
+
+  it('caps the token length', () => {
+    expect(parseBearerHeader(`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}`).kind).toBe('token');
+    expect(parseBearerHeader(`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH + 1)}`)).toEqual({
+      kind: 'too_large',
+    });
+    // A header far over the cap is refused before it is scanned at all.
+    expect(parseBearerHeader(`Bearer ${' '.repeat(1_000_000)}x y`)).toEqual({ kind: 'too_large' });
+  });
+
+  it('is written without regular expressions (no backtracking on long headers)', () => {
+    const source = readFileSync(join(__dirname, '../../lib/jwt/bearer-token.parser.ts'), 'utf8');
+    const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    expect(code).not.toMatch(
+      /RegExp|\.test\(|\.match\(|\.replace\(|\.split\(|\/[^/\s*][^/\n]*\/[gimsuy]*\.(test|exec)/,
+    );
+  });
+});
+
+describe('countAuthorizationHeaders', () => {
+  it('counts Authorization fields in any casing', () => {
+    expect(countAuthorizationHeaders(undefined)).toBe(0);
+    expect(countAuthorizationHeaders(['Host', 'x', 'Authorization', 'a'])).toBe(1);
+    expect(
+      countAuthorizationHeaders(['authorization', 'a', 'AUTHORIZATION', 'b', 'Accept', 'c']),
+    ).toBe(2);
+  });
+});

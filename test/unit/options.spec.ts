@@ -1,0 +1,106 @@
+import { getVoxKeyEndpoints, type VoxKeyModuleOptions } from '../../lib/index';
+import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+
+const REALM = '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a';
+const base: VoxKeyModuleOptions = {
+  domain: 'https://your-domain.com',
+  realm: REALM,
+  audience: 'https://api.example.com',
+};
+const resolve = (override: Record<string, unknown>) =>
+  resolveVoxKeyOptions({ ...base, ...override } as VoxKeyModuleOptions);
+
+describe('getVoxKeyEndpoints', () => {
+  it('derives every realm URL', () => {
+    expect(getVoxKeyEndpoints('https://your-domain.com/', REALM)).toEqual({
+      issuer: `https://your-domain.com/oauth2/${REALM}`,
+      jwksUri: `https://your-domain.com/oauth2/${REALM}/oidc/jwks`,
+      tokenEndpoint: `https://your-domain.com/oauth2/${REALM}/token`,
+      introspectionEndpoint: `https://your-domain.com/oauth2/${REALM}/introspect`,
+      revocationEndpoint: `https://your-domain.com/oauth2/${REALM}/revoke`,
+    });
+  });
+});
+
+describe('resolveVoxKeyOptions', () => {
+  it('fills in the defaults', () => {
+    const resolved = resolveVoxKeyOptions(base);
+    expect(resolved).toMatchObject({
+      audiences: ['https://api.example.com'],
+      algorithms: ['RS256'],
+      clockTolerance: 5,
+      maxTokenAge: undefined,
+      requireTokenType: false,
+      jwks: { cacheMaxAgeMs: 600_000, cooldownMs: 30_000, timeoutMs: 5_000 },
+      challengeRealm: 'https://api.example.com',
+    });
+    expect(resolved.endpoints.issuer).toBe(`https://your-domain.com/oauth2/${REALM}`);
+    expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
+  it.each([
+    ['your-domain.com', 'https://your-domain.com'],
+    ['https://your-domain.com/', 'https://your-domain.com'],
+    ['HTTPS://Your-Domain.com', 'https://your-domain.com'],
+    ['https://your-domain.com:8443', 'https://your-domain.com:8443'],
+    ['http://localhost:3000', 'http://localhost:3000'],
+    ['http://127.0.0.1:4000', 'http://127.0.0.1:4000'],
+    ['http://[::1]:4000', 'http://[::1]:4000'],
+  ])('domain %j resolves to %j', (domain, origin) => {
+    expect(resolve({ domain }).endpoints.issuer).toBe(`${origin}/oauth2/${REALM}`);
+  });
+
+  it.each([
+    [{ domain: undefined }, "'domain' is required"],
+    [{ domain: '  ' }, "'domain' is required"],
+    [
+      { domain: 'http://your-domain.com' },
+      "'domain' must use https; plain http is only allowed for loopback hosts",
+    ],
+    [{ domain: 'http://10.0.0.1' }, "'domain' must use https"],
+    [{ domain: 'ftp://your-domain.com' }, "'domain' must use https"],
+    [{ domain: 'https://your-domain.com/oauth2' }, "'domain' must be an origin"],
+    [{ domain: 'https://user:pw@your-domain.com' }, "'domain' must be an origin"],
+    [{ domain: 'https://your-domain.com?x=1' }, "'domain' must be an origin"],
+    [{ domain: 'https://exa mple.com' }, "'domain' is not a valid URL"],
+    [{ realm: undefined }, "'realm' is required"],
+    [{ realm: '../evil' }, "'realm' must be the realm UUID"],
+    [{ audience: undefined }, "'audience' is required to check the 'aud' claim"],
+    [{ audience: [] }, "'audience' is required to check the 'aud' claim"],
+    [{ audience: ['https://a', ''] }, "'audience[1]' is required"],
+    [{ audience: 'https://a"b' }, "'audience' must be printable ASCII"],
+    [{ algorithms: [] }, "'algorithms' must be a non-empty list"],
+    [{ algorithms: ['HS256'] }, "'algorithms' must not contain 'HS256'"],
+    [{ algorithms: ['RS256', 'hs512'] }, "'algorithms' must not contain 'hs512'"],
+    [{ algorithms: ['none'] }, "'algorithms' must not contain 'none'"],
+    [{ algorithms: ['NONE'] }, "'algorithms' must not contain 'NONE'"],
+    [{ algorithms: ['EdDSA'] }, "'algorithms': 'EdDSA' is not supported yet"],
+    [{ algorithms: ['RS1'] }, "'algorithms' contains 'RS1'"],
+    [{ clockTolerance: -1 }, "'clockTolerance' must be a number from 0 to 300"],
+    [{ clockTolerance: Number.NaN }, "'clockTolerance' must be a number"],
+    [{ maxTokenAge: 0 }, "'maxTokenAge' must be a number"],
+    [{ requireTokenType: 'yes' }, "'requireTokenType' must be a boolean"],
+    [{ jwks: { cooldownMs: -5 } }, "'jwks.cooldownMs' must be a number"],
+    [{ jwks: { timeoutMs: 10 } }, "'jwks.timeoutMs' must be a number from 100"],
+    [{ jwks: { cacheMaxAgeMs: '1' } }, "'jwks.cacheMaxAgeMs' must be a number"],
+    [{ clientSecret: 's3cret' }, "'clientId' is required when 'clientSecret' is set"],
+    [{ clientId: '' }, "'clientId' must be a non-empty string"],
+  ])('%j is refused: %s', (override, message) => {
+    expect(() => resolve(override)).toThrow(message);
+  });
+
+  it('never puts the client secret in an error message', () => {
+    expect(() => resolve({ clientSecret: 'top-secret-value', clientId: 7 })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('top-secret-value') }),
+    );
+  });
+
+  it('keeps several audiences and de-duplicates algorithms', () => {
+    const resolved = resolve({
+      audience: ['https://a', 'https://b'],
+      algorithms: ['ES256', 'RS256', 'ES256'],
+    });
+    expect(resolved.audiences).toEqual(['https://a', 'https://b']);
+    expect(resolved.algorithms).toEqual(['ES256', 'RS256']);
+  });
+});
