@@ -2,33 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type VoxKeyModuleOptions, VoxKeyModule } from '../../lib/index';
-import { signJws, VoxKeyTestRealm } from '../../lib/testing/index';
+import { signJws } from '../../lib/testing/index';
 import { createApp, PLATFORMS, type Platform } from '../support/app';
 import { HttpStub } from '../support/http-stub';
+import { realmScenario } from '../support/realm-scenario';
 import { CONTROLLERS } from './routes';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function realmScenario(platform: Platform, options: Partial<VoxKeyModuleOptions> = {}) {
-  const ctx = {} as { realm: VoxKeyTestRealm; app: INestApplication };
-  beforeAll(async () => {
-    ctx.realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-    ctx.app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot(ctx.realm.moduleOptions(options))],
-      CONTROLLERS,
-    );
-  });
-  afterAll(async () => {
-    await ctx.app?.close();
-    await ctx.realm?.close();
-  });
-  const call = (token: string) =>
-    request(ctx.app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
-  return { ctx, call };
-}
 
 /** A key of our own, published by a stub JWKS server that plays the realm. */
 function ownKey(kid: string, bits = 2048, extra: Record<string, unknown> = {}) {
@@ -80,7 +62,11 @@ function stubScenario(platform: Platform, options: Partial<VoxKeyModuleOptions> 
 
 describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   describe('key rotation (cool-down 0)', () => {
-    const { ctx, call } = realmScenario(platform, { jwks: { cooldownMs: 0 } });
+    const { ctx, call } = realmScenario(
+      platform,
+      { audience: AUDIENCE },
+      { jwks: { cooldownMs: 0 } },
+    );
 
     it('a new kid causes exactly one JWKS request, shared by concurrent requests', async () => {
       expect((await call(ctx.realm.mint())).status).toBe(200);
@@ -110,7 +96,7 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   });
 
   describe('cool-down on unknown kids (default 30 s)', () => {
-    const { ctx, call } = realmScenario(platform);
+    const { ctx, call } = realmScenario(platform, { audience: AUDIENCE });
 
     it('concurrent cold-start requests share one JWKS request', async () => {
       const token = ctx.realm.mint();
@@ -131,7 +117,11 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   });
 
   describe('JWKS endpoint down after warm-up', () => {
-    const { ctx, call } = realmScenario(platform, { jwks: { cooldownMs: 0, cacheMaxAgeMs: 1000 } });
+    const { ctx, call } = realmScenario(
+      platform,
+      { audience: AUDIENCE },
+      { jwks: { cooldownMs: 0, cacheMaxAgeMs: 1000 } },
+    );
 
     it('keys already fetched keep working; a kid that needs a fetch gets 503, never 500', async () => {
       const token = ctx.realm.mint();
@@ -167,7 +157,11 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   });
 
   describe('JWKS endpoint down at start-up', () => {
-    const { ctx, call } = realmScenario(platform, { jwks: { cooldownMs: 0 } });
+    const { ctx, call } = realmScenario(
+      platform,
+      { audience: AUDIENCE },
+      { jwks: { cooldownMs: 0 } },
+    );
     it('answers 503 until the endpoint is back, then 200 (failures are not cached)', async () => {
       ctx.realm.jwksAvailable = false;
       expect((await call(ctx.realm.mint())).status).toBe(503);

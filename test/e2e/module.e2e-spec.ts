@@ -112,33 +112,25 @@ describe.each(PLATFORMS)('VoxKeyModule on %s', (platform) => {
     }
   });
 
-  it('globalGuard: false leaves routes open unless @UseGuards(VoxKeyAuthGuard, ScopesGuard)', async () => {
-    const app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false })],
-      [MixedController],
-    );
-    try {
-      expect((await request(app.getHttpServer()).get('/unguarded')).status).toBe(200);
-      await expectProtected(app);
-    } finally {
-      await app.close();
-    }
-  });
-
-  it('globalGuard: false works with forRootAsync too', async () => {
-    const app = await createApp(
-      platform,
-      [VoxKeyModule.forRootAsync({ globalGuard: false, useFactory: () => configHolder.options })],
-      [MixedController],
-    );
-    try {
-      expect((await request(app.getHttpServer()).get('/unguarded')).status).toBe(200);
-      await expectProtected(app);
-    } finally {
-      await app.close();
-    }
-  });
+  it.each([
+    ['forRoot', () => VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false })],
+    [
+      'forRootAsync',
+      () =>
+        VoxKeyModule.forRootAsync({ globalGuard: false, useFactory: () => configHolder.options }),
+    ],
+  ])(
+    'globalGuard: false (%s) leaves routes open unless @UseGuards(VoxKeyAuthGuard, ScopesGuard)',
+    async (_name, dynamicModule) => {
+      const app = await createApp(platform, [dynamicModule()], [MixedController]);
+      try {
+        expect((await request(app.getHttpServer()).get('/unguarded')).status).toBe(200);
+        await expectProtected(app);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it('exposes the options under VOXKEY_MODULE_OPTIONS without the extras', async () => {
     const moduleRef = await Test.createTestingModule({

@@ -1,41 +1,21 @@
-import type { INestApplication } from '@nestjs/common';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import request from 'supertest';
-import { type VoxKeyModuleOptions, VoxKeyModule } from '../../lib/index';
-import { signJws, type TestRealmAlgorithm, VoxKeyTestRealm } from '../../lib/testing/index';
-import { createApp, PLATFORMS, type Platform } from '../support/app';
+import type { VoxKeyModuleOptions } from '../../lib/index';
+import { signJws, type TestRealmOptions } from '../../lib/testing/index';
+import { PLATFORMS, type Platform } from '../support/app';
 import { HttpStub } from '../support/http-stub';
+import { realmScenario } from '../support/realm-scenario';
 import { b64url, compact, hmacForge, payloadOf } from '../support/token-forge';
-import { CONTROLLERS } from './routes';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);
 const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const attackerEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
-/** A realm and an app configured for it; torn down in afterAll. */
-function scenario(
+const scenario = (
   platform: Platform,
-  realmOptions: { algorithm?: TestRealmAlgorithm; audience?: string | string[] } = {},
+  realmOptions: TestRealmOptions = {},
   options: Partial<VoxKeyModuleOptions> = {},
-) {
-  const ctx = {} as { realm: VoxKeyTestRealm; app: INestApplication };
-  beforeAll(async () => {
-    ctx.realm = await VoxKeyTestRealm.start({ audience: AUDIENCE, ...realmOptions });
-    ctx.app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot(ctx.realm.moduleOptions(options))],
-      CONTROLLERS,
-    );
-  });
-  afterAll(async () => {
-    await ctx.app?.close();
-    await ctx.realm?.close();
-  });
-  const call = (token: string) =>
-    request(ctx.app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
-  return { ctx, call };
-}
+) => realmScenario(platform, { audience: AUDIENCE, ...realmOptions }, options);
 
 describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
   let tracker: HttpStub;
