@@ -41,6 +41,10 @@ class ScopedController {
   }
 }
 
+/** A feature module that does not import VoxKeyModule: its guards resolve only if the module is global. */
+@Module({ controllers: [MixedController] })
+class FeatureModule {}
+
 const CONFIG = Symbol('config');
 
 @Module({
@@ -131,6 +135,29 @@ describe.each(PLATFORMS)('VoxKeyModule on %s', (platform) => {
       }
     },
   );
+
+  it('is global by default: a feature module can use the guards without importing it', async () => {
+    const app = await createApp(
+      platform,
+      [VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false }), FeatureModule],
+      [],
+    );
+    try {
+      await expectProtected(app);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('isGlobal: false keeps the providers private to importing modules', async () => {
+    const imports = [
+      VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false, isGlobal: false }),
+      FeatureModule,
+    ];
+    await expect(createApp(platform, imports, [])).rejects.toThrow(
+      /resolve dependencies of the VoxKeyAuthGuard/,
+    );
+  });
 
   it('exposes the options under VOXKEY_MODULE_OPTIONS without the extras', async () => {
     const moduleRef = await Test.createTestingModule({
