@@ -23,12 +23,7 @@ const DEFAULTS = {
 };
 
 function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname === '[::1]' ||
-    /^127(?:\.\d{1,3}){3}$/.test(hostname) ||
-    hostname.endsWith('.localhost')
-  );
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
 function requireString(value: unknown, name: string, purpose: string): string {

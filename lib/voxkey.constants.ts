@@ -10,10 +10,10 @@ export const VOXKEY_RESOLVED_OPTIONS = 'voxkey:resolved-options';
 /** Metadata key set by `@Public()`. */
 export const PUBLIC_METADATA = 'voxkey:public';
 
-/** Metadata key set by `@Scopes()`: every listed scope is required. */
+/** Metadata key set by `@Scopes()`: a list of scope lists, every scope of which is required. */
 export const SCOPES_METADATA = 'voxkey:scopes';
 
-/** Metadata key set by `@AnyScope()`: at least one listed scope is required. */
+/** Metadata key set by `@AnyScope()`: a list of scope lists, each needing one of its scopes. */
 export const ANY_SCOPE_METADATA = 'voxkey:any-scope';
 
 /** Algorithms the verifier can check, by family. HMAC and `none` are never accepted. */

@@ -1,13 +1,12 @@
-import { SetMetadata } from '@nestjs/common';
 import { ANY_SCOPE_METADATA } from '../voxkey.constants.js';
-import { scopeList } from './scope-list.js';
+import { appendMetadata, scopeList } from './scope-list.js';
 
 /**
- * Requires at least one of the listed scopes. On a controller and on a handler, each list
- * must be satisfied.
+ * Requires at least one of the listed scopes. Each `@AnyScope` list (on the controller, on the
+ * handler, or stacked) must be satisfied on its own.
  *
  * @example
  * @AnyScope('read:posts', 'admin') @Get(':id') get() { ... }
  */
 export const AnyScope = (...scopes: string[]): MethodDecorator & ClassDecorator =>
-  SetMetadata(ANY_SCOPE_METADATA, scopeList('AnyScope', scopes));
+  appendMetadata(ANY_SCOPE_METADATA, scopeList('AnyScope', scopes));

@@ -1,13 +1,12 @@
-import { SetMetadata } from '@nestjs/common';
 import { SCOPES_METADATA } from '../voxkey.constants.js';
-import { scopeList } from './scope-list.js';
+import { appendMetadata, scopeList } from './scope-list.js';
 
 /**
- * Requires every listed scope. On a controller and on a handler both apply: a handler can add
- * scopes, never remove the controller's.
+ * Requires every listed scope. On a controller and on a handler, and when stacked, all apply:
+ * a handler can add scopes, never remove the controller's.
  *
  * @example
  * @Scopes('read:posts') @Get() list() { ... }
  */
 export const Scopes = (...scopes: string[]): MethodDecorator & ClassDecorator =>
-  SetMetadata(SCOPES_METADATA, scopeList('Scopes', scopes));
+  appendMetadata(SCOPES_METADATA, scopeList('Scopes', scopes));

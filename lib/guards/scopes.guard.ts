@@ -79,11 +79,11 @@ export class ScopesGuard implements CanActivate {
     const all = new Set<string>();
     const anyOf: string[][] = [];
     for (const target of targets) {
-      for (const scope of this.reflector.get<string[] | undefined>(SCOPES_METADATA, target) ?? []) {
-        all.add(scope);
+      for (const list of this.reflector.get<string[][] | undefined>(SCOPES_METADATA, target) ??
+        []) {
+        for (const scope of list) all.add(scope);
       }
-      const any = this.reflector.get<string[] | undefined>(ANY_SCOPE_METADATA, target);
-      if (any) anyOf.push(any);
+      anyOf.push(...(this.reflector.get<string[][] | undefined>(ANY_SCOPE_METADATA, target) ?? []));
     }
     return { all: [...all], anyOf };
   }

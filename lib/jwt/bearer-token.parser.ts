@@ -49,14 +49,14 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
   if (header === undefined) return MISSING;
   if (typeof header !== 'string')
     return { kind: 'malformed', detail: 'several Authorization values' };
-  if (header.length > MAX_TOKEN_LENGTH + 64) return TOO_LARGE;
 
   let start = 0;
   let end = header.length;
   while (start < end && header.charCodeAt(start) === SPACE) start++;
-  while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
-  if (start === end) return MISSING;
   if (!hasBearerScheme(header, start, end)) return MISSING;
+  // Only Bearer credentials are capped: a long header of another scheme is still "no token".
+  if (end - start > MAX_TOKEN_LENGTH + 64) return TOO_LARGE;
+  while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
 
   let i = start + 6;
   if (i < end && header.charCodeAt(i) === TAB) {

@@ -89,11 +89,13 @@ export class JwksKeyStore {
     let found = this.find(kid);
     if (!found && kid !== undefined) {
       if (this.inFlight || this.mayFetch(now, this.options.jwks.cooldownMs)) {
-        const refreshed = await this.refresh();
+        await this.refresh();
         found = this.find(kid);
-        if (!found && !refreshed) {
-          throw new VoxKeyJwksError('key set could not be refreshed for an unknown kid');
-        }
+      }
+      // While the endpoint is failing, an unknown kid may be a key we cannot fetch yet: 503, so
+      // clients retry rather than drop a good token. 401 only after a successful fetch.
+      if (!found && this.lastAttemptFailed) {
+        throw new VoxKeyJwksError('key set unavailable for an unknown kid');
       }
     }
     if (!found) {

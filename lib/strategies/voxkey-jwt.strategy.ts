@@ -1,16 +1,35 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
+import passport from 'passport';
 import { Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
+import { VoxKeyConfigError } from '../errors/voxkey.error.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { validateClaims } from '../jwt/claims.validator.js';
-import { bearerTokenFromRequest } from '../jwt/request-token.js';
-import { checkJwsHeader, decodeJwsHeader } from '../jwt/jwt-header.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
+import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../jwt/jwt-header.js';
+import { bearerTokenFromRequest } from '../jwt/request-token.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
 type KeyCallback = (error: unknown, key?: KeyObject) => void;
+type PassportRegistry = { _strategy(name: string): unknown };
+
+const registry = passport as unknown as PassportRegistry;
+
+/**
+ * Passport keeps strategies in one registry per process, and `AuthGuard('voxkey-jwt')` looks the
+ * strategy up by name: a second VoxKey module would silently make the first application validate
+ * with the second one's realm and audience. Refuse that instead.
+ */
+function assertNameFree(): void {
+  if (registry._strategy(VOXKEY_STRATEGY)) {
+    throw new VoxKeyConfigError(
+      `a '${VOXKEY_STRATEGY}' Passport strategy is already registered in this process. ` +
+        'Import VoxKeyModule.forRoot() once, and close one application before starting another.',
+    );
+  }
+}
 
 /**
  * The `voxkey-jwt` Passport strategy: passport-jwt verifies the signature and the registered
@@ -18,21 +37,38 @@ type KeyCallback = (error: unknown, key?: KeyObject) => void;
  * finishes the claim checks and returns the claims as `req.user`.
  */
 @Injectable()
-export class VoxKeyJwtStrategy extends PassportStrategy(Strategy, VOXKEY_STRATEGY) {
+export class VoxKeyJwtStrategy
+  extends PassportStrategy(Strategy, VOXKEY_STRATEGY)
+  implements OnModuleInit, OnApplicationShutdown
+{
+  private readonly options: ResolvedVoxKeyOptions;
+
   constructor(
-    @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
+    @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     keyStore: JwksKeyStore,
   ) {
+    assertNameFree();
     const secretOrKeyProvider = (_request: unknown, rawToken: string, done: KeyCallback): void => {
       let header;
       try {
         header = decodeJwsHeader(rawToken);
         checkJwsHeader(header, options);
+        // jsonwebtoken throws (rather than reporting) on some non-object payloads: refuse them here.
+        decodeJsonSegment(
+          rawToken.slice(rawToken.indexOf('.') + 1, rawToken.lastIndexOf('.')),
+          'payload',
+        );
       } catch (error) {
         return done(error);
       }
       keyStore.getKey(header.kid, header.alg).then(
-        (key) => done(null, key),
+        (key) => {
+          try {
+            done(null, key);
+          } catch (error) {
+            done(error);
+          }
+        },
         (error: unknown) => done(error),
       );
     };
@@ -48,10 +84,27 @@ export class VoxKeyJwtStrategy extends PassportStrategy(Strategy, VOXKEY_STRATEG
         maxAge: options.maxTokenAge,
       },
     } as unknown as StrategyOptionsWithRequest);
+    this.options = options;
+    // PassportStrategy registered the name in its constructor; take it back until the
+    // application initialises, so a bootstrap that fails half-way leaves the name free.
+    passport.unuse(VOXKEY_STRATEGY);
+  }
+
+  /** Registers the strategy once the application starts, unless another one took the name. */
+  onModuleInit(): void {
+    assertNameFree();
+    passport.use(VOXKEY_STRATEGY, this);
   }
 
   /** Called by passport-jwt with the verified payload; its result becomes `req.user`. */
   validate(payload: unknown): VoxKeyClaims {
     return validateClaims(payload, this.options);
+  }
+
+  /** Frees the strategy name, so another application in this process may register it. */
+  onApplicationShutdown(): void {
+    if (registry._strategy(VOXKEY_STRATEGY) === this) {
+      passport.unuse(VOXKEY_STRATEGY);
+    }
   }
 }

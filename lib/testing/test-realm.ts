@@ -225,7 +225,13 @@ export class VoxKeyTestRealm {
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = new URL(request.url ?? '/', this.domain).pathname;
+    let path: string;
+    try {
+      path = new URL(request.url ?? '/', this.domain).pathname;
+    } catch {
+      response.writeHead(400).end();
+      return;
+    }
     this.requests.push(`${request.method} ${path}`);
     if (request.method === 'GET' && path === new URL(this.endpoints.jwksUri).pathname) {
       this.jwksRequests++;

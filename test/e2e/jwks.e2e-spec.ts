@@ -156,6 +156,24 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
     });
   });
 
+  describe('JWKS endpoint down, within the retry back-off', () => {
+    const { ctx, call } = realmScenario(
+      platform,
+      { audience: AUDIENCE },
+      { jwks: { cooldownMs: 2000 } },
+    );
+    it('an unknown kid gets 503 every time, not 401, while the endpoint fails', async () => {
+      expect((await call(ctx.realm.mint())).status).toBe(200);
+      ctx.realm.jwksAvailable = false;
+      await new Promise((resolve) => setTimeout(resolve, 2050));
+      const statuses = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await call(ctx.realm.mint({ header: { kid: `new-${i}` } }))).status);
+      expect(statuses).toEqual([503, 503, 503, 503]);
+      expect((await call(ctx.realm.mint())).status).toBe(200);
+    });
+  });
+
   describe('JWKS endpoint down at start-up', () => {
     const { ctx, call } = realmScenario(
       platform,
@@ -226,24 +244,13 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
         await target.close();
       }
     });
+  });
 
-    it('connection refused gives 503', async () => {
-      const closed = await HttpStub.start();
-      const origin = closed.origin;
-      await closed.close();
-      const app = await createApp(
-        platform,
-        [VoxKeyModule.forRoot({ domain: origin, realm: randomUUID(), audience: AUDIENCE })],
-        CONTROLLERS,
-      );
-      try {
-        const res = await request(app.getHttpServer())
-          .get('/open')
-          .set('Authorization', `Bearer ${token(good)}`);
-        expect(res.status).toBe(503);
-      } finally {
-        await app.close();
-      }
+  describe('a JWKS endpoint that refuses connections', () => {
+    const { ctx, token, call } = stubScenario(platform);
+    it('gives 503', async () => {
+      await ctx.stub.close();
+      expect((await call(token(ownKey('any')))).status).toBe(503);
     });
   });
 

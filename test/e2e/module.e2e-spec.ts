@@ -159,6 +159,35 @@ describe.each(PLATFORMS)('VoxKeyModule on %s', (platform) => {
     );
   });
 
+  it('refuses a second application with VoxKeyModule while the first runs (one Passport registry per process)', async () => {
+    const first = await createApp(
+      platform,
+      [VoxKeyModule.forRoot(configHolder.options)],
+      [ScopedController],
+    );
+    try {
+      const other = await VoxKeyTestRealm.start();
+      try {
+        await expect(
+          createApp(platform, [VoxKeyModule.forRoot(other.moduleOptions())], [ScopedController]),
+        ).rejects.toThrow("a 'voxkey-jwt' Passport strategy is already registered in this process");
+      } finally {
+        await other.close();
+      }
+      // The first application still validates with its own realm.
+      await expectProtected(first);
+    } finally {
+      await first.close();
+    }
+    const second = await createApp(
+      platform,
+      [VoxKeyModule.forRoot(configHolder.options)],
+      [ScopedController],
+    );
+    await expectProtected(second);
+    await second.close();
+  });
+
   it('exposes the options under VOXKEY_MODULE_OPTIONS without the extras', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [VoxKeyModule.forRoot({ ...configHolder.options, globalGuard: false })],

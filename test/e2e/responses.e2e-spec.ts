@@ -122,6 +122,11 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       const res = await get('/open', `Bearer ${'a'.repeat(16 * 1024)}`);
       expect([400, 401, 431]).toContain(res.status);
     });
+    it('a long header of another scheme is still "No token"', async () => {
+      const res = await get('/open', `Negotiate ${'a'.repeat(10_000)}`);
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe('No token');
+    });
     it('a 9,000-character token is refused as too large (401 invalid_token)', async () => {
       const res = await get('/open', `Bearer ${'a'.repeat(9000)}`);
       expect(res.status).toBe(401);
@@ -216,6 +221,23 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       const res = await get('/any', `Bearer ${mint({ scope: 'c' })}`);
       expect(res.status).toBe(403);
       expect(res.headers['www-authenticate']).toContain('scope="a b"');
+    });
+    it('stacked @Scopes all apply', async () => {
+      expect((await get('/stacked', `Bearer ${mint({ scope: 'a b' })}`)).status).toBe(200);
+      expect((await get('/stacked', `Bearer ${mint({ scope: 'a' })}`)).status).toBe(403);
+      expect((await get('/stacked', `Bearer ${mint({ scope: 'b' })}`)).status).toBe(403);
+    });
+    it('stacked @AnyScope lists must each be met', async () => {
+      expect((await get('/stacked-any', `Bearer ${mint({ scope: 'a d' })}`)).status).toBe(200);
+      expect((await get('/stacked-any', `Bearer ${mint({ scope: 'a b' })}`)).status).toBe(403);
+      expect((await get('/stacked-any', `Bearer ${mint({ scope: 'c' })}`)).status).toBe(403);
+    });
+    it("a subclassed controller keeps its parent's scopes and adds its own", async () => {
+      expect((await get('/super-admin', `Bearer ${mint({ scope: 'admin super' })}`)).status).toBe(
+        200,
+      );
+      expect((await get('/super-admin', `Bearer ${mint({ scope: 'super' })}`)).status).toBe(403);
+      expect((await get('/super-admin', `Bearer ${mint({ scope: 'admin' })}`)).status).toBe(403);
     });
     it('@AnyScope on a handler adds to the controller @Scopes', async () => {
       expect((await get('/admin/either', `Bearer ${mint({ scope: 'admin y' })}`)).status).toBe(200);

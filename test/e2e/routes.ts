@@ -19,6 +19,14 @@ export class RoutesController {
     return { any: true };
   }
 
+  @Scopes('a') @Scopes('b') @Get('stacked') stacked() {
+    return { stacked: true };
+  }
+
+  @AnyScope('a', 'b') @AnyScope('c', 'd') @Get('stacked-any') stackedAny() {
+    return { stackedAny: true };
+  }
+
   @Get('me') me(@VoxKeyUser() user: VoxKeyClaims) {
     return user;
   }
@@ -44,6 +52,11 @@ export class AdminController {
   }
 }
 
+/** Inherits the admin requirement and adds its own: a subclass can only tighten. */
+@Scopes('super')
+@Controller('super-admin')
+export class SuperAdminController extends AdminController {}
+
 @Public()
 @Controller('status')
 export class StatusController {
@@ -52,4 +65,9 @@ export class StatusController {
   }
 }
 
-export const CONTROLLERS = [RoutesController, AdminController, StatusController];
+export const CONTROLLERS = [
+  RoutesController,
+  AdminController,
+  SuperAdminController,
+  StatusController,
+];

@@ -169,6 +169,9 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
         const key = (ctx.realm as unknown as { keys: { privateKey: never }[] }).keys[0].privateKey;
         await expect401(signJws(header, '"just a string"', key, 'RS256'));
         await expect401(signJws(header, [1, 2], key, 'RS256'));
+        await expect401(signJws(header, 'null', key, 'RS256'));
+        await expect401(signJws({ ...header, typ: 'JWT' }, 'null', key, 'RS256'));
+        await expect401(signJws(header, '42', key, 'RS256'));
       });
     });
 

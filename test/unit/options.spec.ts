@@ -58,6 +58,8 @@ describe('resolveVoxKeyOptions', () => {
       "'domain' must use https; plain http is only allowed for loopback hosts",
     ],
     [{ domain: 'http://10.0.0.1' }, "'domain' must use https"],
+    [{ domain: 'http://evil.localhost' }, "'domain' must use https"],
+    [{ domain: 'http://localhost.evil.com' }, "'domain' must use https"],
     [{ domain: 'ftp://your-domain.com' }, "'domain' must use https"],
     [{ domain: 'https://your-domain.com/oauth2' }, "'domain' must be an origin"],
     [{ domain: 'https://user:pw@your-domain.com' }, "'domain' must be an origin"],
