@@ -5,15 +5,27 @@ export type {
   VoxKeyAlgorithm,
   VoxKeyJwksOptions,
   VoxKeyModuleExtras,
+  VoxKeyIntrospectionOptions,
+  VoxKeyM2MOptions,
   VoxKeyModuleOptions,
   VoxKeyOptionsFactory,
 } from './interfaces/voxkey-module-options.interface.js';
 export type { VoxKeyClaims } from './interfaces/voxkey-claims.interface.js';
+export type {
+  IntrospectionResult,
+  TokenRequestOptions,
+} from './interfaces/introspection-result.interface.js';
+export type { M2MToken, M2MTokenRequest } from './interfaces/m2m-token.interface.js';
 
 export { Public } from './decorators/public.decorator.js';
 export { Scopes } from './decorators/scopes.decorator.js';
 export { AnyScope } from './decorators/any-scope.decorator.js';
 export { VoxKeyUser } from './decorators/voxkey-user.decorator.js';
+export { RequireActiveToken } from './decorators/require-active-token.decorator.js';
+
+export { IntrospectionService } from './services/introspection.service.js';
+export { RevocationService } from './services/revocation.service.js';
+export { M2MTokenService } from './services/m2m-token.service.js';
 
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
@@ -22,8 +34,10 @@ export {
   VoxKeyConfigError,
   VoxKeyError,
   VoxKeyJwksError,
+  VoxKeyOAuthError,
   VoxKeyTokenError,
   type TokenRejectionReason,
+  type VoxKeyTransportError,
 } from './errors/voxkey.error.js';
 export {
   AuthUnavailableException,

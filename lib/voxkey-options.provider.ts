@@ -11,6 +11,7 @@ import {
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
 import { getVoxKeyEndpoints } from './voxkey-endpoints.js';
+import { isValidScopeToken } from './utils/scopes.util.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Printable ASCII without quote and backslash: safe inside a quoted WWW-Authenticate parameter.
@@ -20,6 +21,9 @@ const DEFAULTS = {
   algorithms: ['RS256'] as VoxKeyAlgorithm[],
   clockTolerance: 5,
   jwks: { cacheMaxAgeMs: 10 * 60_000, cooldownMs: 30_000, timeoutMs: 5_000 },
+  requestTimeoutMs: 5_000,
+  introspection: { cacheTtlMs: 30_000, inactiveCacheTtlMs: 3_000, cacheMaxEntries: 10_000 },
+  m2m: { refreshMarginMs: 60_000, maxRetries: 3 },
 };
 
 function isLoopback(hostname: string): boolean {
@@ -125,6 +129,53 @@ function optionalString(value: unknown, name: string): string | undefined {
   return value;
 }
 
+function optionalObject<T extends object>(value: T | undefined, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VoxKeyConfigError(`'${name}' must be an object`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    throw new VoxKeyConfigError(
+      `'${name}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`,
+    );
+  }
+  return value as T;
+}
+
+/** A scope list from a list or a space-delimited string, each a valid scope token. */
+export function resolveScopes(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
+  if (!Array.isArray(list) || !list.every(isValidScopeToken)) {
+    throw new VoxKeyConfigError(
+      `'${name}' must be scope tokens, as a list or a space-delimited string`,
+    );
+  }
+  return [...new Set(list)].sort();
+}
+
+/**
+ * Whether a resource indicator is an absolute URI without a fragment, as RFC 8707 §2 requires.
+ */
+export function isValidResourceIndicator(value: unknown): value is string {
+  if (typeof value !== 'string' || value.includes('#')) return false;
+  try {
+    return new URL(value).protocol.length > 1;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Validates the module options and fills in defaults. Throws a `VoxKeyConfigError`
  * naming the offending option, so a misconfigured application fails at startup.
@@ -146,6 +197,29 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
   const clientSecret = optionalString(options.clientSecret, 'clientSecret');
   if (clientSecret !== undefined && clientId === undefined) {
     throw new VoxKeyConfigError(`'clientId' is required when 'clientSecret' is set`);
+  }
+  const validation = oneOf(
+    options.validation,
+    'validation',
+    ['jwt', 'introspection'] as const,
+    'jwt',
+  );
+  if (validation === 'introspection' && (clientId === undefined || clientSecret === undefined)) {
+    throw new VoxKeyConfigError(
+      `'clientId' and 'clientSecret' are required when 'validation' is 'introspection'`,
+    );
+  }
+  const introspection = optionalObject(options.introspection, 'introspection');
+  const m2m = optionalObject(options.m2m, 'm2m');
+  const m2mClientId = optionalString(m2m.clientId, 'm2m.clientId');
+  const m2mClientSecret = optionalString(m2m.clientSecret, 'm2m.clientSecret');
+  if ((m2mClientId === undefined) !== (m2mClientSecret === undefined)) {
+    throw new VoxKeyConfigError(`'m2m.clientId' and 'm2m.clientSecret' go together`);
+  }
+  if (m2m.resource !== undefined && !isValidResourceIndicator(m2m.resource)) {
+    throw new VoxKeyConfigError(
+      `'m2m.resource' must be an absolute URI without a fragment (RFC 8707 §2)`,
+    );
   }
   const endpoints = getVoxKeyEndpoints(origin, realm);
   return Object.freeze({
@@ -184,6 +258,55 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     }),
     clientId,
     clientSecret,
+    validation,
+    clientAuthMethod: oneOf(
+      options.clientAuthMethod,
+      'clientAuthMethod',
+      ['client_secret_basic', 'client_secret_post'] as const,
+      'client_secret_basic',
+    ),
+    requestTimeoutMs: resolveNumber(
+      options.requestTimeoutMs,
+      'requestTimeoutMs',
+      DEFAULTS.requestTimeoutMs,
+      { min: 100, max: 60_000 },
+    ),
+    introspection: Object.freeze({
+      cacheTtlMs: resolveNumber(
+        introspection.cacheTtlMs,
+        'introspection.cacheTtlMs',
+        DEFAULTS.introspection.cacheTtlMs,
+        { min: 0, max: 3_600_000 },
+      ),
+      inactiveCacheTtlMs: resolveNumber(
+        introspection.inactiveCacheTtlMs,
+        'introspection.inactiveCacheTtlMs',
+        DEFAULTS.introspection.inactiveCacheTtlMs,
+        { min: 0, max: 10_000 },
+      ),
+      cacheMaxEntries: resolveNumber(
+        introspection.cacheMaxEntries,
+        'introspection.cacheMaxEntries',
+        DEFAULTS.introspection.cacheMaxEntries,
+        { min: 1, max: 10_000_000 },
+      ),
+    }),
+    m2m: Object.freeze({
+      clientId: m2mClientId ?? clientId,
+      clientSecret: m2mClientSecret ?? clientSecret,
+      scope: Object.freeze(resolveScopes(m2m.scope, 'm2m.scope')),
+      resource: m2m.resource,
+      refreshMarginMs: resolveNumber(
+        m2m.refreshMarginMs,
+        'm2m.refreshMarginMs',
+        DEFAULTS.m2m.refreshMarginMs,
+        { min: 0, max: 3_600_000 },
+      ),
+      maxRetries: resolveNumber(m2m.maxRetries, 'm2m.maxRetries', DEFAULTS.m2m.maxRetries, {
+        min: 0,
+        max: 10,
+      }),
+    }),
     challengeRealm: audiences[0],
   });
 }

@@ -16,6 +16,9 @@ export const SCOPES_METADATA = 'voxkey:scopes';
 /** Metadata key set by `@AnyScope()`: a list of scope lists, each needing one of its scopes. */
 export const ANY_SCOPE_METADATA = 'voxkey:any-scope';
 
+/** Metadata key set by `@RequireActiveToken()`. */
+export const REQUIRE_ACTIVE_METADATA = 'voxkey:require-active';
+
 /** Algorithms the verifier can check, by family. HMAC and `none` are never accepted. */
 export const SUPPORTED_ALGORITHMS = [
   'RS256',

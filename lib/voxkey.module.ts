@@ -1,14 +1,20 @@
 import { Module } from '@nestjs/common';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
+import { RealmHttpClient } from './http/realm-http.client.js';
 import { JwksKeyStore } from './jwt/jwks-key.store.js';
+import { IntrospectionService } from './services/introspection.service.js';
+import { M2MTokenService } from './services/m2m-token.service.js';
+import { RevocationList } from './services/revocation-list.js';
+import { RevocationService } from './services/revocation.service.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
 import { resolvedOptionsProvider } from './voxkey-options.provider.js';
 
 /**
- * Protects a NestJS API with VoxKey access tokens.
+ * Protects a NestJS API with VoxKey access tokens, and provides `IntrospectionService`,
+ * `RevocationService` and `M2MTokenService`.
  *
  * @example
  * @Module({ imports: [VoxKeyModule.forRoot({ domain, realm, audience })] })
@@ -28,10 +34,24 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
   providers: [
     resolvedOptionsProvider,
     JwksKeyStore,
+    RealmHttpClient,
+    RevocationList,
+    IntrospectionService,
+    RevocationService,
+    M2MTokenService,
     VoxKeyJwtStrategy,
     VoxKeyAuthGuard,
     ScopesGuard,
   ],
-  exports: [VOXKEY_RESOLVED_OPTIONS, JwksKeyStore, VoxKeyAuthGuard, ScopesGuard],
+  exports: [
+    VOXKEY_RESOLVED_OPTIONS,
+    JwksKeyStore,
+    RevocationList,
+    IntrospectionService,
+    RevocationService,
+    M2MTokenService,
+    VoxKeyAuthGuard,
+    ScopesGuard,
+  ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

@@ -19,6 +19,8 @@ const TOKEN_ERROR_DESCRIPTIONS: Readonly<Record<TokenRejectionReason, string>> =
   audience: 'The access token audience is not accepted',
   claims: 'The access token claims are invalid',
   too_large: 'The access token is too large',
+  revoked: 'The access token was revoked',
+  inactive: 'The access token is not active',
 };
 
 /** Quotes a value for an auth-param; inputs are checked at startup, this is a second guard. */

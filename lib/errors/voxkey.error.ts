@@ -45,7 +45,9 @@ export type TokenRejectionReason =
   | 'issuer'
   | 'audience'
   | 'claims'
-  | 'too_large';
+  | 'too_large'
+  | 'revoked'
+  | 'inactive';
 
 /** A token failed validation. `message` is for debug logs; clients only see the reason's description. */
 export class VoxKeyTokenError extends VoxKeyError {
@@ -54,5 +56,47 @@ export class VoxKeyTokenError extends VoxKeyError {
     message: string,
   ) {
     super(`token_${reason}`, message);
+  }
+}
+
+/** Problems talking to a realm endpoint that are not OAuth error responses. */
+export type VoxKeyTransportError = 'timeout' | 'network_error' | 'invalid_response' | 'http_error';
+
+/**
+ * A realm endpoint (token, introspection, revocation) refused or failed a request.
+ * `error` is the OAuth error code the server sent (`invalid_client`, `invalid_scope`, ...) or one
+ * of the library's transport codes; `retryable` says whether trying again may help.
+ * @see RFC 6749 §5.2, RFC 7009 §2.2.1
+ */
+export class VoxKeyOAuthError extends VoxKeyError {
+  /** Server-provided description, untrusted text; absent when the server sent none. */
+  readonly errorDescription: string | undefined;
+  /** HTTP status of the response, 0 when no response arrived. */
+  readonly status: number;
+  /** Whether a retry may succeed (429, 5xx, timeouts, network errors). */
+  readonly retryable: boolean;
+  /** Seconds the server asked to wait (`Retry-After`), when it said so. */
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    readonly error: string,
+    details: {
+      endpoint: string;
+      status: number;
+      retryable: boolean;
+      errorDescription?: string;
+      retryAfter?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(
+      `oauth_${error}`,
+      `VoxKey ${details.endpoint} endpoint: ${error}${details.status ? ` (HTTP ${details.status})` : ''}`,
+      { cause: details.cause },
+    );
+    this.errorDescription = details.errorDescription;
+    this.status = details.status;
+    this.retryable = details.retryable;
+    this.retryAfter = details.retryAfter;
   }
 }

@@ -9,7 +9,12 @@ import {
   MissingTokenException,
   UnsupportedContextException,
 } from '../errors/bearer.exceptions.js';
-import { VoxKeyError, VoxKeyJwksError } from '../errors/voxkey.error.js';
+import {
+  VoxKeyConfigError,
+  VoxKeyError,
+  VoxKeyJwksError,
+  VoxKeyOAuthError,
+} from '../errors/voxkey.error.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { countAuthorizationHeaders, parseBearerHeader } from '../jwt/bearer-token.parser.js';
@@ -17,8 +22,14 @@ import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { setExtractedToken } from '../jwt/request-token.js';
 import { rejectionReason } from '../jwt/token-rejection.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
+import { IntrospectionService } from '../services/introspection.service.js';
+import { RevocationList } from '../services/revocation-list.js';
 import { isPublicRoute } from '../utils/reflect.util.js';
-import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
+import {
+  REQUIRE_ACTIVE_METADATA,
+  VOXKEY_RESOLVED_OPTIONS,
+  VOXKEY_STRATEGY,
+} from '../voxkey.constants.js';
 
 interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
@@ -53,6 +64,8 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     protected readonly reflector: Reflector,
     @Inject(VOXKEY_RESOLVED_OPTIONS) protected readonly voxkeyOptions: ResolvedVoxKeyOptions,
     protected readonly keyStore: JwksKeyStore,
+    protected readonly revocationList: RevocationList,
+    protected readonly introspection: IntrospectionService,
   ) {
     super();
   }
@@ -83,8 +96,39 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
           'token too large',
         );
     }
-    setExtractedToken(request, credentials.token);
-    return (await super.canActivate(context)) as boolean;
+    const { token } = credentials;
+    if (this.revocationList.has(token)) {
+      throw this.reject(context, new InvalidTokenException(this.realm, 'revoked'), 'revoked here');
+    }
+    setExtractedToken(request, token);
+    await super.canActivate(context);
+    if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
+      await this.assertActive(context, token);
+    }
+    return true;
+  }
+
+  /** Whether `@RequireActiveToken()` marks the handler or its controller. */
+  protected requiresActiveToken(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean | undefined>(REQUIRE_ACTIVE_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+
+  /** `@RequireActiveToken()`: the realm must still consider the token active (fail closed). */
+  protected async assertActive(context: ExecutionContext, token: string): Promise<void> {
+    let active: boolean;
+    try {
+      active = await this.introspection.isActive(token);
+    } catch (error) {
+      throw this.unavailable(context, error);
+    }
+    if (!active) {
+      throw this.reject(context, new InvalidTokenException(this.realm, 'inactive'), 'not active');
+    }
   }
 
   /** Turns Passport's outcome into the claims or into a fail-closed HTTP error. */
@@ -96,11 +140,12 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
   ): TUser {
     if (!error && user) return user as TUser;
     const failure = error ?? info;
-    if (failure instanceof VoxKeyJwksError) {
-      this.logger.debug(`Token not checked: ${failure.message}`);
-      const exception = new AuthUnavailableException(this.keyStore.retryAfterSeconds);
-      setResponseHeader(context, 'Retry-After', String(exception.retryAfter));
-      throw exception;
+    if (
+      failure instanceof VoxKeyJwksError ||
+      failure instanceof VoxKeyOAuthError ||
+      failure instanceof VoxKeyConfigError
+    ) {
+      throw this.unavailable(context, failure);
     }
     if (error && !(error instanceof VoxKeyError)) {
       // An unexpected failure while checking a token still never lets the request through.
@@ -114,6 +159,31 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
       new InvalidTokenException(this.realm, reason),
       describeFailure(failure, reason),
     );
+  }
+
+  /**
+   * 503 for a dependency that failed (key set, introspection endpoint) or refused this API
+   * itself (its own credentials or configuration): the token may be fine, so never a 401, and
+   * never a 500. Problems on this API's side are logged as errors.
+   */
+  protected unavailable(context: ExecutionContext, failure: unknown): AuthUnavailableException {
+    if (failure instanceof VoxKeyConfigError) {
+      this.logger.error(`Token not checked: ${failure.message}`);
+    } else if (failure instanceof VoxKeyOAuthError && !failure.retryable) {
+      this.logger.error(
+        `Token not checked: ${failure.message}; the realm refused this API's own request (check clientId, clientSecret and the endpoint)`,
+      );
+    } else {
+      // Outages are logged once by the component that saw them; per request only at debug level.
+      this.logger.debug(`Token not checked: ${describeFailure(failure, 'unavailable')}`);
+    }
+    const retryAfter =
+      failure instanceof VoxKeyOAuthError
+        ? (failure.retryAfter ?? 1)
+        : this.keyStore.retryAfterSeconds;
+    const exception = new AuthUnavailableException(retryAfter);
+    setResponseHeader(context, 'Retry-After', String(exception.retryAfter));
+    return exception;
   }
 
   /** Sets the challenge header, logs the reason at debug level, and returns the exception. */

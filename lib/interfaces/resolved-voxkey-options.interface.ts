@@ -16,6 +16,22 @@ export interface ResolvedVoxKeyOptions {
   };
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
+  readonly validation: 'jwt' | 'introspection';
+  readonly clientAuthMethod: 'client_secret_basic' | 'client_secret_post';
+  readonly requestTimeoutMs: number;
+  readonly introspection: {
+    readonly cacheTtlMs: number;
+    readonly inactiveCacheTtlMs: number;
+    readonly cacheMaxEntries: number;
+  };
+  readonly m2m: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly scope: readonly string[];
+    readonly resource: string | undefined;
+    readonly refreshMarginMs: number;
+    readonly maxRetries: number;
+  };
   /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */
   readonly challengeRealm: string;
 }

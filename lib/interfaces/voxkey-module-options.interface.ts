@@ -24,6 +24,52 @@ export interface VoxKeyJwksOptions {
   timeoutMs?: number;
 }
 
+/** How the introspection service caches answers. */
+export interface VoxKeyIntrospectionOptions {
+  /**
+   * Longest time an active answer is reused, in milliseconds; never past the token's `exp`.
+   * `0` disables the cache (concurrent calls for one token still share a request).
+   * @default 30000
+   */
+  cacheTtlMs?: number;
+  /**
+   * How long an inactive answer is reused, in milliseconds (at most 10 s).
+   * @default 3000
+   */
+  inactiveCacheTtlMs?: number;
+  /**
+   * Most answers kept; the least recently used go first.
+   * @default 10000
+   */
+  cacheMaxEntries?: number;
+}
+
+/** Defaults of the machine-to-machine token service (client credentials grant). */
+export interface VoxKeyM2MOptions {
+  /** Client id for M2M tokens. @default the module's `clientId` */
+  clientId?: string;
+  /** Client secret for M2M tokens. Never logged. @default the module's `clientSecret` */
+  clientSecret?: string;
+  /** Scopes requested when a call names none, a list or a space-delimited string. */
+  scope?: string | string[];
+  /**
+   * Resource indicator requested when a call names none: an absolute URI without fragment.
+   * @see RFC 8707 §2
+   */
+  resource?: string;
+  /**
+   * A cached token is never handed out with less life left than this, in milliseconds (and never
+   * with less than half its lifetime); it is refreshed in the background before that.
+   * @default 60000
+   */
+  refreshMarginMs?: number;
+  /**
+   * Retries after 429, 5xx and network errors, with capped exponential backoff and jitter.
+   * @default 3
+   */
+  maxRetries?: number;
+}
+
 /**
  * Options of `VoxKeyModule.forRoot()` and of the factory given to `forRootAsync()`.
  *
@@ -77,6 +123,28 @@ export interface VoxKeyModuleOptions {
   clientId?: string;
   /** Client secret matching `clientId`. Never logged. */
   clientSecret?: string;
+  /**
+   * How the guard authenticates requests: `'jwt'` validates JWTs locally; `'introspection'`
+   * authenticates (opaque) tokens by introspection alone and needs `clientId`/`clientSecret`.
+   * @default 'jwt'
+   * @see RFC 7662
+   */
+  validation?: 'jwt' | 'introspection';
+  /**
+   * How the client authenticates to the realm's endpoints.
+   * @default 'client_secret_basic'
+   * @see RFC 6749 §2.3.1
+   */
+  clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  /**
+   * Timeout of one request to the token, introspection or revocation endpoint, in milliseconds.
+   * @default 5000
+   */
+  requestTimeoutMs?: number;
+  /** Caching of introspection answers. */
+  introspection?: VoxKeyIntrospectionOptions;
+  /** Defaults of `M2MTokenService`. */
+  m2m?: VoxKeyM2MOptions;
 }
 
 /** Options handled by the module itself rather than by the providers. */

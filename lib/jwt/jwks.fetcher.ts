@@ -1,4 +1,5 @@
 import { VoxKeyJwksError } from '../errors/voxkey.error.js';
+import { BodyTooLargeError, readCappedText } from '../utils/http-body.util.js';
 
 /** Largest JWKS body read, in bytes; a realm's key set is a few kilobytes. */
 export const MAX_JWKS_BYTES = 256 * 1024;
@@ -6,29 +7,6 @@ export const MAX_JWKS_BYTES = 256 * 1024;
 /** A JWKS as far as the fetcher checks it: an object with a `keys` array of objects. */
 export interface JsonWebKeySet {
   keys: Record<string, unknown>[];
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -52,9 +30,12 @@ export function createJwksFetcher(
         await response.body?.cancel();
         throw new VoxKeyJwksError(`JWKS endpoint answered HTTP ${response.status}`);
       }
-      text = await readCapped(response, maxBytes);
+      text = await readCappedText(response, maxBytes);
     } catch (error) {
       if (error instanceof VoxKeyJwksError) throw error;
+      if (error instanceof BodyTooLargeError) {
+        throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
+      }
       const reason =
         error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
           ? `timed out after ${timeoutMs} ms`

@@ -3,13 +3,15 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import passport from 'passport';
 import { Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
-import { VoxKeyConfigError } from '../errors/voxkey.error.js';
+import { VoxKeyConfigError, VoxKeyTokenError } from '../errors/voxkey.error.js';
+import type { IntrospectionResult } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { validateClaims } from '../jwt/claims.validator.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../jwt/jwt-header.js';
 import { bearerTokenFromRequest } from '../jwt/request-token.js';
+import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
 type KeyCallback = (error: unknown, key?: KeyObject) => void;
@@ -35,6 +37,9 @@ function assertNameFree(): void {
  * The `voxkey-jwt` Passport strategy: passport-jwt verifies the signature and the registered
  * claims with a key chosen by the header checks and the jwks-rsa backed key store; `validate`
  * finishes the claim checks and returns the claims as `req.user`.
+ *
+ * With `validation: 'introspection'` the same strategy authenticates (opaque) tokens by
+ * introspection alone, and `req.user` is the introspection answer.
  */
 @Injectable()
 export class VoxKeyJwtStrategy
@@ -43,9 +48,12 @@ export class VoxKeyJwtStrategy
 {
   private readonly options: ResolvedVoxKeyOptions;
 
+  private readonly introspection: IntrospectionService;
+
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     keyStore: JwksKeyStore,
+    introspection: IntrospectionService,
   ) {
     assertNameFree();
     const secretOrKeyProvider = (_request: unknown, rawToken: string, done: KeyCallback): void => {
@@ -85,6 +93,7 @@ export class VoxKeyJwtStrategy
       },
     } as unknown as StrategyOptionsWithRequest);
     this.options = options;
+    this.introspection = introspection;
     // PassportStrategy registered the name in its constructor; take it back until the
     // application initialises, so a bootstrap that fails half-way leaves the name free.
     passport.unuse(VOXKEY_STRATEGY);
@@ -94,6 +103,20 @@ export class VoxKeyJwtStrategy
   onModuleInit(): void {
     assertNameFree();
     passport.use(VOXKEY_STRATEGY, this);
+  }
+
+  /** Passport entry point: passport-jwt's flow, or introspection alone in that mode. */
+  override authenticate(request: Parameters<Strategy['authenticate']>[0], options?: unknown): void {
+    if (this.options.validation !== 'introspection') return super.authenticate(request, options);
+    const token = bearerTokenFromRequest(request as never);
+    if (!token) return this.fail(new VoxKeyTokenError('malformed', 'no bearer token'), 401);
+    this.introspection.introspect(token, { tokenTypeHint: 'access_token' }).then(
+      (result: IntrospectionResult) =>
+        result.active
+          ? this.success(result)
+          : this.fail(new VoxKeyTokenError('inactive', 'introspection: not active'), 401),
+      (error: unknown) => this.error(error as Error),
+    );
   }
 
   /** Called by passport-jwt with the verified payload; its result becomes `req.user`. */

@@ -11,6 +11,8 @@ import {
   VoxKeyAuthGuard,
 } from '../../lib/index';
 import type { JwksKeyStore } from '../../lib/jwt/jwks-key.store';
+import type { IntrospectionService } from '../../lib/services/introspection.service';
+import { RevocationList } from '../../lib/services/revocation-list';
 import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
 
 const options = resolveVoxKeyOptions({
@@ -72,7 +74,14 @@ beforeAll(() => Logger.overrideLogger(false));
 
 describe('VoxKeyAuthGuard', () => {
   const keyStore = { retryAfterSeconds: 1 } as unknown as JwksKeyStore;
-  const guard = new VoxKeyAuthGuard(new Reflector(), options, keyStore);
+  const revocationList = new RevocationList();
+  const guard = new VoxKeyAuthGuard(
+    new Reflector(),
+    options,
+    keyStore,
+    revocationList,
+    {} as IntrospectionService,
+  );
 
   it.each<ContextType>(['graphql', 'ws', 'rpc'])(
     'denies the %s context with a clear error',

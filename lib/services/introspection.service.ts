@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { MemoryCache } from '../cache/memory-cache.js';
+import { VoxKeyOAuthError } from '../errors/voxkey.error.js';
+import { RealmHttpClient } from '../http/realm-http.client.js';
+import type {
+  IntrospectionResult,
+  TokenRequestOptions,
+} from '../interfaces/introspection-result.interface.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { SingleFlight } from '../utils/single-flight.js';
+import { hashToken } from '../utils/token-hash.util.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import { apiCredentials } from './realm-credentials.js';
+import { RevocationList } from './revocation-list.js';
+
+const INACTIVE: IntrospectionResult = Object.freeze({ active: false });
+const STRING_MEMBERS = ['scope', 'client_id', 'username', 'token_type', 'sub', 'iss', 'jti'];
+const TIME_MEMBERS = ['exp', 'iat', 'nbf'];
+
+/**
+ * Asks the realm whether a token is active (RFC 7662), with a cache keyed by the token's
+ * SHA-256: active answers live at most `introspection.cacheTtlMs` and never past `exp`, inactive
+ * ones a few seconds, and concurrent calls for one token share one request.
+ *
+ * @example
+ * constructor(private readonly introspection: IntrospectionService) {}
+ * if (!(await this.introspection.isActive(token))) throw new UnauthorizedException();
+ */
+@Injectable()
+export class IntrospectionService {
+  private readonly logger = new Logger('VoxKeyIntrospection');
+  private readonly cache: MemoryCache<IntrospectionResult>;
+  private readonly inFlight = new SingleFlight<IntrospectionResult>();
+
+  constructor(
+    @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
+    private readonly http: RealmHttpClient,
+    private readonly revoked: RevocationList,
+  ) {
+    this.cache = new MemoryCache(options.introspection.cacheMaxEntries);
+  }
+
+  /**
+   * The realm's answer for `token`, as seen by this API: an answer for another audience or
+   * another issuer, or one that is malformed or expired, is `{ active: false }`.
+   * @throws VoxKeyOAuthError when the endpoint cannot be reached or refuses the request
+   */
+  async introspect(token: string, options: TokenRequestOptions = {}): Promise<IntrospectionResult> {
+    if (this.revoked.has(token)) return INACTIVE;
+    const key = hashToken(token);
+    const cached = this.cache.get(key);
+    if (cached) return this.stillActive(cached);
+    return this.inFlight.run(key, async () => {
+      const params: Record<string, string> = { token };
+      if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
+      const response = await this.http.post(
+        'introspection',
+        params,
+        apiCredentials(this.options, 'to call the introspection endpoint'),
+      );
+      if (!response.body) {
+        throw new VoxKeyOAuthError('invalid_response', {
+          endpoint: 'introspection',
+          status: response.status,
+          retryable: false,
+        });
+      }
+      const result = this.interpret(response.body);
+      this.cache.set(key, result, this.lifetime(result));
+      return result;
+    });
+  }
+
+  /** Whether `token` is active for this API. */
+  async isActive(token: string): Promise<boolean> {
+    return (await this.introspect(token)).active;
+  }
+
+  /** Drops the cached answer for `token` (done after it is revoked). */
+  forget(token: string): void {
+    this.cache.delete(hashToken(token));
+  }
+
+  /** Checks `exp` again on every cache hit. */
+  private stillActive(result: IntrospectionResult): IntrospectionResult {
+    return result.active && typeof result.exp === 'number' && result.exp * 1000 <= Date.now()
+      ? INACTIVE
+      : result;
+  }
+
+  private lifetime(result: IntrospectionResult): number {
+    if (!result.active) return this.options.introspection.inactiveCacheTtlMs;
+    const ttl = this.options.introspection.cacheTtlMs;
+    return typeof result.exp === 'number' ? Math.min(ttl, result.exp * 1000 - Date.now()) : ttl;
+  }
+
+  /** Only `active: true` with well-typed members, this API's audience and this realm counts. */
+  private interpret(body: Record<string, unknown>): IntrospectionResult {
+    if (body.active !== true) return INACTIVE;
+    const reject = (why: string): IntrospectionResult => {
+      this.logger.debug(`Introspection answer treated as inactive: ${why}`);
+      return INACTIVE;
+    };
+    for (const name of STRING_MEMBERS) {
+      if (body[name] !== undefined && typeof body[name] !== 'string') return reject(`${name} type`);
+    }
+    for (const name of TIME_MEMBERS) {
+      if (body[name] !== undefined && !Number.isFinite(body[name])) return reject(`${name} type`);
+    }
+    if (typeof body.exp === 'number' && body.exp * 1000 <= Date.now()) return reject('expired');
+    const aud = body.aud;
+    const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!audiences.some((a) => this.options.audiences.includes(a as string))) {
+      return reject('audience is not this API');
+    }
+    if (body.iss !== undefined && body.iss !== this.options.endpoints.issuer) {
+      return reject('issuer is another realm');
+    }
+    return body as IntrospectionResult;
+  }
+}

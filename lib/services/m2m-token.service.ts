@@ -1,0 +1,221 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { MemoryCache } from '../cache/memory-cache.js';
+import { VoxKeyConfigError, VoxKeyError, VoxKeyOAuthError } from '../errors/voxkey.error.js';
+import { type ClientCredentials, RealmHttpClient } from '../http/realm-http.client.js';
+import type { M2MToken, M2MTokenRequest } from '../interfaces/m2m-token.interface.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { SingleFlight } from '../utils/single-flight.js';
+import { isValidResourceIndicator, resolveScopes } from '../voxkey-options.provider.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+
+interface CachedToken {
+  token: M2MToken;
+  obtainedAt: number;
+}
+
+/** Backoff between retries: full jitter over an exponential base, capped. */
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 5_000;
+/** A `Retry-After` longer than this is not waited for: the error surfaces instead. */
+const MAX_RETRY_AFTER_S = 30;
+const MAX_CACHED_TOKENS = 1_000;
+
+/**
+ * Machine-to-machine access tokens from the realm's token endpoint (client credentials grant,
+ * RFC 6749 §4.4, with RFC 8707 `resource`). Tokens are cached per client, scope set and
+ * resource; concurrent callers share one request; a token is refreshed before it gets close to
+ * expiry; 429, 5xx and network errors are retried with backoff.
+ *
+ * @example
+ * constructor(private readonly m2m: M2MTokenService) {}
+ * const res = await fetch(url, {
+ *   headers: { authorization: await this.m2m.getAuthorizationHeader({ scope: 'users:read' }) },
+ * });
+ */
+@Injectable()
+export class M2MTokenService implements OnApplicationShutdown {
+  private readonly logger = new Logger('VoxKeyM2M');
+  private readonly cache = new MemoryCache<CachedToken>(MAX_CACHED_TOKENS);
+  private readonly inFlight = new SingleFlight<M2MToken>();
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  private closed = false;
+
+  constructor(
+    @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
+    private readonly http: RealmHttpClient,
+  ) {}
+
+  /** The access token string. */
+  async getToken(request: M2MTokenRequest = {}): Promise<string> {
+    return (await this.getTokenResponse(request)).accessToken;
+  }
+
+  /** The value for an `Authorization` header: `Bearer <token>`. */
+  async getAuthorizationHeader(request: M2MTokenRequest = {}): Promise<string> {
+    return `Bearer ${await this.getToken(request)}`;
+  }
+
+  /**
+   * The token with its type, expiry and granted scope. A cached token is returned while it has
+   * more than the refresh margin left; within twice the margin a refresh starts in the background.
+   * @throws VoxKeyOAuthError when the realm refuses (`invalid_client`, `invalid_scope`,
+   *   `invalid_target`: not retried) or keeps failing after the retries
+   */
+  async getTokenResponse(request: M2MTokenRequest = {}): Promise<M2MToken> {
+    const credentials = this.credentials();
+    const scope = this.scopeOf(request);
+    const resource = this.resourceOf(request);
+    const key = `${credentials.clientId}\n${scope.join(' ')}\n${resource ?? ''}`;
+
+    const cached = request.forceRefresh ? undefined : this.cache.get(key);
+    if (cached) {
+      const margin = Math.min(
+        this.options.m2m.refreshMarginMs,
+        (cached.token.expiresAt - cached.obtainedAt) / 2,
+      );
+      const remaining = cached.token.expiresAt - Date.now();
+      if (remaining > margin) {
+        if (remaining <= 2 * margin && !this.inFlight.has(key)) {
+          this.fetch(key, credentials, scope, resource).catch((error: unknown) =>
+            this.logger.warn(`Background token refresh failed: ${describe(error)}`),
+          );
+        }
+        return cached.token;
+      }
+    }
+    return this.fetch(key, credentials, scope, resource);
+  }
+
+  /** Stops pending retries. */
+  onApplicationShutdown(): void {
+    this.closed = true;
+    for (const [timer, wake] of this.timers) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.timers.clear();
+  }
+
+  private fetch(
+    key: string,
+    credentials: ClientCredentials,
+    scope: string[],
+    resource: string | undefined,
+  ): Promise<M2MToken> {
+    return this.inFlight.run(key, async () => {
+      const obtainedAt = Date.now();
+      const token = await this.requestWithRetries(credentials, scope, resource);
+      this.cache.set(key, { token, obtainedAt }, token.expiresAt - Date.now());
+      return token;
+    });
+  }
+
+  private async requestWithRetries(
+    credentials: ClientCredentials,
+    scope: string[],
+    resource: string | undefined,
+  ): Promise<M2MToken> {
+    const params: Record<string, string> = { grant_type: 'client_credentials' };
+    if (scope.length > 0) params.scope = scope.join(' ');
+    if (resource !== undefined) params.resource = resource;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.http.post('token', params, credentials);
+        return this.parse(response.body, response.status, scope);
+      } catch (error) {
+        const retryAfter = error instanceof VoxKeyOAuthError ? error.retryAfter : undefined;
+        const retry =
+          error instanceof VoxKeyOAuthError &&
+          error.retryable &&
+          attempt < this.options.m2m.maxRetries &&
+          !this.closed &&
+          (retryAfter ?? 0) <= MAX_RETRY_AFTER_S;
+        if (!retry) throw error;
+        const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        this.logger.debug(`Token request failed (${describe(error)}); retry ${attempt + 1}`);
+        await this.sleep(Math.max(backoff, (retryAfter ?? 0) * 1000));
+        if (this.closed) throw error;
+      }
+    }
+  }
+
+  /** Checks the token response; nothing malformed is cached. @see RFC 6749 §5.1 */
+  private parse(
+    body: Record<string, unknown> | undefined,
+    status: number,
+    requested: string[],
+  ): M2MToken {
+    const invalid = (): VoxKeyOAuthError =>
+      new VoxKeyOAuthError('invalid_response', { endpoint: 'token', status, retryable: false });
+    if (!body) throw invalid();
+    const { access_token: accessToken, token_type: tokenType, expires_in, scope } = body;
+    const expiresIn = typeof expires_in === 'string' ? Number(expires_in) : expires_in;
+    if (
+      typeof accessToken !== 'string' ||
+      accessToken === '' ||
+      typeof tokenType !== 'string' ||
+      tokenType.toLowerCase() !== 'bearer' ||
+      (scope !== undefined && typeof scope !== 'string') ||
+      (expiresIn !== undefined && (typeof expiresIn !== 'number' || !(expiresIn > 0)))
+    ) {
+      throw invalid();
+    }
+    return {
+      accessToken,
+      tokenType: 'Bearer',
+      // Without expires_in the token is used once and not cached.
+      expiresAt: Date.now() + (expiresIn === undefined ? 0 : expiresIn * 1000),
+      scope: scope ?? (requested.length > 0 ? requested.join(' ') : undefined),
+    };
+  }
+
+  private credentials(): ClientCredentials {
+    const { clientId, clientSecret } = this.options.m2m;
+    if (clientId === undefined || clientSecret === undefined) {
+      throw new VoxKeyConfigError(
+        `'clientId' and 'clientSecret' (or 'm2m.clientId' and 'm2m.clientSecret') are required for M2M tokens`,
+      );
+    }
+    return { clientId, clientSecret };
+  }
+
+  private scopeOf(request: M2MTokenRequest): string[] {
+    if (request.scope === undefined) return [...this.options.m2m.scope];
+    try {
+      return resolveScopes(request.scope, 'scope');
+    } catch {
+      throw new VoxKeyError('invalid_scope', `'scope' must be scope tokens (RFC 6749 §3.3)`);
+    }
+  }
+
+  private resourceOf(request: M2MTokenRequest): string | undefined {
+    const resource = request.resource ?? this.options.m2m.resource;
+    if (resource !== undefined && !isValidResourceIndicator(resource)) {
+      throw new VoxKeyError(
+        'invalid_resource',
+        `'resource' must be an absolute URI without a fragment (RFC 8707 §2)`,
+      );
+    }
+    return resource;
+  }
+
+  /** Waits `ms`; shutdown ends the wait early. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      timer.unref();
+      this.timers.set(timer, resolve);
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof VoxKeyError
+    ? error.message
+    : error instanceof Error
+      ? error.name
+      : 'error';
+}

@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { RealmHttpClient } from '../http/realm-http.client.js';
+import type { TokenRequestOptions } from '../interfaces/introspection-result.interface.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { unverifiedExpiry } from '../utils/token-hash.util.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import { IntrospectionService } from './introspection.service.js';
+import { apiCredentials } from './realm-credentials.js';
+import { RevocationList } from './revocation-list.js';
+
+/** How long a revoked token of unknown expiry stays on the deny list. */
+const UNKNOWN_EXPIRY_MS = 60 * 60_000;
+
+/**
+ * Revokes tokens at the realm (RFC 7009). After a successful revocation this API refuses the
+ * token at once: its introspection answer is dropped and it goes on a local deny list until it
+ * expires, even though JWTs are otherwise validated locally.
+ *
+ * @example
+ * await this.revocation.revoke(refreshToken, { tokenTypeHint: 'refresh_token' });
+ */
+@Injectable()
+export class RevocationService {
+  constructor(
+    @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
+    private readonly http: RealmHttpClient,
+    private readonly introspection: IntrospectionService,
+    private readonly revoked: RevocationList,
+  ) {}
+
+  /**
+   * Revokes `token`. Resolves when the realm answered 200, which it also does for tokens it does
+   * not know (RFC 7009 §2.2).
+   * @throws VoxKeyOAuthError when it was not revoked; `retryable` tells whether to try again
+   */
+  async revoke(token: string, options: TokenRequestOptions = {}): Promise<void> {
+    const params: Record<string, string> = { token };
+    if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
+    await this.http.post(
+      'revocation',
+      params,
+      apiCredentials(this.options, 'to call the revocation endpoint'),
+    );
+    this.introspection.forget(token);
+    const exp = unverifiedExpiry(token);
+    this.revoked.add(token, exp === undefined ? Date.now() + UNKNOWN_EXPIRY_MS : exp * 1000);
+  }
+}
