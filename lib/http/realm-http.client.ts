@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VoxKeyOAuthError } from '../errors/voxkey.error.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
-import { BodyTooLargeError, parseRetryAfter, readCappedText } from '../utils/http-body.util.js';
+import {
+  BodyTooLargeError,
+  isAbort,
+  parseRetryAfter,
+  readCappedText,
+} from '../utils/http-body.util.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 
 /** The realm endpoints the services call. */
@@ -90,8 +95,7 @@ export class RealmHttpClient {
       });
       text = await readCappedText(response, MAX_RESPONSE_BYTES);
     } catch (cause) {
-      const timedOut =
-        cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+      const timedOut = isAbort(cause);
       if (cause instanceof BodyTooLargeError) {
         throw new VoxKeyOAuthError('invalid_response', {
           endpoint,

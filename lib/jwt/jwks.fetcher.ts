@@ -1,5 +1,5 @@
 import { VoxKeyJwksError } from '../errors/voxkey.error.js';
-import { BodyTooLargeError, readCappedText } from '../utils/http-body.util.js';
+import { BodyTooLargeError, isAbort, readCappedText } from '../utils/http-body.util.js';
 
 /** Largest JWKS body read, in bytes; a realm's key set is a few kilobytes. */
 export const MAX_JWKS_BYTES = 256 * 1024;
@@ -36,10 +36,7 @@ export function createJwksFetcher(
       if (error instanceof BodyTooLargeError) {
         throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
       }
-      const reason =
-        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-          ? `timed out after ${timeoutMs} ms`
-          : 'could not be reached';
+      const reason = isAbort(error) ? `timed out after ${timeoutMs} ms` : 'could not be reached';
       throw new VoxKeyJwksError(`JWKS endpoint ${reason}`, { cause: error });
     }
     let body: unknown;
