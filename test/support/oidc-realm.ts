@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { errors } from 'oidc-provider';
@@ -66,7 +66,12 @@ export class OidcRealm {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const realm = new OidcRealm(server);
     realm.provider = realm.createProvider();
-    server.on('request', (req, res) => void realm.handle(req, res));
+    server.on('request', (req, res) => {
+      realm.handle(req, res).catch((error: unknown) => {
+        console.error('OidcRealm fixture failed', error);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
     return realm;
   }
 
@@ -236,7 +241,7 @@ export class OidcRealm {
     const valid = verify(
       'sha256',
       Buffer.from(`${parts[0]}.${parts[1]}`),
-      createPublicKey(this.signingKey.publicKey),
+      this.signingKey.publicKey,
       Buffer.from(parts[2], 'base64url'),
     );
     const claims = valid ? JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) : {};
