@@ -40,6 +40,9 @@ export async function readCappedText(response: Response, maxBytes: number): Prom
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null || value === '') return undefined;
   if (/^\d{1,9}$/.test(value)) return Number(value);
+  // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; Date.parse alone would accept "-1".
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value))
+    return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }

@@ -87,6 +87,27 @@ describe('resolveVoxKeyOptions', () => {
     [{ jwks: { cacheMaxAgeMs: '1' } }, "'jwks.cacheMaxAgeMs' must be a number"],
     [{ clientSecret: 's3cret' }, "'clientId' is required when 'clientSecret' is set"],
     [{ clientId: '' }, "'clientId' must be a non-empty string"],
+    [{ validation: 'opaque' }, "'validation' must be one of 'jwt', 'introspection'"],
+    [
+      { validation: 'introspection' },
+      "'clientId' and 'clientSecret' are required when 'validation' is 'introspection'",
+    ],
+    [{ clientAuthMethod: 'private_key_jwt' }, "'clientAuthMethod' must be one of"],
+    [{ requestTimeoutMs: 0 }, "'requestTimeoutMs' must be a number"],
+    [{ introspection: [] }, "'introspection' must be an object"],
+    [
+      { introspection: { inactiveCacheTtlMs: 60_000 } },
+      "'introspection.inactiveCacheTtlMs' must be a number from 0 to 10000",
+    ],
+    [{ introspection: { cacheTtlMs: -1 } }, "'introspection.cacheTtlMs' must be a number"],
+    [{ m2m: { clientId: 'x' } }, "'m2m.clientId' and 'm2m.clientSecret' go together"],
+    [
+      { m2m: { resource: '/relative' } },
+      "'m2m.resource' must be an absolute URI without a fragment",
+    ],
+    [{ m2m: { resource: 'https://api.example.com/#x' } }, "'m2m.resource' must be an absolute URI"],
+    [{ m2m: { scope: 'a "b"' } }, "'m2m.scope' must be scope tokens"],
+    [{ m2m: { maxRetries: 11 } }, "'m2m.maxRetries' must be a number from 0 to 10"],
   ])('%j is refused: %s', (override, message) => {
     expect(() => resolve(override)).toThrow(message);
   });
@@ -95,6 +116,33 @@ describe('resolveVoxKeyOptions', () => {
     expect(() => resolve({ clientSecret: 'top-secret-value', clientId: 7 })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('top-secret-value') }),
     );
+  });
+
+  it('fills in the service defaults; M2M falls back to the module client', () => {
+    const resolved = resolve({ clientId: 'api', clientSecret: 's' });
+    expect(resolved).toMatchObject({
+      validation: 'jwt',
+      clientAuthMethod: 'client_secret_basic',
+      requestTimeoutMs: 5000,
+      introspection: { cacheTtlMs: 30_000, inactiveCacheTtlMs: 3_000, cacheMaxEntries: 10_000 },
+      m2m: {
+        clientId: 'api',
+        clientSecret: 's',
+        scope: [],
+        resource: undefined,
+        refreshMarginMs: 60_000,
+        maxRetries: 3,
+      },
+    });
+    const own = resolve({
+      m2m: { clientId: 'm', clientSecret: 't', scope: 'b a b', resource: 'urn:api' },
+    });
+    expect(own.m2m).toMatchObject({
+      clientId: 'm',
+      clientSecret: 't',
+      scope: ['a', 'b'],
+      resource: 'urn:api',
+    });
   });
 
   it('keeps several audiences and de-duplicates algorithms', () => {

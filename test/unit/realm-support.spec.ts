@@ -1,0 +1,76 @@
+import { MemoryCache } from '../../lib/cache/memory-cache';
+import { basicAuthorization, formEncode } from '../../lib/http/realm-http.client';
+import { parseRetryAfter } from '../../lib/utils/http-body.util';
+import { SingleFlight } from '../../lib/utils/single-flight';
+import { hashToken, unverifiedExpiry } from '../../lib/utils/token-hash.util';
+import { b64url } from '../support/token-forge';
+
+describe('client_secret_basic encoding (RFC 6749 §2.3.1)', () => {
+  it('form-encodes before joining and base64-encoding', () => {
+    expect(formEncode('a b+c:d%e/é')).toBe('a+b%2Bc%3Ad%25e%2F%C3%A9');
+    const header = basicAuthorization({ clientId: 'id:1', clientSecret: 'sec ret+/é' });
+    expect(Buffer.from(header.slice(6), 'base64').toString()).toBe('id%3A1:sec+ret%2B%2F%C3%A9');
+    expect(header.startsWith('Basic ')).toBe(true);
+  });
+});
+
+describe('parseRetryAfter (RFC 9110 §10.2.3)', () => {
+  it('reads delay-seconds and HTTP dates', () => {
+    const now = Date.parse('2026-11-29T06:00:00Z');
+    expect(parseRetryAfter('7', now)).toBe(7);
+    expect(parseRetryAfter('Sun, 29 Nov 2026 06:00:30 GMT', now)).toBe(30);
+    expect(parseRetryAfter('Sun, 29 Nov 2026 05:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('-1', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('MemoryCache', () => {
+  it('expires entries and evicts the least recently used past its size', () => {
+    let now = 0;
+    const cache = new MemoryCache<number>(2, () => now);
+    cache.set('a', 1, 100);
+    cache.set('b', 2, 100);
+    expect(cache.get('a')).toBe(1); // a is now the most recent
+    cache.set('c', 3, 100);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    now = 100;
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('d', 4, 0);
+    expect(cache.get('d')).toBeUndefined();
+  });
+});
+
+describe('SingleFlight', () => {
+  it('shares one promise per key while it runs, then forgets it', async () => {
+    const flight = new SingleFlight<number>();
+    let calls = 0;
+    const work = () => new Promise<number>((resolve) => setTimeout(() => resolve(++calls), 5));
+    const [a, b] = await Promise.all([flight.run('k', work), flight.run('k', work)]);
+    expect([a, b, calls]).toEqual([1, 1, 1]);
+    expect(flight.has('k')).toBe(false);
+    await expect(flight.run('k', work)).resolves.toBe(2);
+  });
+  it('a failure is shared too and not kept', async () => {
+    const flight = new SingleFlight<number>();
+    await expect(flight.run('k', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await expect(flight.run('k', () => Promise.resolve(1))).resolves.toBe(1);
+  });
+});
+
+describe('token hashing', () => {
+  it('never keeps the raw token', () => {
+    const token = 'secret.token.value';
+    expect(hashToken(token)).not.toContain('secret');
+    expect(hashToken(token)).toHaveLength(43);
+  });
+  it('reads a JWT exp without verifying, and nothing else', () => {
+    expect(unverifiedExpiry(`${b64url({})}.${b64url({ exp: 123 })}.sig`)).toBe(123);
+    expect(unverifiedExpiry(`${b64url({})}.${b64url({ exp: '123' })}.sig`)).toBeUndefined();
+    expect(unverifiedExpiry('opaque-token')).toBeUndefined();
+    expect(unverifiedExpiry('a.b')).toBeUndefined();
+    expect(unverifiedExpiry('a.%%%.c')).toBeUndefined();
+  });
+});
