@@ -22,10 +22,13 @@ export { Scopes } from './decorators/scopes.decorator.js';
 export { AnyScope } from './decorators/any-scope.decorator.js';
 export { VoxKeyUser } from './decorators/voxkey-user.decorator.js';
 export { RequireActiveToken } from './decorators/require-active-token.decorator.js';
+export { BearerToken } from './decorators/bearer-token.decorator.js';
 
 export { IntrospectionService } from './services/introspection.service.js';
 export { RevocationService } from './services/revocation.service.js';
 export { M2MTokenService } from './services/m2m-token.service.js';
+export { RevocationList } from './services/revocation-list.js';
+export { JwksKeyStore } from './jwt/jwks-key.store.js';
 
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';

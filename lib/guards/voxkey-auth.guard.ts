@@ -168,9 +168,10 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
    */
   protected unavailable(context: ExecutionContext, failure: unknown): AuthUnavailableException {
     if (failure instanceof VoxKeyConfigError) {
-      this.logger.error(`Token not checked: ${failure.message}`);
+      this.errorOncePerMinute(failure.code, `Token not checked: ${failure.message}`);
     } else if (failure instanceof VoxKeyOAuthError && !failure.retryable) {
-      this.logger.error(
+      this.errorOncePerMinute(
+        failure.code,
         `Token not checked: ${failure.message}; the realm refused this API's own request (check clientId, clientSecret and the endpoint)`,
       );
     } else {
@@ -184,6 +185,16 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     const exception = new AuthUnavailableException(retryAfter);
     setResponseHeader(context, 'Retry-After', String(exception.retryAfter));
     return exception;
+  }
+
+  /** Server-side problems are errors, but clients must not be able to flood the log with them. */
+  private readonly lastErrorLog = new Map<string, number>();
+
+  private errorOncePerMinute(code: string, message: string): void {
+    const now = Date.now();
+    if ((this.lastErrorLog.get(code) ?? Number.NEGATIVE_INFINITY) > now - 60_000) return;
+    this.lastErrorLog.set(code, now);
+    this.logger.error(message);
   }
 
   /** Sets the challenge header, logs the reason at debug level, and returns the exception. */

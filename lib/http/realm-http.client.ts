@@ -59,11 +59,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export class RealmHttpClient {
   constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {}
 
-  /** POSTs `params` to a realm endpoint, authenticated as `credentials`. */
+  /**
+   * POSTs `params` to a realm endpoint, authenticated as `credentials`. With `ignoreBody` any
+   * 2xx is a success whatever its body; `signal` aborts the request early.
+   */
   async post(
     endpoint: RealmEndpoint,
     params: Record<string, string>,
     credentials: ClientCredentials,
+    { ignoreBody = false, signal }: { ignoreBody?: boolean; signal?: AbortSignal } = {},
   ): Promise<RealmResponse> {
     const url = {
       token: this.options.endpoints.tokenEndpoint,
@@ -91,7 +95,9 @@ export class RealmHttpClient {
         headers,
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs),
       });
       text = await readCappedText(response, MAX_RESPONSE_BYTES);
     } catch (cause) {
@@ -120,6 +126,7 @@ export class RealmHttpClient {
     }
     const { status } = response;
     if (status >= 200 && status < 300) {
+      if (ignoreBody) return { status, body: undefined };
       if (json === null || (json !== undefined && !isObject(json))) {
         throw new VoxKeyOAuthError('invalid_response', { endpoint, status, retryable: false });
       }

@@ -8,6 +8,11 @@ interface RequestLike {
   [EXTRACTED_TOKEN]?: string;
 }
 
+/** The token the guard extracted from this request, if it ran. */
+export function getExtractedToken(request: object): string | undefined {
+  return (request as RequestLike)[EXTRACTED_TOKEN];
+}
+
 /** Records the token the guard extracted from this request. */
 export function setExtractedToken(request: object, token: string): void {
   (request as RequestLike)[EXTRACTED_TOKEN] = token;

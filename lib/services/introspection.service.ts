@@ -49,8 +49,9 @@ export class IntrospectionService {
     if (this.revoked.has(token)) return INACTIVE;
     const key = hashToken(token);
     const cached = this.cache.get(key);
-    if (cached) return this.stillActive(cached);
-    return this.inFlight.run(key, async () => {
+    // Callers get their own copy: `req.user` must not be shared between requests.
+    if (cached) return { ...this.stillActive(cached) };
+    const result = await this.inFlight.run(key, async () => {
       const params: Record<string, string> = { token };
       if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
       const response = await this.http.post(
@@ -65,10 +66,11 @@ export class IntrospectionService {
           retryable: false,
         });
       }
-      const result = this.interpret(response.body);
-      this.cache.set(key, result, this.lifetime(result));
-      return result;
+      const answer = Object.freeze(this.interpret(response.body));
+      this.cache.set(key, answer, this.lifetime(answer));
+      return answer;
     });
+    return { ...result };
   }
 
   /** Whether `token` is active for this API. */

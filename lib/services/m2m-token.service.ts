@@ -18,6 +18,8 @@ const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 5_000;
 /** A `Retry-After` longer than this is not waited for: the error surfaces instead. */
 const MAX_RETRY_AFTER_S = 30;
+/** Longest one call spends on retries before the last error surfaces. */
+const MAX_TOTAL_MS = 30_000;
 const MAX_CACHED_TOKENS = 1_000;
 
 /**
@@ -39,6 +41,7 @@ export class M2MTokenService implements OnApplicationShutdown {
   private readonly inFlight = new SingleFlight<M2MToken>();
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closed = false;
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
@@ -89,6 +92,7 @@ export class M2MTokenService implements OnApplicationShutdown {
   /** Stops pending retries. */
   onApplicationShutdown(): void {
     this.closed = true;
+    this.shutdown.abort();
     for (const [timer, wake] of this.timers) {
       clearTimeout(timer);
       wake();
@@ -118,22 +122,29 @@ export class M2MTokenService implements OnApplicationShutdown {
     const params: Record<string, string> = { grant_type: 'client_credentials' };
     if (scope.length > 0) params.scope = scope.join(' ');
     if (resource !== undefined) params.resource = resource;
+    const deadline = Date.now() + MAX_TOTAL_MS;
     for (let attempt = 0; ; attempt++) {
+      // The token's life counts from when it was asked for, not from when the answer arrived.
+      const sentAt = Date.now();
       try {
-        const response = await this.http.post('token', params, credentials);
-        return this.parse(response.body, response.status, scope);
+        const response = await this.http.post('token', params, credentials, {
+          signal: this.shutdown.signal,
+        });
+        return this.parse(response.body, response.status, scope, sentAt);
       } catch (error) {
         const retryAfter = error instanceof VoxKeyOAuthError ? error.retryAfter : undefined;
+        const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        const wait = Math.max(backoff, (retryAfter ?? 0) * 1000);
         const retry =
           error instanceof VoxKeyOAuthError &&
           error.retryable &&
           attempt < this.options.m2m.maxRetries &&
           !this.closed &&
-          (retryAfter ?? 0) <= MAX_RETRY_AFTER_S;
+          (retryAfter ?? 0) <= MAX_RETRY_AFTER_S &&
+          Date.now() + wait < deadline;
         if (!retry) throw error;
-        const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
         this.logger.debug(`Token request failed (${describe(error)}); retry ${attempt + 1}`);
-        await this.sleep(Math.max(backoff, (retryAfter ?? 0) * 1000));
+        await this.sleep(wait);
         if (this.closed) throw error;
       }
     }
@@ -144,6 +155,7 @@ export class M2MTokenService implements OnApplicationShutdown {
     body: Record<string, unknown> | undefined,
     status: number,
     requested: string[],
+    sentAt: number,
   ): M2MToken {
     const invalid = (): VoxKeyOAuthError =>
       new VoxKeyOAuthError('invalid_response', { endpoint: 'token', status, retryable: false });
@@ -164,7 +176,7 @@ export class M2MTokenService implements OnApplicationShutdown {
       accessToken,
       tokenType: 'Bearer',
       // Without expires_in the token is used once and not cached.
-      expiresAt: Date.now() + (expiresIn === undefined ? 0 : expiresIn * 1000),
+      expiresAt: sentAt + (expiresIn === undefined ? 0 : expiresIn * 1000),
       scope: scope ?? (requested.length > 0 ? requested.join(' ') : undefined),
     };
   }

@@ -8,8 +8,8 @@ import { IntrospectionService } from './introspection.service.js';
 import { apiCredentials } from './realm-credentials.js';
 import { RevocationList } from './revocation-list.js';
 
-/** How long a revoked token of unknown expiry stays on the deny list. */
-const UNKNOWN_EXPIRY_MS = 60 * 60_000;
+/** Longest a JWT stays on the deny list, whatever its (unverified) `exp` says. */
+const MAX_DENY_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * Revokes tokens at the realm (RFC 7009). After a successful revocation this API refuses the
@@ -36,13 +36,26 @@ export class RevocationService {
   async revoke(token: string, options: TokenRequestOptions = {}): Promise<void> {
     const params: Record<string, string> = { token };
     if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
+    // RFC 7009 §2.2: any 2xx means revoked, whatever the body says.
     await this.http.post(
       'revocation',
       params,
       apiCredentials(this.options, 'to call the revocation endpoint'),
+      { ignoreBody: true },
     );
     this.introspection.forget(token);
+    this.revoked.add(token, this.denyUntil(token));
+  }
+
+  /**
+   * A JWT is refused until local validation would refuse it anyway: `exp` plus the clock
+   * tolerance (and a second). Other tokens are only ever checked by introspection, so they need
+   * the list only for as long as a cached answer could still say active.
+   */
+  private denyUntil(token: string): number {
+    const now = Date.now();
     const exp = unverifiedExpiry(token);
-    this.revoked.add(token, exp === undefined ? Date.now() + UNKNOWN_EXPIRY_MS : exp * 1000);
+    if (exp === undefined) return now + this.options.introspection.cacheTtlMs + 1_000;
+    return Math.min(exp * 1000 + this.options.clockTolerance * 1000 + 1_000, now + MAX_DENY_MS);
   }
 }

@@ -20,6 +20,23 @@ type PassportRegistry = { _strategy(name: string): unknown };
 const registry = passport as unknown as PassportRegistry;
 
 /**
+ * Why an introspection answer cannot authenticate a request on its own, or undefined: it must be
+ * active (which already covers audience and issuer), carry `exp`, be valid now (`nbf`), and be a
+ * bearer access token (an active refresh token or a DPoP-bound token is not).
+ * @see RFC 7662 §2.2
+ */
+function bearerUseProblem(result: IntrospectionResult, clockTolerance: number): string | undefined {
+  if (!result.active) return 'not active';
+  if (typeof result.exp !== 'number') return 'no exp';
+  const now = Date.now() / 1000;
+  if (typeof result.nbf === 'number' && result.nbf > now + clockTolerance) return 'not yet valid';
+  const type = result.token_type?.toLowerCase();
+  if (type !== undefined && type !== 'bearer' && type !== 'access_token')
+    return 'not a bearer access token';
+  return undefined;
+}
+
+/**
  * Passport keeps strategies in one registry per process, and `AuthGuard('voxkey-jwt')` looks the
  * strategy up by name: a second VoxKey module would silently make the first application validate
  * with the second one's realm and audience. Refuse that instead.
@@ -111,10 +128,11 @@ export class VoxKeyJwtStrategy
     const token = bearerTokenFromRequest(request as never);
     if (!token) return this.fail(new VoxKeyTokenError('malformed', 'no bearer token'), 401);
     this.introspection.introspect(token, { tokenTypeHint: 'access_token' }).then(
-      (result: IntrospectionResult) =>
-        result.active
-          ? this.success(result)
-          : this.fail(new VoxKeyTokenError('inactive', 'introspection: not active'), 401),
+      (result: IntrospectionResult) => {
+        const problem = bearerUseProblem(result, this.options.clockTolerance);
+        if (problem) this.fail(new VoxKeyTokenError('inactive', `introspection: ${problem}`), 401);
+        else this.success(result);
+      },
       (error: unknown) => this.error(error as Error),
     );
   }

@@ -1,6 +1,7 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Post } from '@nestjs/common';
 import request from 'supertest';
 import {
+  BearerToken,
   M2MTokenService,
   RequireActiveToken,
   RevocationService,
@@ -31,6 +32,13 @@ class ServiceRoutes {
 
   @Get('me') me(@VoxKeyUser() user: unknown) {
     return user;
+  }
+
+  constructor(private readonly revocation: RevocationService) {}
+
+  @Post('logout') async logout(@BearerToken() token: string) {
+    await this.revocation.revoke(token);
+    return { revoked: true };
   }
 }
 
@@ -117,6 +125,28 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
         expect(res.status).toBe(401);
         expect(res.body.message).toBe('The access token was revoked');
       }
+    });
+
+    it('another encoding of a revoked token signature is refused too', async () => {
+      const token = await realm.issueToken();
+      // The last base64url character of a 256-byte signature carries 4 unused bits.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(token.at(-1)!);
+      const variant = token.slice(0, -1) + alphabet[last ^ 1];
+      expect((await get('/posts', variant)).status).toBe(200); // the variant does verify
+      await app.get(RevocationService).revoke(token);
+      const res = await get('/posts', variant);
+      expect(res.status).toBe(401);
+      expect(res.body.message).toBe('The access token was revoked');
+    });
+
+    it('a logout route revokes the caller token given by @BearerToken()', async () => {
+      const token = await realm.issueToken();
+      const res = await request(app.getHttpServer())
+        .post('/logout')
+        .set('Authorization', `Bearer    ${token}`);
+      expect(res.status).toBe(201);
+      expect((await get('/posts', token)).status).toBe(401);
     });
 
     it.each([
@@ -216,6 +246,44 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
 
     it('no token is still "No token"', async () => {
       expect((await get('/posts')).body.error).toBe('No token');
+    });
+
+    it.each([
+      ['no exp', { active: true, aud: OPAQUE_RESOURCE, scope: 'read:posts' }],
+      [
+        'a refresh token',
+        {
+          active: true,
+          aud: OPAQUE_RESOURCE,
+          exp: 9_999_999_999,
+          token_type: 'refresh_token',
+          scope: 'read:posts',
+        },
+      ],
+      [
+        'a DPoP-bound token',
+        {
+          active: true,
+          aud: OPAQUE_RESOURCE,
+          exp: 9_999_999_999,
+          token_type: 'DPoP',
+          scope: 'read:posts',
+        },
+      ],
+      [
+        'a future nbf',
+        {
+          active: true,
+          aud: OPAQUE_RESOURCE,
+          exp: 9_999_999_999,
+          nbf: 9_999_999_000,
+          scope: 'read:posts',
+        },
+      ],
+    ])('an active answer with %s does not authenticate a request', async (_name, body) => {
+      realm.intercept.introspect = (_req, res) => (json(res, 200, body), true);
+      const res = await get('/posts', `some-opaque-token-${_name.replace(/\W/g, '')}`);
+      expect(res.status).toBe(401);
     });
 
     it('introspection endpoint down: 503', async () => {

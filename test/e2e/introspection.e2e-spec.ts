@@ -1,6 +1,7 @@
 import { VoxKeyOAuthError } from '../../lib/index';
 import { API_CLIENT, JWT_RESOURCE, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
 import { buildServices } from '../support/services';
+import { b64url } from '../support/token-forge';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const json = (
@@ -200,6 +201,15 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       expect(await build().introspection.isActive(token)).toBe(false);
     });
 
+    it('each caller gets its own copy of a cached answer', async () => {
+      const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
+      const first = await services.introspection.introspect(token);
+      first.scope = 'admin';
+      const second = await services.introspection.introspect(token);
+      expect(second).not.toBe(first);
+      expect(second.scope).toBe('read:posts');
+    });
+
     it('without client credentials it refuses clearly', async () => {
       services = buildServices({
         domain: realm.domain,
@@ -220,6 +230,23 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     it('a revoked JWT goes on the local deny list until its exp', async () => {
       const token = await realm.issueToken();
       expect(services.revoked.has(token)).toBe(false);
+      await services.revocation.revoke(token);
+      expect(services.revoked.has(token)).toBe(true);
+    });
+
+    it('any 2xx is a successful revocation, whatever the body (RFC 7009 §2.2)', async () => {
+      const token = await realm.issueToken();
+      realm.intercept.revoke = (_req, res) => (
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('OK'),
+        true
+      );
+      await expect(services.revocation.revoke(token)).resolves.toBeUndefined();
+      expect(services.revoked.has(token)).toBe(true);
+    });
+
+    it('a JWT stays denied while local validation would still accept it (exp + clock tolerance)', async () => {
+      const exp = Math.floor(Date.now() / 1000) - 2; // expired, but within the 5 s tolerance
+      const token = `${b64url({ alg: 'RS256' })}.${b64url({ exp })}.c2ln`;
       await services.revocation.revoke(token);
       expect(services.revoked.has(token)).toBe(true);
     });

@@ -158,6 +158,29 @@ describe('M2MTokenService against oidc-provider', () => {
       expect(counted() - before).toBe(3);
     });
 
+    it('shutdown ends a retry wait at once, with the last error', async () => {
+      realm.intercept.token = (_req, res) => (
+        json(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': '20' }),
+        true
+      );
+      const before = counted();
+      const pending = services.m2m.getToken().catch((e: unknown) => e);
+      await sleep(100);
+      services.m2m.onApplicationShutdown();
+      expect(await pending).toMatchObject({ error: 'temporarily_unavailable', retryable: true });
+      expect(counted() - before).toBe(1);
+    });
+
+    it('a Retry-After beyond 30 s is not waited for', async () => {
+      realm.intercept.token = (_req, res) => (
+        json(res, 429, { error: 'slow_down' }, { 'retry-after': '120' }),
+        true
+      );
+      const before = counted();
+      await expect(services.m2m.getToken()).rejects.toMatchObject({ status: 429, retryAfter: 120 });
+      expect(counted() - before).toBe(1);
+    });
+
     it('a slow endpoint times out (and timeouts are retried)', async () => {
       realm.intercept.token = () => true; // never answers
       const before = counted();

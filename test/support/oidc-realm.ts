@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// Must run before oidc-provider loads: it prints its notices at import time.
+import './quiet-oidc-provider';
 import Provider, { errors } from 'oidc-provider';
 
 /** The API whose tokens are JWTs (validated locally by the library). */
@@ -15,19 +17,6 @@ export const M2M_CLIENT = { clientId: 'm2m-client', clientSecret: 'm2m-secret' }
 export const ODD_CLIENT = { clientId: 'odd:client%+ &=', clientSecret: 'p@ss:w%rd+ /=?' };
 /** Authenticates with client_secret_post. */
 export const POST_CLIENT = { clientId: 'post-client', clientSecret: 'post-secret' };
-
-/** oidc-provider's development notices (Node 20 runtime, in-memory adapter, ...) are expected here. */
-function quietOidcProviderNotices(): void {
-  for (const level of ['warn', 'info'] as const) {
-    const original = console[level];
-    if ((original as { quiet?: boolean }).quiet) continue;
-    const filtered = (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
-      original(...args);
-    };
-    console[level] = Object.assign(filtered, { quiet: true });
-  }
-}
 
 type Endpoint = 'token' | 'introspect' | 'revoke' | 'jwks';
 /** Returns true when it answered the request itself (fault injection). */
@@ -61,7 +50,6 @@ export class OidcRealm {
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<OidcRealm> {
-    quietOidcProviderNotices();
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const realm = new OidcRealm(server);

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { MemoryCache } from '../../lib/cache/memory-cache';
+import { RevocationList, revocationKey } from '../../lib/services/revocation-list';
 import { basicAuthorization, formEncode } from '../../lib/http/realm-http.client';
 import { parseRetryAfter } from '../../lib/utils/http-body.util';
 import { SingleFlight } from '../../lib/utils/single-flight';
@@ -72,5 +74,32 @@ describe('token hashing', () => {
     expect(unverifiedExpiry('opaque-token')).toBeUndefined();
     expect(unverifiedExpiry('a.b')).toBeUndefined();
     expect(unverifiedExpiry('a.%%%.c')).toBeUndefined();
+  });
+});
+
+describe('RevocationList', () => {
+  class SmallList extends RevocationList {
+    protected override readonly maxEntries = 2;
+  }
+  it('keys JWTs by their signed part, so another encoding of the signature is still revoked', () => {
+    const list = new RevocationList();
+    list.add('aaa.bbb.ccc', Date.now() + 60_000);
+    expect(list.has('aaa.bbb.ccc')).toBe(true);
+    expect(list.has('aaa.bbb.ccd')).toBe(true);
+    expect(list.has('aaa.bbc.ccc')).toBe(false);
+    expect(revocationKey('opaque')).not.toBe(revocationKey('opaquf'));
+  });
+  it('never evicts an unexpired revocation to make room', () => {
+    Logger.overrideLogger(false);
+    const list = new SmallList();
+    list.add('a', Date.now() + 60_000);
+    list.add('b', Date.now() + 60_000);
+    list.add('c', Date.now() + 60_000);
+    expect([list.has('a'), list.has('b'), list.has('c')]).toEqual([true, true, false]);
+  });
+  it('ignores entries that already expired', () => {
+    const list = new RevocationList();
+    list.add('x', Date.now() - 1);
+    expect(list.has('x')).toBe(false);
   });
 });

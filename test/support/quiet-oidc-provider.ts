@@ -1,0 +1,14 @@
+/** oidc-provider's development notices (Node 20 runtime, in-memory adapter, ...) are expected here. */
+function quietOidcProviderNotices(): void {
+  for (const level of ['warn', 'info'] as const) {
+    const original = console[level];
+    if ((original as { quiet?: boolean }).quiet) continue;
+    const filtered = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
+      original(...args);
+    };
+    console[level] = Object.assign(filtered, { quiet: true });
+  }
+}
+
+quietOidcProviderNotices();
