@@ -11,6 +11,7 @@ import {
   type VoxKeyModuleOptions,
 } from '../../lib/index';
 import { createApp, PLATFORMS } from '../support/app';
+import { json } from '../support/http-stub';
 import { CaptureLogger } from '../support/capture-logger';
 import {
   API_CLIENT,
@@ -42,9 +43,6 @@ class ServiceRoutes {
   }
 }
 
-const json = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-
 /** Revokes a token at the realm directly, as another party would (not through this API). */
 async function revokeAtRealm(realm: OidcRealm, token: string): Promise<void> {
   const res = await fetch(`${realm.issuer}/revoke`, {
@@ -64,9 +62,7 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
   beforeAll(async () => {
     realm = await OidcRealm.start();
   });
-  afterEach(() => {
-    for (const key of Object.keys(realm.intercept)) delete realm.intercept[key as 'token'];
-  });
+  afterEach(() => realm.reset());
   afterAll(async () => realm?.close());
 
   describe("validation: 'jwt' with @RequireActiveToken", () => {

@@ -1,18 +1,8 @@
 import { VoxKeyOAuthError } from '../../lib/index';
 import { API_CLIENT, JWT_RESOURCE, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
 import { buildServices } from '../support/services';
+import { json, sleep } from '../support/http-stub';
 import { b64url } from '../support/token-forge';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const json = (
-  res: import('node:http').ServerResponse,
-  status: number,
-  body: unknown,
-  headers = {},
-) =>
-  res
-    .writeHead(status, { 'content-type': 'application/json', ...headers })
-    .end(JSON.stringify(body));
 
 describe('IntrospectionService and RevocationService against oidc-provider', () => {
   let realm: OidcRealm;
@@ -31,8 +21,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     realm = await OidcRealm.start();
   });
   beforeEach(() => {
-    realm.accessTokenTtl = 300;
-    for (const key of Object.keys(realm.intercept)) delete realm.intercept[key as 'token'];
+    realm.reset();
     services = build();
   });
   afterAll(async () => realm?.close());

@@ -1,5 +1,6 @@
 import { VoxKeyError, VoxKeyOAuthError } from '../../lib/index';
 import { buildServices } from '../support/services';
+import { json, sleep } from '../support/http-stub';
 import {
   JWT_RESOURCE,
   M2M_CLIENT,
@@ -8,17 +9,6 @@ import {
   POST_CLIENT,
 } from '../support/oidc-realm';
 import { payloadOf } from '../support/token-forge';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const json = (
-  res: import('node:http').ServerResponse,
-  status: number,
-  body: unknown,
-  headers = {},
-) =>
-  res
-    .writeHead(status, { 'content-type': 'application/json', ...headers })
-    .end(JSON.stringify(body));
 
 describe('M2MTokenService against oidc-provider', () => {
   let realm: OidcRealm;
@@ -29,8 +19,7 @@ describe('M2MTokenService against oidc-provider', () => {
     realm = await OidcRealm.start();
   });
   beforeEach(() => {
-    realm.accessTokenTtl = 300;
-    for (const key of Object.keys(realm.intercept)) delete realm.intercept[key as 'token'];
+    realm.reset();
     services = buildServices(
       realm.moduleOptions({
         requestTimeoutMs: 500,

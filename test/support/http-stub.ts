@@ -1,6 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Answers with a JSON body. */
+export function json(res: ServerResponse, status: number, body: unknown, headers = {}): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', ...headers })
+    .end(JSON.stringify(body));
+}
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
 /** A programmable HTTP server on 127.0.0.1 that records every request: for fault injection. */

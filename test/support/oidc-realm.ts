@@ -104,6 +104,12 @@ export class OidcRealm {
     return body.access_token;
   }
 
+  /** Back to normal between tests: no fault injection, default token lifetime. */
+  reset(): void {
+    this.accessTokenTtl = 300;
+    for (const key of Object.keys(this.intercept)) delete this.intercept[key as Endpoint];
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
