@@ -1,14 +1,15 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/'] },
+  { ignores: ['dist/', 'dist-sample/', 'coverage/', 'node_modules/', 'test/consumers/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+    languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['warn', 'error'] }],
@@ -17,12 +18,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
-    languageOptions: {
-      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
-    },
   },
   {
-    files: ['test/**', 'scripts/**', '.ci/**', 'sample/**'],
+    // Command-line programs and tests talk to the terminal.
+    files: ['test/**', 'scripts/**', '.ci/**', 'sample/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
 );

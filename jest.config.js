@@ -27,4 +27,6 @@ module.exports = {
     `/node_modules/(?!(?:(?:@[^/]+/)?[^/]+/node_modules/)*(?:${ESM_DEPS.join('|')})/)`,
   ],
   testTimeout: 15000,
+  // The sample e2e builds the package and starts it the way `npm start` does.
+  slowTestThreshold: 30,
 };

@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// Before oidc-provider loads: it prints its development notices at import time.
+import './quiet-oidc-provider';
 import Provider, { errors } from 'oidc-provider';
 
 /** A client of the development realm. */

@@ -1,6 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-// Must run before oidc-provider loads: it prints its notices at import time.
-import './quiet-oidc-provider';
 import { DevRealm, type DevEndpoint } from '../../sample/dev-realm/dev-realm';
 
 /** The API whose tokens are JWTs (validated locally by the library). */

@@ -1,4 +1,7 @@
-/** oidc-provider's development notices (Node 20 runtime, in-memory adapter, ...) are expected here. */
+/**
+ * oidc-provider's notices (Node 20 runtime, in-memory adapter, pre-read bodies) are expected in a
+ * development realm and would only bury the sample's instructions.
+ */
 function quietOidcProviderNotices(): void {
   for (const level of ['warn', 'info'] as const) {
     const original = console[level];

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { VoxKeyModule } from '@voxkey/nestjs';
+import { AdminController } from './admin.controller';
+import { HealthController } from './health.controller';
+import { MeController } from './me.controller';
+import { PostsController } from './posts.controller';
+import { SampleRuntime, settingsFromEnv } from './sample.config';
+
+@Module({
+  imports: [
+    VoxKeyModule.forRootAsync({
+      useFactory: () => {
+        const settings = settingsFromEnv();
+        return {
+          domain: settings.domain,
+          realm: settings.realm,
+          audience: settings.audience,
+          clientId: settings.clientId,
+          clientSecret: settings.clientSecret,
+          // The API calls itself (GET /posts/via-m2m) with its own client's tokens.
+          m2m: { scope: 'read:posts', resource: settings.audience },
+        };
+      },
+    }),
+  ],
+  controllers: [HealthController, PostsController, MeController, AdminController],
+  providers: [SampleRuntime],
+})
+export class AppModule {}

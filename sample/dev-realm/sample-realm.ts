@@ -1,0 +1,68 @@
+import { DevRealm } from './dev-realm';
+
+/** The sample API's resource indicator, the `aud` of its tokens. */
+export const SAMPLE_AUDIENCE = 'https://sample-api.voxkey.test';
+/** A fixed realm UUID, so the printed commands stay the same from one start to the next. */
+export const SAMPLE_REALM = '5a3f6c1e-2b7d-4e8a-9c0f-1d2e3f4a5b6c';
+export const DEMO_CLIENT = {
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  scope: 'read:posts write:posts admin:tokens',
+};
+/** The API's own client: introspection, revocation, and M2M calls to itself. */
+export const API_CLIENT = {
+  clientId: 'sample-api',
+  clientSecret: 'sample-api-secret',
+  scope: 'read:posts',
+};
+
+/** Starts the development realm the sample uses when no VOXKEY_DOMAIN is set. */
+export function startSampleRealm(port: number): Promise<DevRealm> {
+  return DevRealm.start({
+    port,
+    realm: SAMPLE_REALM,
+    scopes: ['read:posts', 'write:posts', 'admin:tokens'],
+    clients: [DEMO_CLIENT, API_CLIENT],
+    resources: { [SAMPLE_AUDIENCE]: 'jwt' },
+    introspector: API_CLIENT,
+  });
+}
+
+/**
+ * The copy-paste walkthrough printed at start-up. Each request line ends with the status it
+ * should get (`# expect NNN`); the sample's e2e test follows these lines literally.
+ */
+export function instructions(apiUrl: string, realm: DevRealm): string {
+  const token = (scope: string) =>
+    `curl -s -u ${DEMO_CLIENT.clientId}:${DEMO_CLIENT.clientSecret} -d grant_type=client_credentials` +
+    ` -d "scope=${scope}" -d resource=${SAMPLE_AUDIENCE} ${realm.issuer}/token` +
+    ` | node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8')).access_token"`;
+  const bearer = (name: string) => `-H "Authorization: Bearer $${name}"`;
+  const json = `-H "content-type: application/json"`;
+  return [
+    `Development realm (oidc-provider): ${realm.issuer}`,
+    `  demo client: ${DEMO_CLIENT.clientId} / ${DEMO_CLIENT.clientSecret}  (scopes: ${DEMO_CLIENT.scope})`,
+    `  audience:    ${SAMPLE_AUDIENCE}`,
+    '',
+    'Try it (bash):',
+    '',
+    '  # 1. Get tokens with the client credentials grant: one with every scope, one read-only',
+    `  TOKEN=$(${token(DEMO_CLIENT.scope)})`,
+    `  READ_TOKEN=$(${token('read:posts')})`,
+    '',
+    '  # 2. Call the API',
+    `  curl -i ${apiUrl}/health                                    # expect 200`,
+    `  curl -i ${apiUrl}/posts                                     # expect 401 (no token)`,
+    `  curl -i ${bearer('TOKEN')} ${apiUrl}/posts                  # expect 200`,
+    `  curl -i ${bearer('TOKEN')} ${apiUrl}/me                     # expect 200`,
+    `  curl -i -X POST ${bearer('TOKEN')} ${json} -d '{"title":"Hi"}' ${apiUrl}/posts       # expect 201`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${json} -d '{"title":"Hi"}' ${apiUrl}/posts  # expect 403 (no write:posts)`,
+    `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/via-m2m     # expect 200`,
+    `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/live        # expect 200`,
+    '',
+    '  # 3. Revoke the read-only token; it is refused at once',
+    `  curl -i -X POST ${bearer('TOKEN')} ${json} -d "{\\"token\\":\\"$READ_TOKEN\\"}" ${apiUrl}/admin/revoke  # expect 200`,
+    `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/live        # expect 401 (revoked)`,
+    '',
+  ].join('\n');
+}

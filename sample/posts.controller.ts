@@ -1,0 +1,76 @@
+import { BadRequestException, Body, Controller, Get, Post } from '@nestjs/common';
+import {
+  M2MTokenService,
+  RequireActiveToken,
+  Scopes,
+  VoxKeyUser,
+  type VoxKeyClaims,
+} from '@voxkey/nestjs';
+import { SampleRuntime } from './sample.config';
+
+interface PostRecord {
+  id: number;
+  title: string;
+  author: string | undefined;
+}
+
+@Controller('posts')
+export class PostsController {
+  private readonly posts: PostRecord[] = [{ id: 1, title: 'Hello VoxKey', author: 'sample' }];
+
+  constructor(
+    private readonly m2m: M2MTokenService,
+    private readonly runtime: SampleRuntime,
+  ) {}
+
+  /** Needs a token holding `read:posts`. */
+  @Get()
+  @Scopes('read:posts')
+  list(): PostRecord[] {
+    return this.posts;
+  }
+
+  /** Needs `write:posts`. */
+  @Post()
+  @Scopes('write:posts')
+  create(
+    @Body() body: { title?: unknown },
+    @VoxKeyUser('sub') sub: string | undefined,
+  ): PostRecord {
+    if (typeof body?.title !== 'string' || body.title.length === 0 || body.title.length > 200) {
+      throw new BadRequestException('title must be a string of 1 to 200 characters');
+    }
+    const post = { id: this.posts.length + 1, title: body.title, author: sub };
+    this.posts.push(post);
+    return post;
+  }
+
+  /** Like GET /posts, but the token must also still be active at the realm (introspection). */
+  @Get('live')
+  @RequireActiveToken()
+  @Scopes('read:posts')
+  live(@VoxKeyUser() user: VoxKeyClaims): {
+    posts: PostRecord[];
+    checkedActiveFor: string | undefined;
+  } {
+    return { posts: this.posts, checkedActiveFor: user.sub };
+  }
+
+  /**
+   * Calls this API's own GET /posts with a machine-to-machine token, the way a service calls
+   * another: the documented pattern, retrying once with a fresh token after a 401.
+   */
+  @Get('via-m2m')
+  @Scopes('read:posts')
+  async viaM2M(): Promise<{ fetchedWith: string; status: number; posts: unknown }> {
+    const url = `${this.runtime.selfUrl}/posts`;
+    let res = await fetch(url, {
+      headers: { authorization: await this.m2m.getAuthorizationHeader() },
+    });
+    if (res.status === 401) {
+      const authorization = await this.m2m.getAuthorizationHeader({ forceRefresh: true });
+      res = await fetch(url, { headers: { authorization } });
+    }
+    return { fetchedWith: 'an M2M token', status: res.status, posts: await res.json() };
+  }
+}

@@ -1,0 +1,58 @@
+// Run with node after `tsc`: boots the app against a local test realm on 127.0.0.1 and checks
+// GET /posts without a token (401), with the scope (200) and without it (403). Exits 0 or 1.
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
+import { AppModule } from './app.module';
+
+async function main(): Promise<boolean> {
+  const realm = await VoxKeyTestRealm.start();
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(AppModule.withVoxKey(realm.moduleOptions()), {
+      logger: ['error', 'warn'],
+    });
+    await app.listen(0, '127.0.0.1');
+    const url = `${await app.getUrl()}/posts`;
+    const cases = [
+      { name: 'no token', token: undefined, status: 401 },
+      { name: 'read:posts', token: realm.mint({ scope: 'read:posts' }), status: 200 },
+      { name: 'other scope', token: realm.mint({ scope: 'other' }), status: 403 },
+    ];
+    let ok = true;
+    for (const { name, token, status } of cases) {
+      const response = await fetch(url, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      const body = await response.text();
+      if (response.status !== status) {
+        ok = false;
+        console.error(`${name}: expected ${status}, got ${response.status} ${body}`);
+      } else if (status === 200 && JSON.parse(body).for !== 'test-user') {
+        ok = false;
+        console.error(`${name}: unexpected body ${body}`);
+      } else {
+        console.log(`${name}: ${response.status}`);
+      }
+    }
+    return ok;
+  } finally {
+    await app?.close();
+    await realm.close();
+  }
+}
+
+main().then(
+  (ok) => {
+    process.exitCode = ok ? 0 : 1;
+    // Everything is closed, so node should exit by itself; say so if something stays open.
+    setTimeout(() => {
+      console.error('still running 5 s after closing the app and the realm: an open handle');
+      process.exit(1);
+    }, 5000).unref();
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
