@@ -8,6 +8,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // test/consumers/ holds app templates for scripts/test-consumers.mjs, not tests of this repo.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumers/'],
   transform: {
     '^.+\\.[tj]s$': [
       '@swc/jest',

@@ -1,17 +1,31 @@
-// Prints "N passed, N failed" from jest's --json output and exits non-zero on any failure.
-// A failed type-check or lint (no jest output, or a non-zero npm status) counts as one failure.
+// Prints "N passed, N failed" from jest's --json output and the consumer check's JSON, and
+// exits non-zero on any failure. A step that failed without writing results (type-check, lint,
+// install) counts as one failure.
 const { existsSync, readFileSync } = require('node:fs');
 
-const [file, npmStatus] = process.argv.slice(2);
+const [jestFile, jestStatus, consumersFile, consumersStatus] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
-if (existsSync(file)) {
-  const results = JSON.parse(readFileSync(file, 'utf8'));
-  passed = results.numPassedTests;
-  failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-  // Pending (skipped) tests are not allowed in CI.
-  failed += results.numPendingTests + results.numTodoTests;
+
+function add(file, status, read) {
+  let stepFailed = 0;
+  if (file && existsSync(file)) {
+    const counts = read(JSON.parse(readFileSync(file, 'utf8')));
+    passed += counts.passed;
+    stepFailed = counts.failed;
+  }
+  if (Number(status) !== 0 && stepFailed === 0) stepFailed = 1;
+  failed += stepFailed;
 }
-if (Number(npmStatus) !== 0 && failed === 0) failed = 1;
+
+add(jestFile, jestStatus, (r) => ({
+  passed: r.numPassedTests,
+  // Skipped or todo tests are not allowed in CI.
+  failed: r.numFailedTests + r.numRuntimeErrorTestSuites + r.numPendingTests + r.numTodoTests,
+}));
+if (consumersStatus !== undefined) {
+  add(consumersFile, consumersStatus, (r) => ({ passed: r.passed, failed: r.failed }));
+}
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

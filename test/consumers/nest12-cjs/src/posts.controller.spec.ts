@@ -1,3 +1,5 @@
+// Jest runs this CommonJS app through @swc/jest: NestJS 12 is ESM-only and jest on Node 20 cannot
+// require ES modules, so package.json lets @nestjs/* through transformIgnorePatterns.
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { VoxKeyModule } from '@voxkey/nestjs';

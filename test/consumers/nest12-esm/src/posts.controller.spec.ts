@@ -1,3 +1,6 @@
+// Native ESM jest, as the jest docs have ESM users run it: `node --experimental-vm-modules`
+// with ts-jest's default-esm preset, so this file, NestJS 12 and the library's dist/esm all load
+// as ES modules. No fallback to @swc/jest with CommonJS output was needed.
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { VoxKeyModule } from '@voxkey/nestjs';

@@ -1,0 +1,351 @@
+#!/usr/bin/env node
+// Consumer compatibility check (`npm run test:consumers`).
+//
+// Packs the library with `npm pack` (prepack builds dist/), checks that the tarball holds only
+// what users need, then installs it into throwaway apps copied from test/consumers/<name>/
+// into a temporary folder: NestJS 11 CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app
+// is checked twice: compiled with tsc and run with node (`npm run build && npm run check`), and
+// by its own jest test (`npm test`). Both expect GET /posts to answer 401 without a token, 200
+// with a `read:posts` token and 403 with a token lacking that scope.
+//
+// Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
+//   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>
+//   --only  check only these consumers (the tarball is always checked)
+//
+// Prints one line per check (`PASS nest12-esm node`, `FAIL nest11-cjs jest: <reason>`), keeps
+// going after a failure, always removes the temporary folder, and exits 1 if anything failed.
+// Every child process runs in its own process group and is killed when its time is up.
+// Network: the npm registry for the installs; the apps listen on 127.0.0.1 only.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import process from 'node:process';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TEMPLATES = join(ROOT, 'test', 'consumers');
+const CONSUMERS = ['nest11-cjs', 'nest12-cjs', 'nest12-esm'];
+
+const MINUTE = 60_000;
+const TIMEOUTS = {
+  pack: 5 * MINUTE,
+  install: 5 * MINUTE,
+  build: 2 * MINUTE,
+  run: MINUTE,
+  test: 2 * MINUTE,
+};
+
+// What the tarball may hold, and what it must hold.
+const ALLOWED_FILE = (path) =>
+  ['package.json', 'README.md', 'LICENSE'].includes(path) || path.startsWith('dist/');
+const REQUIRED_FILES = [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'dist/cjs/package.json',
+  'dist/cjs/index.js',
+  'dist/cjs/index.d.ts',
+  'dist/cjs/testing/index.js',
+  'dist/cjs/testing/index.d.ts',
+  'dist/esm/package.json',
+  'dist/esm/index.js',
+  'dist/esm/index.d.ts',
+  'dist/esm/testing/index.js',
+  'dist/esm/testing/index.d.ts',
+];
+
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function parseArgs(argv) {
+  const options = { json: undefined, only: CONSUMERS };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--json') options.json = resolve(value());
+    else if (arg === '--only') {
+      options.only = value().split(',').filter(Boolean);
+      const unknown = options.only.filter((name) => !CONSUMERS.includes(name));
+      if (unknown.length) throw new Error(`unknown consumer(s): ${unknown.join(', ')}`);
+    } else if (arg === '--help' || arg === '-h') {
+      console.log('Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>,...]');
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${arg}`);
+  }
+  return options;
+}
+
+// The environment of every child: ours, without what `npm run` adds about this package, so the
+// nested npm commands see the consumer app and not @voxkey/nestjs.
+function childEnv() {
+  const env = { ...process.env, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false' };
+  for (const key of Object.keys(env)) {
+    if (/^npm_(package_|lifecycle_|config_local_prefix$)/i.test(key)) delete env[key];
+    if (key === 'INIT_CWD') delete env[key];
+  }
+  return env;
+}
+
+const running = new Set();
+const MAX_OUTPUT = 2 * 1024 * 1024;
+
+/** Runs a command in its own process group; kills the group after `timeout` ms. */
+function run(command, args, { cwd, timeout }) {
+  return new Promise((resolvePromise) => {
+    const started = Date.now();
+    const child = spawn(command, args, {
+      cwd,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    running.add(child);
+    let stdout = '';
+    let output = '';
+    let timedOut = false;
+    const collect = (isStdout) => (chunk) => {
+      const text = chunk.toString();
+      if (isStdout && stdout.length < MAX_OUTPUT) stdout += text;
+      output += text;
+      if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT / 2);
+    };
+    child.stdout.on('data', collect(true));
+    child.stderr.on('data', collect(false));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeout);
+    let spawnError;
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    // Whatever the command left behind in its group (jest workers, a stuck server) goes too.
+    child.on('exit', killGroup);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      if (spawnError) output += `\n${spawnError.message}`;
+      resolvePromise({
+        ok: !spawnError && !timedOut && code === 0,
+        code,
+        signal,
+        timedOut,
+        stdout,
+        output,
+        ms: Date.now() - started,
+        what: `${basename(command)} ${args.join(' ')}`,
+      });
+    });
+  });
+}
+
+/** One short line saying why a command failed, picked from its output. */
+function reason(result) {
+  if (result.timedOut) return `${result.what}: timed out after ${Math.round(result.ms / 1000)} s`;
+  const lines = result.output
+    .split('\n')
+    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, '').trim()) // eslint-disable-line no-control-regex
+    .filter(Boolean);
+  const first = (pattern) => lines.findIndex((line) => pattern.test(line));
+  let picked;
+  const jestFailure = first(/^● (?!Console)/);
+  if (jestFailure >= 0) {
+    picked = `${lines[jestFailure]}: ${lines[jestFailure + 1] ?? ''}`;
+  } else {
+    const patterns = [
+      /error TS\d+:/,
+      /^npm (ERR!|error) code /,
+      /^npm (ERR!|error) /,
+      /expected \d+, got/,
+      /\b(\w*Error|Cannot find module)\b/,
+      /still running/,
+    ];
+    for (const pattern of patterns) {
+      const index = first(pattern);
+      if (index >= 0) {
+        picked = lines[index];
+        if (/^npm (ERR!|error) code /.test(picked) && lines[index + 1]) {
+          picked += ` ${lines[index + 1]}`;
+        }
+        break;
+      }
+    }
+  }
+  picked ??= lines.at(-1) ?? 'no output';
+  const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
+  const text = `${result.what} (${status}): ${picked}`;
+  return text.length > 240 ? `${text.slice(0, 237)}...` : text;
+}
+
+function tail(output, count = 40) {
+  const lines = output.trimEnd().split('\n');
+  return lines
+    .slice(-count)
+    .map((line) => `    | ${line}`)
+    .join('\n');
+}
+
+const results = [];
+
+function record(name, ok, detail, output) {
+  results.push({ name, ok, detail });
+  console.log(ok ? `PASS ${name} (${detail})` : `FAIL ${name}: ${detail}`);
+  if (!ok && output) console.error(tail(output));
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Packs the library into `dir`; returns the tarball path, or undefined if that failed. */
+async function packAndCheck(dir) {
+  const result = await run(NPM, ['pack', '--json', '--pack-destination', dir], {
+    cwd: ROOT,
+    timeout: TIMEOUTS.pack,
+  });
+  if (!result.ok) {
+    record('tarball', false, reason(result), result.output);
+    return undefined;
+  }
+  let manifest;
+  try {
+    const start = result.stdout.search(/^\[/m);
+    manifest = JSON.parse(result.stdout.slice(Math.max(start, 0)))[0];
+  } catch (error) {
+    record('tarball', false, `cannot read npm pack --json output: ${error.message}`, result.output);
+    return undefined;
+  }
+  const tarball = join(dir, manifest.filename);
+  const paths = manifest.files.map((file) => file.path);
+  const unexpected = paths.filter((path) => !ALLOWED_FILE(path));
+  const missing = REQUIRED_FILES.filter((path) => !paths.includes(path));
+  const problems = [];
+  if (unexpected.length) problems.push(`unexpected files: ${unexpected.join(', ')}`);
+  if (missing.length) problems.push(`missing files: ${missing.join(', ')}`);
+  if (!existsSync(tarball)) problems.push(`no tarball at ${tarball}`);
+  if (problems.length) {
+    record('tarball', false, problems.join('; '));
+    // A tarball with extra files can still be installed: go on with the consumers.
+    return existsSync(tarball) ? tarball : undefined;
+  }
+  record(
+    'tarball',
+    true,
+    `${manifest.filename}, ${paths.length} files, ${Math.round(manifest.size / 1024)} kB`,
+  );
+  return tarball;
+}
+
+/** Copies a template and installs its pinned dependencies plus the tarball. */
+async function install(name, dir, tarball) {
+  const app = join(dir, name);
+  cpSync(join(TEMPLATES, name), app, {
+    recursive: true,
+    filter: (source) => !/(^|[\\/])(node_modules|dist|package-lock\.json)$/.test(source),
+  });
+  const result = await run(
+    NPM,
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-exact', tarball],
+    { cwd: app, timeout: TIMEOUTS.install },
+  );
+  return { app, result };
+}
+
+/** (a) compile with tsc and run the app's check script with node. */
+async function nodeCheck(app) {
+  const build = await run(NPM, ['run', 'build'], { cwd: app, timeout: TIMEOUTS.build });
+  if (!build.ok) return build;
+  const check = await run(process.execPath, ['dist/check.js'], { cwd: app, timeout: TIMEOUTS.run });
+  return { ...check, ms: build.ms + check.ms };
+}
+
+/** (b) the app's own jest test (`npm test`). */
+function jestCheck(app) {
+  return run(NPM, ['test'], { cwd: app, timeout: TIMEOUTS.test });
+}
+
+async function main() {
+  const started = Date.now();
+  const options = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'voxkey-consumers-'));
+  const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+  const onSignal = (signal) => {
+    for (const child of running) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    cleanUp();
+    console.error(`interrupted by ${signal}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    console.log(`consumers: packing ${relative(process.cwd(), ROOT) || '.'} into ${dir}`);
+    const tarball = await packAndCheck(dir);
+    if (!tarball) {
+      for (const name of options.only) {
+        record(`${name} node`, false, 'no tarball to install');
+        record(`${name} jest`, false, 'no tarball to install');
+      }
+    } else {
+      // Installs are mostly waiting on the registry: run them side by side. The checks use the
+      // CPU and start servers: one at a time.
+      const installs = await Promise.all(
+        options.only.map((name) => install(name, dir, tarball).then((done) => [name, done])),
+      );
+      for (const [name, { app, result }] of installs) {
+        if (!result.ok) {
+          const detail = `install failed: ${reason(result)}`;
+          record(`${name} node`, false, detail, result.output);
+          record(`${name} jest`, false, detail);
+          continue;
+        }
+        for (const [kind, check] of [
+          ['node', nodeCheck],
+          ['jest', jestCheck],
+        ]) {
+          const outcome = await check(app);
+          record(
+            `${name} ${kind}`,
+            outcome.ok,
+            outcome.ok ? seconds(outcome.ms) : reason(outcome),
+            outcome.output,
+          );
+        }
+      }
+    }
+  } catch (error) {
+    record('consumers', false, `harness error: ${error.stack ?? error}`);
+  } finally {
+    // Give killed process groups a moment to release their files before removing the folder.
+    if (running.size) await delay(500);
+    cleanUp();
+  }
+
+  const passed = results.filter((result) => result.ok).length;
+  const failed = results.length - passed;
+  if (options.json) {
+    writeFileSync(options.json, `${JSON.stringify({ passed, failed, results }, null, 2)}\n`);
+  }
+  const failedNames = results.filter((result) => !result.ok).map((result) => result.name);
+  console.log(`consumers: finished in ${seconds(Date.now() - started)}`);
+  if (failed) console.log(`consumers: failed: ${failedNames.join(', ')}`);
+  console.log(`consumers: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+await main();
