@@ -28,6 +28,9 @@ export { IntrospectionService } from './services/introspection.service.js';
 export { RevocationService } from './services/revocation.service.js';
 export { M2MTokenService } from './services/m2m-token.service.js';
 export { RevocationList } from './services/revocation-list.js';
+export type { VoxKeyStore } from './store/voxkey-store.interface.js';
+export { MemoryStore } from './store/memory.store.js';
+export { RedisStore, type RedisClientLike, type RedisStoreOptions } from './store/redis.store.js';
 export { JwksKeyStore } from './jwt/jwks-key.store.js';
 
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';

@@ -11,6 +11,7 @@ import {
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
 import { getVoxKeyEndpoints } from './voxkey-endpoints.js';
+import type { VoxKeyStore } from './store/voxkey-store.interface.js';
 import { isValidScopeToken } from './utils/scopes.util.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -176,6 +177,35 @@ export function isValidResourceIndicator(value: unknown): value is string {
   }
 }
 
+function resolveStore(value: unknown): VoxKeyStore | undefined {
+  if (value === undefined) return undefined;
+  const store = value as Partial<VoxKeyStore> | null;
+  const methods = ['get', 'set', 'delete', 'setIfAbsent'] as const;
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    methods.some((m) => typeof store[m] !== 'function')
+  ) {
+    throw new VoxKeyConfigError(`'store' must implement get, set, delete and setIfAbsent`);
+  }
+  return store as VoxKeyStore;
+}
+
+function resolveEncryptionKey(value: unknown): Buffer | undefined {
+  if (value === undefined) return undefined;
+  let key: Buffer | undefined;
+  if (Buffer.isBuffer(value)) key = value;
+  else if (typeof value === 'string') {
+    key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  }
+  if (key?.length !== 32) {
+    throw new VoxKeyConfigError(
+      `'encryptionKey' must be 32 bytes: a Buffer, 64 hex digits or base64 (e.g. openssl rand -base64 32)`,
+    );
+  }
+  return Buffer.from(key);
+}
+
 /**
  * Validates the module options and fills in defaults. Throws a `VoxKeyConfigError`
  * naming the offending option, so a misconfigured application fails at startup.
@@ -307,6 +337,8 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
         max: 10,
       }),
     }),
+    store: resolveStore(options.store),
+    encryptionKey: resolveEncryptionKey(options.encryptionKey),
     challengeRealm: audiences[0],
   });
 }

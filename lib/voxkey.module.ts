@@ -7,6 +7,7 @@ import { IntrospectionService } from './services/introspection.service.js';
 import { M2MTokenService } from './services/m2m-token.service.js';
 import { RevocationList } from './services/revocation-list.js';
 import { RevocationService } from './services/revocation.service.js';
+import { SharedState } from './store/shared-state.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
@@ -33,6 +34,7 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
 @Module({
   providers: [
     resolvedOptionsProvider,
+    SharedState,
     JwksKeyStore,
     RealmHttpClient,
     RevocationList,

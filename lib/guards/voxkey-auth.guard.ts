@@ -97,7 +97,7 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
         );
     }
     const { token } = credentials;
-    if (this.revocationList.has(token)) {
+    if (await this.revocationList.isRevoked(token)) {
       throw this.reject(context, new InvalidTokenException(this.realm, 'revoked'), 'revoked here');
     }
     setExtractedToken(request, token);

@@ -1,3 +1,4 @@
+import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
 import type { VoxKeyEndpoints } from '../voxkey-endpoints.js';
 import type { VoxKeyAlgorithm } from './voxkey-module-options.interface.js';
 
@@ -32,6 +33,8 @@ export interface ResolvedVoxKeyOptions {
     readonly refreshMarginMs: number;
     readonly maxRetries: number;
   };
+  readonly store: VoxKeyStore | undefined;
+  readonly encryptionKey: Buffer | undefined;
   /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */
   readonly challengeRealm: string;
 }

@@ -1,3 +1,4 @@
+import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
 import type { SUPPORTED_ALGORITHMS } from '../voxkey.constants.js';
 
 /** A JWS algorithm the library can verify. */
@@ -145,6 +146,17 @@ export interface VoxKeyModuleOptions {
   introspection?: VoxKeyIntrospectionOptions;
   /** Defaults of `M2MTokenService`. */
   m2m?: VoxKeyM2MOptions;
+  /**
+   * Where M2M tokens, introspection answers and revocations are kept. Give a shared store
+   * (`new RedisStore(...)`) when several instances serve the API.
+   * @default an in-process store (bounded, least recently used entries go first)
+   */
+  store?: VoxKeyStore;
+  /**
+   * 32-byte key (a Buffer, or its base64 / hex text) to encrypt cached M2M access tokens in the
+   * store with AES-256-GCM. Recommended whenever `store` is shared.
+   */
+  encryptionKey?: string | Buffer;
 }
 
 /** Options handled by the module itself rather than by the providers. */

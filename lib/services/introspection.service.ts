@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MemoryCache } from '../cache/memory-cache.js';
 import { VoxKeyOAuthError } from '../errors/voxkey.error.js';
 import { RealmHttpClient } from '../http/realm-http.client.js';
 import type {
@@ -7,6 +6,7 @@ import type {
   TokenRequestOptions,
 } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { namespaceOf, SharedState } from '../store/shared-state.js';
 import { SingleFlight } from '../utils/single-flight.js';
 import { hashToken } from '../utils/token-hash.util.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -29,15 +29,17 @@ const TIME_MEMBERS = ['exp', 'iat', 'nbf'];
 @Injectable()
 export class IntrospectionService {
   private readonly logger = new Logger('VoxKeyIntrospection');
-  private readonly cache: MemoryCache<IntrospectionResult>;
   private readonly inFlight = new SingleFlight<IntrospectionResult>();
+  /** Answers depend on this API's audiences and realm: keys say whose they are. */
+  private readonly namespace: string;
 
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
     private readonly http: RealmHttpClient,
     private readonly revoked: RevocationList,
+    private readonly state: SharedState,
   ) {
-    this.cache = new MemoryCache(options.introspection.cacheMaxEntries);
+    this.namespace = namespaceOf(options.endpoints.issuer, ...options.audiences);
   }
 
   /**
@@ -46,11 +48,11 @@ export class IntrospectionService {
    * @throws VoxKeyOAuthError when the endpoint cannot be reached or refuses the request
    */
   async introspect(token: string, options: TokenRequestOptions = {}): Promise<IntrospectionResult> {
-    if (this.revoked.has(token)) return INACTIVE;
-    const key = hashToken(token);
-    const cached = this.cache.get(key);
-    // Callers get their own copy: `req.user` must not be shared between requests.
-    if (cached) return { ...this.stillActive(cached) };
+    if (await this.revoked.isRevoked(token)) return { ...INACTIVE };
+    const key = this.cacheKey(token);
+    const cached = await this.state.store.get(key);
+    // Parsed afresh for each caller: `req.user` is never shared between requests.
+    if (cached !== undefined) return { ...this.stillActive(JSON.parse(cached)) };
     const result = await this.inFlight.run(key, async () => {
       const params: Record<string, string> = { token };
       if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
@@ -67,7 +69,8 @@ export class IntrospectionService {
         });
       }
       const answer = Object.freeze(this.interpret(response.body));
-      this.cache.set(key, answer, this.lifetime(answer));
+      const ttl = this.lifetime(answer);
+      if (ttl > 0) await this.state.store.set(key, JSON.stringify(answer), ttl);
       return answer;
     });
     return { ...result };
@@ -79,8 +82,13 @@ export class IntrospectionService {
   }
 
   /** Drops the cached answer for `token` (done after it is revoked). */
-  forget(token: string): void {
-    this.cache.delete(hashToken(token));
+  async forget(token: string): Promise<void> {
+    await this.state.store.delete(this.cacheKey(token));
+  }
+
+  /** The token's SHA-256, never the token, under this API's namespace. */
+  private cacheKey(token: string): string {
+    return `introspection:${this.namespace}:${hashToken(token)}`;
   }
 
   /** Checks `exp` again on every cache hit. */

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { MemoryCache } from '../cache/memory-cache.js';
 import { VoxKeyConfigError, VoxKeyError, VoxKeyOAuthError } from '../errors/voxkey.error.js';
 import { type ClientCredentials, RealmHttpClient } from '../http/realm-http.client.js';
 import type { M2MToken, M2MTokenRequest } from '../interfaces/m2m-token.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { namespaceOf, SharedState } from '../store/shared-state.js';
 import { SingleFlight } from '../utils/single-flight.js';
 import { isValidResourceIndicator, resolveScopes } from '../voxkey-options.provider.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -21,6 +23,9 @@ const MAX_RETRY_AFTER_S = 30;
 /** Longest one call spends on retries before the last error surfaces. */
 const MAX_TOTAL_MS = 30_000;
 const MAX_CACHED_TOKENS = 1_000;
+/** Longest an instance waits for another one's token before asking the realm itself. */
+const MAX_LOCK_WAIT_MS = 5_000;
+const LOCK_POLL_MS = 50;
 
 /**
  * Machine-to-machine access tokens from the realm's token endpoint (client credentials grant,
@@ -43,9 +48,13 @@ export class M2MTokenService implements OnApplicationShutdown {
   private closed = false;
   private readonly shutdown = new AbortController();
 
+  /** Identifies this instance as a lock holder. */
+  private readonly instanceId = randomUUID();
+
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
     private readonly http: RealmHttpClient,
+    private readonly state: SharedState,
   ) {}
 
   /** The access token string. */
@@ -68,25 +77,28 @@ export class M2MTokenService implements OnApplicationShutdown {
     const credentials = this.credentials();
     const scope = this.scopeOf(request);
     const resource = this.resourceOf(request);
-    const key = `${credentials.clientId}\n${scope.join(' ')}\n${resource ?? ''}`;
+    const key = namespaceOf(
+      this.options.endpoints.tokenEndpoint,
+      credentials.clientId,
+      scope.join(' '),
+      resource ?? '',
+    );
 
     const cached = request.forceRefresh ? undefined : this.cache.get(key);
     if (cached) {
-      const margin = Math.min(
-        this.options.m2m.refreshMarginMs,
-        (cached.token.expiresAt - cached.obtainedAt) / 2,
-      );
+      const margin = this.marginOf(cached);
       const remaining = cached.token.expiresAt - Date.now();
       if (remaining > margin) {
         if (remaining <= 2 * margin && !this.inFlight.has(key)) {
-          this.fetch(key, credentials, scope, resource).catch((error: unknown) =>
+          // Refresh ahead: a token from the shared store only helps if it is out of this window.
+          this.fetch(key, credentials, scope, resource, 2 * margin, false).catch((error: unknown) =>
             this.logger.warn(`Background token refresh failed: ${describe(error)}`),
           );
         }
         return cached.token;
       }
     }
-    return this.fetch(key, credentials, scope, resource);
+    return this.fetch(key, credentials, scope, resource, undefined, request.forceRefresh === true);
   }
 
   /** Stops pending retries. */
@@ -100,18 +112,97 @@ export class M2MTokenService implements OnApplicationShutdown {
     this.timers.clear();
   }
 
+  /** Never less than the margin, never more than half the token's lifetime. */
+  private marginOf(entry: CachedToken): number {
+    return Math.min(
+      this.options.m2m.refreshMarginMs,
+      (entry.token.expiresAt - entry.obtainedAt) / 2,
+    );
+  }
+
+  /**
+   * One token per key for every concurrent caller of this instance; with a shared store, one per
+   * key for the whole fleet: a token another instance fetched is used, and when there is none the
+   * instances take a lock so that one asks the token endpoint while the others wait for its
+   * result (bounded), then ask themselves. A lock whose holder died expires by itself.
+   */
   private fetch(
     key: string,
     credentials: ClientCredentials,
     scope: string[],
     resource: string | undefined,
+    minRemainingMs: number | undefined,
+    forceRefresh: boolean,
   ): Promise<M2MToken> {
     return this.inFlight.run(key, async () => {
-      const obtainedAt = Date.now();
-      const token = await this.requestWithRetries(credentials, scope, resource);
-      this.cache.set(key, { token, obtainedAt }, token.expiresAt - Date.now());
-      return token;
+      if (!this.state.shared) return this.fetchFromRealm(key, credentials, scope, resource);
+      const sharedKey = `m2m:${key}`;
+      const lockKey = `m2m-lock:${key}`;
+      const usable = async (): Promise<M2MToken | undefined> => {
+        if (forceRefresh) return undefined;
+        const entry = await this.readShared(sharedKey);
+        if (!entry) return undefined;
+        const remaining = entry.token.expiresAt - Date.now();
+        if (remaining <= (minRemainingMs ?? this.marginOf(entry))) return undefined;
+        this.cache.set(key, entry, remaining);
+        return entry.token;
+      };
+      const lockTtl =
+        this.options.requestTimeoutMs * (this.options.m2m.maxRetries + 1) + MAX_TOTAL_MS;
+      const waitUntil = Date.now() + Math.min(lockTtl, MAX_LOCK_WAIT_MS);
+      for (;;) {
+        const found = await usable();
+        if (found) return found;
+        if (await this.state.store.setIfAbsent(lockKey, this.instanceId, lockTtl)) {
+          try {
+            return await this.fetchFromRealm(key, credentials, scope, resource, sharedKey);
+          } finally {
+            await this.state.store.delete(lockKey);
+          }
+        }
+        if (Date.now() >= waitUntil || this.closed) {
+          return this.fetchFromRealm(key, credentials, scope, resource, sharedKey);
+        }
+        await this.sleep(LOCK_POLL_MS);
+      }
     });
+  }
+
+  private async fetchFromRealm(
+    key: string,
+    credentials: ClientCredentials,
+    scope: string[],
+    resource: string | undefined,
+    sharedKey?: string,
+  ): Promise<M2MToken> {
+    const obtainedAt = Date.now();
+    const token = await this.requestWithRetries(credentials, scope, resource);
+    const entry = { token, obtainedAt };
+    const ttl = token.expiresAt - Date.now();
+    this.cache.set(key, entry, ttl);
+    if (sharedKey && ttl > 0) {
+      await this.state.store.set(
+        sharedKey,
+        this.state.cipher.seal(JSON.stringify(entry), sharedKey),
+        ttl,
+      );
+    }
+    return token;
+  }
+
+  private async readShared(sharedKey: string): Promise<CachedToken | undefined> {
+    const sealed = await this.state.store.get(sharedKey);
+    const json = sealed === undefined ? undefined : this.state.cipher.open(sealed, sharedKey);
+    if (json === undefined) return undefined;
+    try {
+      const entry = JSON.parse(json) as CachedToken;
+      return typeof entry?.token?.accessToken === 'string' &&
+        typeof entry.token.expiresAt === 'number'
+        ? entry
+        : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async requestWithRetries(

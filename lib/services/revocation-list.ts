@@ -1,8 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { MemoryCache } from '../cache/memory-cache.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { namespaceOf, SharedState } from '../store/shared-state.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 
 /** Most revoked tokens remembered at once; entries are never dropped before they expire. */
 const MAX_ENTRIES = 1_000_000;
+/** How long "not revoked" from a shared store is trusted: revocations reach every instance within this. */
+const SHARED_CHECK_EVERY_MS = 1_000;
 
 /**
  * The deny-list key of a token. For a JWT it is the hash of the signing input
@@ -20,19 +26,65 @@ export function revocationKey(token: string): string {
 
 /**
  * Tokens revoked through this API, kept by hash until they expire, so a revoked JWT is refused
- * at once even though it is validated locally. Per process: other instances learn of a
- * revocation through the realm (`@RequireActiveToken()`), or through a shared store.
+ * at once even though it is validated locally. With a shared store, revocations made by any
+ * instance are honoured by every instance within a second; if the store is down, each instance
+ * still honours what it revoked itself.
  */
 @Injectable()
 export class RevocationList {
   private readonly logger = new Logger('VoxKeyRevocation');
   private readonly revoked = new Map<string, number>();
+  /** Tokens the shared store recently said are not revoked, until when that is trusted. */
+  private readonly checked = new MemoryCache<true>(100_000);
+  private readonly namespace: string;
   /** Capacity; unexpired entries are never evicted to make room. */
   protected readonly maxEntries: number = MAX_ENTRIES;
 
-  /** Remembers `token` as revoked until `expiresAtMs`. */
-  add(token: string, expiresAtMs: number): void {
-    if (expiresAtMs <= Date.now()) return;
+  constructor(
+    @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
+    private readonly state: SharedState,
+  ) {
+    this.namespace = namespaceOf(options.endpoints.issuer);
+  }
+
+  /** Remembers `token` as revoked until `expiresAtMs`, here and in the shared store. */
+  async add(token: string, expiresAtMs: number): Promise<void> {
+    const ttl = expiresAtMs - Date.now();
+    if (ttl <= 0) return;
+    const key = revocationKey(token);
+    this.remember(key, expiresAtMs);
+    this.checked.delete(token);
+    if (this.state.shared) await this.state.store.set(this.storeKey(key), String(expiresAtMs), ttl);
+  }
+
+  /**
+   * Whether `token` was revoked, here or (with a shared store) by another instance. No hashing
+   * and no store call while nothing is revoked locally and the store is not shared.
+   */
+  async isRevoked(token: string): Promise<boolean> {
+    if (!this.state.shared)
+      return this.revoked.size > 0 && this.revokedLocally(revocationKey(token));
+    if (this.checked.get(token)) return false;
+    const key = revocationKey(token);
+    if (this.revokedLocally(key)) return true;
+    const expiresAt = Number(await this.state.store.get(this.storeKey(key)));
+    if (expiresAt > Date.now()) {
+      this.remember(key, expiresAt);
+      return true;
+    }
+    this.checked.set(token, true, SHARED_CHECK_EVERY_MS);
+    return false;
+  }
+
+  private revokedLocally(key: string): boolean {
+    const expiresAt = this.revoked.get(key);
+    if (expiresAt === undefined) return false;
+    if (expiresAt > Date.now()) return true;
+    this.revoked.delete(key);
+    return false;
+  }
+
+  private remember(key: string, expiresAtMs: number): void {
     if (this.revoked.size >= this.maxEntries) this.purgeExpired();
     if (this.revoked.size >= this.maxEntries) {
       this.logger.error(
@@ -40,18 +92,11 @@ export class RevocationList {
       );
       return;
     }
-    this.revoked.set(revocationKey(token), expiresAtMs);
+    this.revoked.set(key, expiresAtMs);
   }
 
-  /** Whether `token` was revoked here; no hashing at all while the list is empty. */
-  has(token: string): boolean {
-    if (this.revoked.size === 0) return false;
-    const key = revocationKey(token);
-    const expiresAt = this.revoked.get(key);
-    if (expiresAt === undefined) return false;
-    if (expiresAt > Date.now()) return true;
-    this.revoked.delete(key);
-    return false;
+  private storeKey(key: string): string {
+    return `revoked:${this.namespace}:${key}`;
   }
 
   private purgeExpired(): void {

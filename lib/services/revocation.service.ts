@@ -43,8 +43,8 @@ export class RevocationService {
       apiCredentials(this.options, 'to call the revocation endpoint'),
       { ignoreBody: true },
     );
-    this.introspection.forget(token);
-    this.revoked.add(token, this.denyUntil(token));
+    await this.revoked.add(token, this.denyUntil(token));
+    await this.introspection.forget(token);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 import type { JwksKeyStore } from '../../lib/jwt/jwks-key.store';
 import type { IntrospectionService } from '../../lib/services/introspection.service';
 import { RevocationList } from '../../lib/services/revocation-list';
+import { SharedState } from '../../lib/store/shared-state';
 import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
 
 const options = resolveVoxKeyOptions({
@@ -74,7 +75,7 @@ beforeAll(() => Logger.overrideLogger(false));
 
 describe('VoxKeyAuthGuard', () => {
   const keyStore = { retryAfterSeconds: 1 } as unknown as JwksKeyStore;
-  const revocationList = new RevocationList();
+  const revocationList = new RevocationList(options, new SharedState(options));
   const guard = new VoxKeyAuthGuard(
     new Reflector(),
     options,

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { MemoryCache } from '../../lib/cache/memory-cache';
 import { RevocationList, revocationKey } from '../../lib/services/revocation-list';
+import { SharedState } from '../../lib/store/shared-state';
+import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
 import { basicAuthorization, formEncode } from '../../lib/http/realm-http.client';
 import { parseRetryAfter } from '../../lib/utils/http-body.util';
 import { SingleFlight } from '../../lib/utils/single-flight';
@@ -77,29 +79,38 @@ describe('token hashing', () => {
   });
 });
 
-describe('RevocationList', () => {
+describe('RevocationList (in-process store)', () => {
+  const options = resolveVoxKeyOptions({
+    domain: 'https://your-domain.com',
+    realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+    audience: 'https://api.example.com',
+  });
   class SmallList extends RevocationList {
     protected override readonly maxEntries = 2;
   }
-  it('keys JWTs by their signed part, so another encoding of the signature is still revoked', () => {
-    const list = new RevocationList();
-    list.add('aaa.bbb.ccc', Date.now() + 60_000);
-    expect(list.has('aaa.bbb.ccc')).toBe(true);
-    expect(list.has('aaa.bbb.ccd')).toBe(true);
-    expect(list.has('aaa.bbc.ccc')).toBe(false);
+  const list = () => new RevocationList(options, new SharedState(options));
+
+  it('keys JWTs by their signed part, so another encoding of the signature is still revoked', async () => {
+    const revoked = list();
+    await revoked.add('aaa.bbb.ccc', Date.now() + 60_000);
+    expect(await revoked.isRevoked('aaa.bbb.ccc')).toBe(true);
+    expect(await revoked.isRevoked('aaa.bbb.ccd')).toBe(true);
+    expect(await revoked.isRevoked('aaa.bbc.ccc')).toBe(false);
     expect(revocationKey('opaque')).not.toBe(revocationKey('opaquf'));
   });
-  it('never evicts an unexpired revocation to make room', () => {
+  it('never evicts an unexpired revocation to make room', async () => {
     Logger.overrideLogger(false);
-    const list = new SmallList();
-    list.add('a', Date.now() + 60_000);
-    list.add('b', Date.now() + 60_000);
-    list.add('c', Date.now() + 60_000);
-    expect([list.has('a'), list.has('b'), list.has('c')]).toEqual([true, true, false]);
+    const revoked = new SmallList(options, new SharedState(options));
+    for (const token of ['a', 'b', 'c']) await revoked.add(token, Date.now() + 60_000);
+    expect([
+      await revoked.isRevoked('a'),
+      await revoked.isRevoked('b'),
+      await revoked.isRevoked('c'),
+    ]).toEqual([true, true, false]);
   });
-  it('ignores entries that already expired', () => {
-    const list = new RevocationList();
-    list.add('x', Date.now() - 1);
-    expect(list.has('x')).toBe(false);
+  it('ignores entries that already expired', async () => {
+    const revoked = list();
+    await revoked.add('x', Date.now() - 1);
+    expect(await revoked.isRevoked('x')).toBe(false);
   });
 });

@@ -1,0 +1,92 @@
+import { Logger } from '@nestjs/common';
+import { MemoryStore } from './memory.store.js';
+import type { VoxKeyStore } from './voxkey-store.interface.js';
+
+/** Longest a shared-store call may take before the in-process fallback answers instead. */
+const CALL_TIMEOUT_MS = 250;
+/** While the shared store is failing, how often one call tries it again. */
+const PROBE_EVERY_MS = 1_000;
+
+class StoreTimeoutError extends Error {
+  constructor() {
+    super(`no answer within ${CALL_TIMEOUT_MS} ms`);
+  }
+}
+
+/**
+ * Puts a time limit on every call to a shared store and, when it fails or is slow, answers from
+ * in-process state instead: a warning is logged once, requests keep being served, and once a
+ * second one call probes the shared store until it answers again ("reachable again" is logged).
+ */
+export class ResilientStore implements VoxKeyStore {
+  readonly shared: boolean;
+  private readonly fallback = new MemoryStore();
+  private readonly logger = new Logger('VoxKeyStore');
+  private downSince: number | undefined;
+  private probing = false;
+
+  constructor(private readonly primary: VoxKeyStore) {
+    this.shared = primary.shared !== false;
+  }
+
+  /** Whether calls currently go to the in-process fallback. */
+  get degraded(): boolean {
+    return this.downSince !== undefined;
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.call((store) => store.get(key));
+  }
+
+  set(key: string, value: string, ttlMs: number): Promise<void> {
+    return this.call((store) => store.set(key, value, ttlMs));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.call((store) => store.delete(key));
+  }
+
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.call((store) => store.setIfAbsent(key, value, ttlMs));
+  }
+
+  async close(): Promise<void> {
+    await this.primary.close?.();
+  }
+
+  private async call<T>(operation: (store: VoxKeyStore) => Promise<T>): Promise<T> {
+    if (this.downSince !== undefined) {
+      if (this.probing || Date.now() - this.downSince < PROBE_EVERY_MS)
+        return operation(this.fallback);
+      this.probing = true;
+    }
+    try {
+      const result = await this.withTimeout(operation(this.primary));
+      if (this.downSince !== undefined) {
+        this.logger.log('Shared store reachable again; sharing state across instances resumes');
+        this.downSince = undefined;
+      }
+      return result;
+    } catch (error) {
+      if (this.downSince === undefined) {
+        this.logger.warn(
+          `Shared store unavailable (${error instanceof Error ? error.message : 'error'}); ` +
+            'using in-process state until it answers again',
+        );
+      }
+      this.downSince = Date.now();
+      return operation(this.fallback);
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new StoreTimeoutError()), CALL_TIMEOUT_MS);
+    });
+    promise.catch(() => undefined); // a late failure after the timeout must not go unhandled
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+}
