@@ -62,6 +62,11 @@ export class RedisStore implements VoxKeyStore {
     return (await this.command(['SET', this.prefix + key, value, 'PX', ttl, 'NX'])) === 'OK';
   }
 
+  /** Connects the client for `url` ahead of the first command. */
+  async connect(): Promise<void> {
+    if (!this.client) await this.createConnection();
+  }
+
   /** Closes the client the store created from `url`; a client passed in is left alone. */
   async close(): Promise<void> {
     const own = this.ownClient;
@@ -71,12 +76,12 @@ export class RedisStore implements VoxKeyStore {
   }
 
   private async command(args: string[]): Promise<unknown> {
-    const client = this.client ?? (await this.connect());
+    const client = this.client ?? (await this.createConnection());
     return client.sendCommand(args);
   }
 
   /** Creates the client for `url` once; commands fail fast while it is disconnected. */
-  private connect(): Promise<RedisClientLike> {
+  private createConnection(): Promise<RedisClientLike> {
     this.connecting ??= (async () => {
       const { createClient } = await import('redis');
       const client = createClient({

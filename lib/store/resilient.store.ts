@@ -4,6 +4,8 @@ import type { VoxKeyStore } from './voxkey-store.interface.js';
 
 /** Longest a shared-store call may take before the in-process fallback answers instead. */
 const CALL_TIMEOUT_MS = 250;
+/** Time allowed to connect at startup. */
+const CONNECT_TIMEOUT_MS = 3_000;
 /** While the shared store is failing, how often one call tries it again. */
 const PROBE_EVERY_MS = 1_000;
 
@@ -48,6 +50,33 @@ export class ResilientStore implements VoxKeyStore {
 
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     return this.call((store) => store.setIfAbsent(key, value, ttlMs));
+  }
+
+  /** Connects ahead of the first request; a failure only means starting on the fallback. */
+  async connect(): Promise<void> {
+    if (!this.primary.connect) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const connecting = this.primary.connect();
+      connecting.catch(() => undefined);
+      await Promise.race([
+        connecting,
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
+            CONNECT_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (error) {
+      this.logger.warn(
+        `Shared store unavailable at startup (${error instanceof Error ? error.message : 'error'}); ` +
+          'using in-process state until it answers',
+      );
+      this.downSince = Date.now();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -17,7 +23,7 @@ export function namespaceOf(...parts: readonly string[]): string {
  * in-process fallback, or the default in-process store), and the cipher for cached tokens.
  */
 @Injectable()
-export class SharedState implements OnApplicationShutdown {
+export class SharedState implements OnModuleInit, OnApplicationShutdown {
   readonly store: VoxKeyStore;
   readonly cipher: TokenCipher;
 
@@ -36,6 +42,11 @@ export class SharedState implements OnApplicationShutdown {
   /** Whether other instances can see what this one stores. */
   get shared(): boolean {
     return this.store.shared !== false;
+  }
+
+  /** Opens the shared store's connection before the first request needs it. */
+  async onModuleInit(): Promise<void> {
+    await this.store.connect?.();
   }
 
   async onApplicationShutdown(): Promise<void> {

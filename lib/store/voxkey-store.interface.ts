@@ -24,6 +24,8 @@ export interface VoxKeyStore {
    * library skip lookups that cannot tell it anything new. @default true
    */
   readonly shared?: boolean;
+  /** Called once at startup (bounded in time): opens connections ahead of the first request. */
+  connect?(): Promise<void>;
   /** Called on application shutdown; closes connections the store opened itself. */
   close?(): Promise<void>;
 }

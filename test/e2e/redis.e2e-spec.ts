@@ -1,0 +1,303 @@
+import { Controller, Get, type INestApplication, Logger } from '@nestjs/common';
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import request from 'supertest';
+import { RedisStore, Scopes, VoxKeyModule, type VoxKeyModuleOptions } from '../../lib/index';
+import { createApp } from '../support/app';
+import { CaptureLogger } from '../support/capture-logger';
+import { sleep } from '../support/http-stub';
+import { JWT_RESOURCE, M2M_CLIENT, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
+import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { buildServices } from '../support/services';
+
+const KEY = Buffer.alloc(32, 42);
+
+describeWithRedis('shared state on a real Redis', () => {
+  let redis: RedisServer;
+  let realm: OidcRealm;
+  let inspector: ReturnType<typeof createClient>;
+  const stores: RedisStore[] = [];
+  const newStore = (prefix = 'voxkey:') => {
+    const store = new RedisStore({ url: redis.url, prefix });
+    stores.push(store);
+    return store;
+  };
+  const instance = (extra: Record<string, unknown> = {}) =>
+    buildServices(
+      realm.moduleOptions({
+        audience: [JWT_RESOURCE, OPAQUE_RESOURCE],
+        m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE },
+        store: newStore(),
+        encryptionKey: KEY,
+        ...extra,
+      }) as never,
+    );
+  /** Every key and string value in Redis. */
+  const dump = async () => {
+    const entries: string[] = [];
+    for await (const keys of inspector.scanIterator({ COUNT: 100 })) {
+      for (const key of keys) entries.push(key, String(await inspector.get(key)));
+    }
+    return entries.join('\n');
+  };
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    redis = await RedisServer.start();
+    realm = await OidcRealm.start();
+    inspector = createClient({ url: redis.url });
+    inspector.on('error', () => undefined); // Redis is killed on purpose below
+    await inspector.connect();
+  });
+  beforeEach(async () => {
+    realm.reset();
+    await inspector.flushAll();
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await inspector?.close();
+    await realm?.close();
+    await redis?.stop();
+  });
+
+  describe('RedisStore', () => {
+    it('gets, sets with a TTL, deletes and locks with SET NX PX, under its prefix', async () => {
+      const store = newStore('test:');
+      await store.set('a', '1', 10_000);
+      expect(await store.get('a')).toBe('1');
+      expect(await inspector.get('test:a')).toBe('1');
+      expect(await inspector.pTTL('test:a')).toBeGreaterThan(9_000);
+      expect(await store.setIfAbsent('lock', 'me', 200)).toBe(true);
+      expect(await store.setIfAbsent('lock', 'you', 200)).toBe(false);
+      await sleep(250);
+      expect(await store.setIfAbsent('lock', 'you', 200)).toBe(true);
+      await store.delete('a');
+      expect(await store.get('a')).toBeUndefined();
+    });
+
+    it('works with a node-redis client the application already has, and leaves it open', async () => {
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      const store = new RedisStore({ client, prefix: 'own:' });
+      await store.set('k', 'v', 1000);
+      expect(await client.get('own:k')).toBe('v');
+      await store.close();
+      expect(await client.get('own:k')).toBe('v');
+      await client.close();
+    });
+  });
+
+  describe('shared between instances', () => {
+    it('an M2M token fetched by one instance is used by another', async () => {
+      const [a, b] = [instance(), instance()];
+      const before = realm.counts.token;
+      const token = await a.m2m.getToken();
+      expect(await b.m2m.getToken()).toBe(token);
+      expect(realm.counts.token - before).toBe(1);
+    });
+
+    it('introspection answers are shared, keyed by hash', async () => {
+      const [a, b] = [instance(), instance()];
+      const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
+      const before = realm.counts.introspect;
+      expect(await a.introspection.isActive(token)).toBe(true);
+      expect(await b.introspection.isActive(token)).toBe(true);
+      expect(realm.counts.introspect - before).toBe(1);
+    });
+
+    it('a revocation through one instance is honoured by the others within a second', async () => {
+      const [a, b] = [instance(), instance()];
+      const token = await realm.issueToken();
+      expect(await b.revoked.isRevoked(token)).toBe(false); // b now trusts "not revoked" for up to 1 s
+      await a.revocation.revoke(token);
+      await sleep(1_050);
+      expect(await b.revoked.isRevoked(token)).toBe(true);
+    });
+
+    it('a lock whose holder died expires, and the waiter then fetches the token', async () => {
+      const services = instance({
+        requestTimeoutMs: 300,
+        m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, maxRetries: 0 },
+      });
+      // A lock taken by an instance that died: it expires after its TTL.
+      const locks: string[] = [];
+      await services.m2m.getToken(); // learn the key names
+      for await (const keys of inspector.scanIterator({ MATCH: 'voxkey:m2m:*' }))
+        locks.push(...keys);
+      await inspector.flushAll();
+      await inspector.set(locks[0].replace('voxkey:m2m:', 'voxkey:m2m-lock:'), 'dead-instance', {
+        PX: 400,
+      });
+      const fresh = instance({
+        requestTimeoutMs: 300,
+        m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, maxRetries: 0 },
+      });
+      const before = realm.counts.token;
+      await expect(fresh.m2m.getToken()).resolves.toEqual(expect.any(String));
+      expect(realm.counts.token - before).toBe(1);
+    });
+  });
+
+  describe('what is written to Redis', () => {
+    it('with encryptionKey, no token (nor any of its parts) appears in keys or values', async () => {
+      const services = instance();
+      const m2mToken = await services.m2m.getToken();
+      const opaque = await realm.issueToken({ resource: OPAQUE_RESOURCE });
+      await services.introspection.introspect(opaque);
+      const jwt = await realm.issueToken();
+      await services.revocation.revoke(jwt);
+      const everything = await dump();
+      expect(everything).toContain('m2m:');
+      expect(everything).toContain('introspection:');
+      expect(everything).toContain('revoked:');
+      for (const token of [m2mToken, opaque, jwt]) {
+        for (const part of token.split('.')) expect(everything).not.toContain(part);
+      }
+    });
+
+    it('without encryptionKey the cached M2M token would be readable (so the check above can fail)', async () => {
+      const services = instance({ encryptionKey: undefined });
+      const token = await services.m2m.getToken();
+      expect(await dump()).toContain(token);
+    });
+
+    it('a value sealed under another key reads as absent and is fetched again', async () => {
+      const first = instance();
+      await first.m2m.getToken();
+      const other = instance({ encryptionKey: Buffer.alloc(32, 1) });
+      const before = realm.counts.token;
+      await other.m2m.getToken();
+      expect(realm.counts.token - before).toBe(1);
+    });
+  });
+
+  describe('Redis killed in the middle', () => {
+    @Controller()
+    class Routes {
+      @Scopes('read:posts') @Get('posts') posts() {
+        return ['post'];
+      }
+    }
+    let app: INestApplication;
+    const logger = new CaptureLogger();
+
+    beforeAll(async () => {
+      const options = realm.moduleOptions({
+        m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE },
+        store: newStore(),
+        encryptionKey: KEY,
+      }) as VoxKeyModuleOptions;
+      app = await createApp('express', [VoxKeyModule.forRoot(options)], [Routes], logger);
+    });
+    afterAll(async () => {
+      await app?.close();
+      // Leave a running Redis for the next suites, whatever the test did.
+      await redis.kill();
+      await redis.restart();
+    });
+
+    it('keeps answering correctly, warns once, and shares again once Redis is back', async () => {
+      const { M2MTokenService, RevocationService } = await import('../../lib/index');
+      const m2m = app.get(M2MTokenService);
+      const get = (token: string) =>
+        request(app.getHttpServer()).get('/posts').set('Authorization', `Bearer ${token}`);
+      const token = await m2m.getToken({ scope: 'read:posts' });
+      expect((await get(token)).status).toBe(200);
+
+      await redis.kill();
+      for (let i = 0; i < 5; i++) expect((await get(token)).status).toBe(200);
+      expect((await get(await realm.issueToken({ scope: 'write:posts' }))).status).toBe(403);
+      await expect(m2m.getToken({ scope: 'write:posts' })).resolves.toEqual(expect.any(String));
+      const revokedDuringOutage = await realm.issueToken();
+      await app.get(RevocationService).revoke(revokedDuringOutage);
+      expect((await get(revokedDuringOutage)).status).toBe(401);
+      expect(logger.lines.filter((l) => l.includes('Shared store unavailable'))).toHaveLength(1);
+
+      await redis.restart();
+      await sleep(1_100); // the next call probes Redis again
+      const later = await realm.issueToken();
+      await app.get(RevocationService).revoke(later);
+      await app.get(RevocationService).revoke(await realm.issueToken());
+      expect(logger.lines.some((l) => l.includes('Shared store reachable again'))).toBe(true);
+      const reconnected = createClient({ url: redis.url });
+      reconnected.on('error', () => undefined);
+      await reconnected.connect();
+      const keys: string[] = [];
+      for await (const batch of reconnected.scanIterator({ MATCH: 'voxkey:revoked:*' }))
+        keys.push(...batch);
+      await reconnected.close();
+      expect(keys.length).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('a fleet of four processes', () => {
+    const workers: { child: ChildProcess; port: number }[] = [];
+    let seq = 0;
+    const ask = (child: ChildProcess, message: Record<string, unknown>) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const id = ++seq;
+        const onMessage = (reply: Record<string, unknown>) => {
+          if (reply.id !== id) return;
+          child.off('message', onMessage);
+          if (reply.error) reject(new Error(String(reply.error)));
+          else resolve(reply);
+        };
+        child.on('message', onMessage);
+        child.send({ ...message, id });
+      });
+
+    beforeAll(async () => {
+      const options = realm.moduleOptions({
+        m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, scope: 'read:posts' },
+      });
+      for (let i = 0; i < 4; i++) {
+        const child = fork(join(__dirname, '../support/fleet-worker.ts'), [], {
+          execArgv: ['-r', join(__dirname, '../support/ts-register.cjs')],
+          env: { ...process.env, REDIS_URL: redis.url, VOXKEY_OPTIONS: JSON.stringify(options) },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        const port = await new Promise<number>((resolve, reject) => {
+          child.once('message', (m: { port: number }) => resolve(m.port));
+          child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+        });
+        child.removeAllListeners('exit');
+        workers.push({ child, port });
+      }
+    }, 60_000);
+    afterAll(async () => {
+      for (const { child } of workers) {
+        if (child.exitCode === null) {
+          await Promise.race([ask(child, { cmd: 'exit' }).catch(() => undefined), sleep(3_000)]);
+          child.kill('SIGKILL');
+        }
+      }
+    });
+
+    it('200 concurrent getToken calls across 4 processes cause exactly one token request', async () => {
+      const before = realm.counts.token;
+      const replies = await Promise.all(
+        workers.map(({ child }) => ask(child, { cmd: 'tokens', n: 50 })),
+      );
+      const tokens = replies.flatMap((r) => r.tokens as string[]);
+      expect(tokens).toHaveLength(200);
+      expect(new Set(tokens).size).toBe(1);
+      expect(realm.counts.token - before).toBe(1);
+    });
+
+    it('a token revoked through process 1 is refused by processes 2 to 4 within a second', async () => {
+      const token = await realm.issueToken();
+      const status = (port: number) =>
+        fetch(`http://127.0.0.1:${port}/posts`, {
+          headers: { authorization: `Bearer ${token}` },
+        }).then((r) => r.status);
+      expect(await Promise.all(workers.map((w) => status(w.port)))).toEqual([200, 200, 200, 200]);
+      await ask(workers[0].child, { cmd: 'revoke', token });
+      expect(await status(workers[0].port)).toBe(401);
+      await sleep(1_050);
+      expect(await Promise.all(workers.slice(1).map((w) => status(w.port)))).toEqual([
+        401, 401, 401,
+      ]);
+    });
+  });
+});
