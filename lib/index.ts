@@ -32,6 +32,7 @@ export type { VoxKeyStore } from './store/voxkey-store.interface.js';
 export { MemoryStore } from './store/memory.store.js';
 export { RedisStore, type RedisClientLike, type RedisStoreOptions } from './store/redis.store.js';
 export { JwksKeyStore } from './jwt/jwks-key.store.js';
+export { VerifiedTokenCache } from './jwt/verified-token.cache.js';
 
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';

@@ -240,6 +240,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     );
   }
   const introspection = optionalObject(options.introspection, 'introspection');
+  const tokenCache = optionalObject(options.tokenCache, 'tokenCache');
   const m2m = optionalObject(options.m2m, 'm2m');
   const m2mClientId = optionalString(m2m.clientId, 'm2m.clientId');
   const m2mClientSecret = optionalString(m2m.clientSecret, 'm2m.clientSecret');
@@ -284,6 +285,12 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       timeoutMs: resolveNumber(jwks.timeoutMs, 'jwks.timeoutMs', DEFAULTS.jwks.timeoutMs, {
         min: 100,
         max: 60_000,
+      }),
+    }),
+    tokenCache: Object.freeze({
+      maxEntries: resolveNumber(tokenCache.maxEntries, 'tokenCache.maxEntries', 10_000, {
+        min: 0,
+        max: 10_000_000,
       }),
     }),
     clientId,

@@ -3,6 +3,7 @@ import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 import { RealmHttpClient } from './http/realm-http.client.js';
 import { JwksKeyStore } from './jwt/jwks-key.store.js';
+import { VerifiedTokenCache } from './jwt/verified-token.cache.js';
 import { IntrospectionService } from './services/introspection.service.js';
 import { M2MTokenService } from './services/m2m-token.service.js';
 import { RevocationList } from './services/revocation-list.js';
@@ -36,6 +37,7 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
     resolvedOptionsProvider,
     SharedState,
     JwksKeyStore,
+    VerifiedTokenCache,
     RealmHttpClient,
     RevocationList,
     IntrospectionService,
@@ -48,6 +50,7 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
     JwksKeyStore,
+    VerifiedTokenCache,
     RevocationList,
     IntrospectionService,
     RevocationService,

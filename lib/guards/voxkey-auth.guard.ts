@@ -19,6 +19,7 @@ import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-option
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { countAuthorizationHeaders, parseBearerHeader } from '../jwt/bearer-token.parser.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
+import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
 import { setExtractedToken } from '../jwt/request-token.js';
 import { rejectionReason } from '../jwt/token-rejection.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
@@ -66,6 +67,7 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     protected readonly keyStore: JwksKeyStore,
     protected readonly revocationList: RevocationList,
     protected readonly introspection: IntrospectionService,
+    protected readonly verifiedTokens: VerifiedTokenCache,
   ) {
     super();
   }
@@ -101,7 +103,11 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
       throw this.reject(context, new InvalidTokenException(this.realm, 'revoked'), 'revoked here');
     }
     setExtractedToken(request, token);
-    await super.canActivate(context);
+    // A token verified before skips Passport and the signature check (exp and nbf still apply).
+    const known =
+      this.voxkeyOptions.validation === 'jwt' ? this.verifiedTokens.get(token) : undefined;
+    if (known) (request as { user?: unknown }).user = known;
+    else await super.canActivate(context);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
       await this.assertActive(context, token);
     }

@@ -15,6 +15,7 @@ export interface ResolvedVoxKeyOptions {
     readonly cooldownMs: number;
     readonly timeoutMs: number;
   };
+  readonly tokenCache: { readonly maxEntries: number };
   readonly clientId: string | undefined;
   readonly clientSecret: string | undefined;
   readonly validation: 'jwt' | 'introspection';

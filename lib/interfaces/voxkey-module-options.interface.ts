@@ -120,6 +120,12 @@ export interface VoxKeyModuleOptions {
   requireTokenType?: boolean;
   /** Fetching and caching of the realm's signing keys. */
   jwks?: VoxKeyJwksOptions;
+  /**
+   * Cache of verified tokens, keyed by the full token: a token seen again skips the signature
+   * check (its `exp`, `nbf` and the deny list are still checked). `maxEntries: 0` turns it off.
+   * @default { maxEntries: 10000 }
+   */
+  tokenCache?: { maxEntries?: number };
   /** Client id of this API at the realm, used by the introspection, revocation and M2M services. */
   clientId?: string;
   /** Client secret matching `clientId`. Never logged. */

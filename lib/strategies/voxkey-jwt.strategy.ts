@@ -10,7 +10,8 @@ import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { validateClaims } from '../jwt/claims.validator.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../jwt/jwt-header.js';
-import { bearerTokenFromRequest } from '../jwt/request-token.js';
+import { bearerTokenFromRequest, getExtractedToken } from '../jwt/request-token.js';
+import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
@@ -66,11 +67,13 @@ export class VoxKeyJwtStrategy
   private readonly options: ResolvedVoxKeyOptions;
 
   private readonly introspection: IntrospectionService;
+  private readonly verified: VerifiedTokenCache;
 
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     keyStore: JwksKeyStore,
     introspection: IntrospectionService,
+    verified: VerifiedTokenCache,
   ) {
     assertNameFree();
     const secretOrKeyProvider = (_request: unknown, rawToken: string, done: KeyCallback): void => {
@@ -101,6 +104,8 @@ export class VoxKeyJwtStrategy
       jwtFromRequest: bearerTokenFromRequest,
       // jsonwebtoken accepts KeyObjects, which spares a PEM parse per request.
       secretOrKeyProvider,
+      // validate() receives the request, to cache the verified claims under its token.
+      passReqToCallback: true,
       issuer: options.endpoints.issuer,
       audience: [...options.audiences],
       algorithms: [...options.algorithms],
@@ -111,6 +116,7 @@ export class VoxKeyJwtStrategy
     } as unknown as StrategyOptionsWithRequest);
     this.options = options;
     this.introspection = introspection;
+    this.verified = verified;
     // PassportStrategy registered the name in its constructor; take it back until the
     // application initialises, so a bootstrap that fails half-way leaves the name free.
     passport.unuse(VOXKEY_STRATEGY);
@@ -138,8 +144,11 @@ export class VoxKeyJwtStrategy
   }
 
   /** Called by passport-jwt with the verified payload; its result becomes `req.user`. */
-  validate(payload: unknown): VoxKeyClaims {
-    return validateClaims(payload, this.options);
+  validate(request: object, payload: unknown): VoxKeyClaims {
+    const claims = validateClaims(payload, this.options);
+    const token = getExtractedToken(request) ?? bearerTokenFromRequest(request as never);
+    if (token) this.verified.set(token, claims);
+    return claims;
   }
 
   /** Frees the strategy name, so another application in this process may register it. */

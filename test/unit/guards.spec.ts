@@ -11,6 +11,7 @@ import {
   VoxKeyAuthGuard,
 } from '../../lib/index';
 import type { JwksKeyStore } from '../../lib/jwt/jwks-key.store';
+import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
 import type { IntrospectionService } from '../../lib/services/introspection.service';
 import { RevocationList } from '../../lib/services/revocation-list';
 import { SharedState } from '../../lib/store/shared-state';
@@ -82,6 +83,7 @@ describe('VoxKeyAuthGuard', () => {
     keyStore,
     revocationList,
     {} as IntrospectionService,
+    new VerifiedTokenCache(options),
   );
 
   it.each<ContextType>(['graphql', 'ws', 'rpc'])(

@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+
+interface Entry {
+  readonly claims: VoxKeyClaims;
+  /** Last second the token is accepted: `exp` plus the clock tolerance. */
+  readonly until: number;
+  /** First second it is accepted: `nbf` minus the clock tolerance. */
+  readonly from: number;
+}
+
+/**
+ * Tokens whose signature and claims were verified, keyed by the full token string, so a token
+ * seen again skips the signature check (and Passport). A hit still checks `exp` and `nbf`; the
+ * deny list is checked by the guard before. An entry never outlives its token, and past
+ * `tokenCache.maxEntries` the least recently used goes first.
+ */
+@Injectable()
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, Entry>();
+  /** Lookups answered from the cache, and those that were not: for monitoring and tests. */
+  readonly stats = { hits: 0, misses: 0 };
+  private readonly maxEntries: number;
+  private readonly tolerance: number;
+
+  constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions) {
+    this.maxEntries = options.tokenCache.maxEntries;
+    this.tolerance = options.clockTolerance;
+  }
+
+  /** Number of cached tokens. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** A copy of the token's claims when it was verified and is still within its lifetime. */
+  get(token: string, nowSeconds = Date.now() / 1000): VoxKeyClaims | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined || nowSeconds >= entry.until || nowSeconds < entry.from) {
+      if (entry !== undefined && nowSeconds >= entry.until) this.entries.delete(token);
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
+    this.entries.delete(token);
+    this.entries.set(token, entry);
+    // Each request gets its own object: handlers may write to req.user.
+    return { ...entry.claims };
+  }
+
+  /** Remembers claims that were just verified for `token`. */
+  set(token: string, claims: VoxKeyClaims): void {
+    if (this.maxEntries === 0) return;
+    const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
+    this.entries.delete(token);
+    this.entries.set(token, {
+      claims: { ...claims },
+      until: claims.exp + this.tolerance,
+      from: nbf - this.tolerance,
+    });
+    if (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { VerifiedTokenCache } from '../../lib/index';
+import { sleep } from '../support/http-stub';
+import { realmScenario } from '../support/realm-scenario';
+
+describe('the fast path (Express)', () => {
+  describe('verified-token cache', () => {
+    const { ctx, call } = realmScenario('express', {}, { clockTolerance: 0 });
+
+    it('a token seen again is answered from the cache, without another signature check', async () => {
+      const cache = ctx.app.get(VerifiedTokenCache);
+      const token = ctx.realm.mint({ scope: 'read:posts' });
+      const before = { ...cache.stats };
+      for (let i = 0; i < 5; i++) expect((await call(token)).status).toBe(200);
+      expect(cache.stats.hits - before.hits).toBe(4);
+      expect(cache.stats.misses - before.misses).toBe(1);
+    });
+
+    it('a cached token is refused once it expires', async () => {
+      const token = ctx.realm.mint({ expiresIn: 1 });
+      expect((await call(token)).status).toBe(200);
+      expect((await call(token)).status).toBe(200);
+      await sleep(1_100);
+      const res = await call(token);
+      expect(res.status).toBe(401);
+      expect(res.body.message).toBe('The access token expired');
+    });
+
+    it('a tampered copy of a cached token is not a cache hit', async () => {
+      const token = ctx.realm.mint();
+      expect((await call(token)).status).toBe(200);
+      const [h, p, s] = token.split('.');
+      const raw = Buffer.from(s, 'base64url');
+      raw[0] ^= 1;
+      expect((await call(`${h}.${p}.${raw.toString('base64url')}`)).status).toBe(401);
+    });
+  });
+
+  const statusOf = (app: { getHttpServer(): { address(): unknown } }) => async (token: string) => {
+    const { port } = app.getHttpServer().address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}/open`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  describe('key rotation under load (cool-down 1 s)', () => {
+    const { ctx, call } = realmScenario('express', {}, { jwks: { cooldownMs: 1_000 } });
+
+    it('1,000 concurrent requests carrying a new kid cause exactly one JWKS request', async () => {
+      expect((await call(ctx.realm.mint())).status).toBe(200); // warm: the first key is known
+      await sleep(1_100); // past the cool-down of that fetch
+      ctx.realm.rotateKeys();
+      const tokens = Array.from({ length: 1000 }, (_v, i) => ctx.realm.mint({ subject: `u${i}` }));
+      const before = ctx.realm.jwksRequests;
+      const statuses = await Promise.all(tokens.map(statusOf(ctx.app)));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1000);
+      expect(ctx.realm.jwksRequests - before).toBe(1);
+    }, 30_000);
+  });
+
+  describe('random kid flood (cool-down 30 s)', () => {
+    const { ctx, call } = realmScenario('express', {}, { jwks: { cooldownMs: 30_000 } });
+
+    it('10,000 requests with random kids cause no JWKS request within the cool-down, while valid traffic passes', async () => {
+      const valid = ctx.realm.mint();
+      expect((await call(valid)).status).toBe(200);
+      const before = ctx.realm.jwksRequests;
+      const status = statusOf(ctx.app);
+      for (let batch = 0; batch < 20; batch++) {
+        const tokens = Array.from({ length: 500 }, () =>
+          ctx.realm.mint({ header: { kid: randomUUID() } }),
+        );
+        const statuses = await Promise.all(tokens.map(status));
+        expect(new Set(statuses)).toEqual(new Set([401]));
+        expect(await status(valid)).toBe(200);
+      }
+      expect(ctx.realm.jwksRequests - before).toBe(0);
+    }, 60_000);
+  });
+});

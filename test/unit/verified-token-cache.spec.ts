@@ -1,0 +1,61 @@
+import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
+import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+
+const options = (maxEntries?: number) =>
+  resolveVoxKeyOptions({
+    domain: 'https://your-domain.com',
+    realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+    audience: 'https://api.example.com',
+    tokenCache: maxEntries === undefined ? undefined : { maxEntries },
+  });
+const claims = (exp: number, extra: Record<string, unknown> = {}) => ({
+  iss: 'i',
+  aud: 'a',
+  exp,
+  ...extra,
+});
+
+describe('VerifiedTokenCache', () => {
+  it('answers within the token lifetime plus the clock tolerance, never after', () => {
+    const cache = new VerifiedTokenCache(options());
+    cache.set('t', claims(1000));
+    expect(cache.get('t', 999)).toMatchObject({ exp: 1000 });
+    expect(cache.get('t', 1004.9)).toMatchObject({ exp: 1000 });
+    expect(cache.get('t', 1005)).toBeUndefined();
+    expect(cache.size).toBe(0);
+    expect(cache.stats).toEqual({ hits: 2, misses: 1 });
+  });
+
+  it('checks nbf on every hit', () => {
+    const cache = new VerifiedTokenCache(options());
+    cache.set('t', claims(2000, { nbf: 1000 }));
+    expect(cache.get('t', 990)).toBeUndefined();
+    expect(cache.get('t', 996)).toBeDefined();
+  });
+
+  it('gives each caller its own copy of the claims', () => {
+    const cache = new VerifiedTokenCache(options());
+    cache.set('t', claims(2000, { scope: 'a' }));
+    const first = cache.get('t', 1000)!;
+    first.scope = 'admin';
+    expect(cache.get('t', 1000)!.scope).toBe('a');
+  });
+
+  it('is bounded: the least recently used token goes first', () => {
+    const cache = new VerifiedTokenCache(options(2));
+    cache.set('a', claims(2000));
+    cache.set('b', claims(2000));
+    cache.get('a', 1000);
+    cache.set('c', claims(2000));
+    expect([cache.get('a', 1000), cache.get('b', 1000), cache.get('c', 1000)].map(Boolean)).toEqual(
+      [true, false, true],
+    );
+    expect(cache.size).toBe(2);
+  });
+
+  it('maxEntries: 0 turns it off', () => {
+    const cache = new VerifiedTokenCache(options(0));
+    cache.set('a', claims(2000));
+    expect(cache.get('a', 1000)).toBeUndefined();
+  });
+});
