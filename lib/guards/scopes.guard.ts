@@ -14,6 +14,7 @@ import {
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
 import { isPublicRoute } from '../utils/reflect.util.js';
+import { RouteMemo } from '../utils/route-metadata.js';
 import { grantedScopes } from '../utils/scopes.util.js';
 import {
   ANY_SCOPE_METADATA,
@@ -42,8 +43,8 @@ export class ScopesGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (isPublicRoute(this.reflector, context)) return true;
     const required = this.getRequirements(context);
+    if (required.isPublic ?? isPublicRoute(this.reflector, context)) return true;
     if (required.all.length === 0 && required.anyOf.length === 0) return true;
     if (context.getType() !== 'http') throw new UnsupportedContextException(context.getType());
 
@@ -56,7 +57,7 @@ export class ScopesGuard implements CanActivate {
       setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
       throw exception;
     }
-    const granted = grantedScopes(user as Record<string, unknown>);
+    const granted = this.granted(user as Record<string, unknown>);
     const missingAll = required.all.some((scope) => !granted.has(scope));
     const unmetAny = required.anyOf.filter((list) => !list.some((scope) => granted.has(scope)));
     if (!missingAll && unmetAny.length === 0) return true;
@@ -73,18 +74,39 @@ export class ScopesGuard implements CanActivate {
     return context.switchToHttp().getRequest<{ user?: unknown }>().user;
   }
 
-  /** Scopes required by the handler and its controller together. */
-  protected getRequirements(context: ExecutionContext): ScopeRequirements {
-    const targets = [context.getClass(), context.getHandler()];
-    const all = new Set<string>();
-    const anyOf: string[][] = [];
-    for (const target of targets) {
-      for (const list of this.reflector.get<string[][] | undefined>(SCOPES_METADATA, target) ??
-        []) {
-        for (const scope of list) all.add(scope);
+  /** Requirements per route, computed once: the decorators do not change at run time. */
+  private routes: RouteMemo<ScopeRequirements & { isPublic: boolean }> | undefined;
+
+  /** Scopes required by the handler and its controller together (and whether it is public). */
+  protected getRequirements(context: ExecutionContext): ScopeRequirements & { isPublic?: boolean } {
+    this.routes ??= new RouteMemo((ctx) => {
+      const all = new Set<string>();
+      const anyOf: string[][] = [];
+      for (const target of [ctx.getClass(), ctx.getHandler()]) {
+        for (const list of this.reflector.get<string[][] | undefined>(SCOPES_METADATA, target) ??
+          []) {
+          for (const scope of list) all.add(scope);
+        }
+        anyOf.push(
+          ...(this.reflector.get<string[][] | undefined>(ANY_SCOPE_METADATA, target) ?? []),
+        );
       }
-      anyOf.push(...(this.reflector.get<string[][] | undefined>(ANY_SCOPE_METADATA, target) ?? []));
+      return { all: [...all], anyOf, isPublic: isPublicRoute(this.reflector, ctx) };
+    });
+    return this.routes.get(context);
+  }
+
+  /** Parsed scope sets by `scope` claim text: many tokens carry the same few scope strings. */
+  private readonly parsedScopes = new Map<string, ReadonlySet<string>>();
+
+  private granted(claims: Record<string, unknown>): ReadonlySet<string> {
+    const { scope } = claims;
+    if (typeof scope !== 'string') return grantedScopes(claims);
+    let set = this.parsedScopes.get(scope);
+    if (!set) {
+      if (this.parsedScopes.size >= 1_000) this.parsedScopes.clear();
+      this.parsedScopes.set(scope, (set = grantedScopes(claims)));
     }
-    return { all: [...all], anyOf };
+    return set;
   }
 }

@@ -26,6 +26,7 @@ import { setResponseHeader } from '../utils/http-response.util.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
 import { isPublicRoute } from '../utils/reflect.util.js';
+import { RouteMemo } from '../utils/route-metadata.js';
 import {
   REQUIRE_ACTIVE_METADATA,
   VOXKEY_RESOLVED_OPTIONS,
@@ -72,8 +73,20 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (isPublicRoute(this.reflector, context)) return true;
+  /** `@Public()` and `@RequireActiveToken()` per route, read once. */
+  private routes: RouteMemo<{ isPublic: boolean; requireActive: boolean }> | undefined;
+
+  /**
+   * Synchronous for a token verified before (no promise on the hot path); asynchronous when
+   * Passport, the shared deny list or the introspection endpoint must be asked.
+   */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    this.routes ??= new RouteMemo((ctx) => ({
+      isPublic: isPublicRoute(this.reflector, ctx),
+      requireActive: this.requiresActiveToken(ctx),
+    }));
+    const route = this.routes.get(context);
+    if (route.isPublic) return true;
     if (context.getType() !== 'http') throw new UnsupportedContextException(context.getType());
 
     const request = this.getRequest(context) as HttpRequestLike;
@@ -99,18 +112,40 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
         );
     }
     const { token } = credentials;
-    if (await this.revocationList.isRevoked(token)) {
+    const revoked = this.revocationList.isRevoked(token);
+    return typeof revoked === 'boolean'
+      ? this.authenticate(context, request, token, revoked, route.requireActive)
+      : revoked.then((r) => this.authenticate(context, request, token, r, route.requireActive));
+  }
+
+  private authenticate(
+    context: ExecutionContext,
+    request: HttpRequestLike,
+    token: string,
+    revoked: boolean,
+    requireActive: boolean,
+  ): boolean | Promise<boolean> {
+    if (revoked) {
       throw this.reject(context, new InvalidTokenException(this.realm, 'revoked'), 'revoked here');
     }
     setExtractedToken(request, token);
+    const jwt = this.voxkeyOptions.validation === 'jwt';
     // A token verified before skips Passport and the signature check (exp and nbf still apply).
-    const known =
-      this.voxkeyOptions.validation === 'jwt' ? this.verifiedTokens.get(token) : undefined;
-    if (known) (request as { user?: unknown }).user = known;
-    else await super.canActivate(context);
-    if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
-      await this.assertActive(context, token);
+    const known = jwt ? this.verifiedTokens.get(token) : undefined;
+    if (known) {
+      (request as { user?: unknown }).user = known;
+      return requireActive ? this.assertActive(context, token).then(() => true) : true;
     }
+    return this.verify(context, token, jwt && requireActive);
+  }
+
+  private async verify(
+    context: ExecutionContext,
+    token: string,
+    requireActive: boolean,
+  ): Promise<boolean> {
+    await super.canActivate(context);
+    if (requireActive) await this.assertActive(context, token);
     return true;
   }
 

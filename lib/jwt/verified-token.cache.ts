@@ -15,7 +15,7 @@ interface Entry {
  * Tokens whose signature and claims were verified, keyed by the full token string, so a token
  * seen again skips the signature check (and Passport). A hit still checks `exp` and `nbf`; the
  * deny list is checked by the guard before. An entry never outlives its token, and past
- * `tokenCache.maxEntries` the least recently used goes first.
+ * `tokenCache.maxEntries` the oldest entry goes first (a hit writes nothing).
  */
 @Injectable()
 export class VerifiedTokenCache {
@@ -44,8 +44,6 @@ export class VerifiedTokenCache {
       return undefined;
     }
     this.stats.hits++;
-    this.entries.delete(token);
-    this.entries.set(token, entry);
     // Each request gets its own object: handlers may write to req.user.
     return { ...entry.claims };
   }

@@ -58,15 +58,20 @@ export class RevocationList {
   }
 
   /**
-   * Whether `token` was revoked, here or (with a shared store) by another instance. No hashing
-   * and no store call while nothing is revoked locally and the store is not shared.
+   * Whether `token` was revoked, here or (with a shared store) by another instance. No hashing,
+   * no store call and no promise while nothing is revoked locally and the store is not shared.
    */
-  async isRevoked(token: string): Promise<boolean> {
-    if (!this.state.shared)
+  isRevoked(token: string): boolean | Promise<boolean> {
+    if (!this.state.shared) {
       return this.revoked.size > 0 && this.revokedLocally(revocationKey(token));
+    }
     if (this.checked.get(token)) return false;
     const key = revocationKey(token);
     if (this.revokedLocally(key)) return true;
+    return this.isRevokedInStore(token, key);
+  }
+
+  private async isRevokedInStore(token: string, key: string): Promise<boolean> {
     const expiresAt = Number(await this.state.store.get(this.storeKey(key)));
     if (expiresAt > Date.now()) {
       this.remember(key, expiresAt);

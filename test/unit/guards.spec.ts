@@ -85,13 +85,16 @@ describe('VoxKeyAuthGuard', () => {
     {} as IntrospectionService,
     new VerifiedTokenCache(options),
   );
+  /** Sync or async, the guard's verdict as a promise. */
+  const activate = (context: ExecutionContext) =>
+    Promise.resolve().then(() => guard.canActivate(context));
 
   it.each<ContextType>(['graphql', 'ws', 'rpc'])(
     'denies the %s context with a clear error',
     async (type) => {
       const { context } = contextFor(type, Handlers, Handlers.prototype.open);
-      await expect(guard.canActivate(context)).rejects.toThrow(UnsupportedContextException);
-      await expect(guard.canActivate(context)).rejects.toThrow(
+      await expect(activate(context)).rejects.toThrow(UnsupportedContextException);
+      await expect(activate(context)).rejects.toThrow(
         `does not support the '${type}' execution context yet`,
       );
     },
@@ -101,10 +104,10 @@ describe('VoxKeyAuthGuard', () => {
     'lets @Public() through in the %s context',
     async (type) => {
       await expect(
-        guard.canActivate(contextFor(type, Handlers, Handlers.prototype.publicRoute).context),
+        activate(contextFor(type, Handlers, Handlers.prototype.publicRoute).context),
       ).resolves.toBe(true);
       await expect(
-        guard.canActivate(contextFor(type, PublicHandlers, PublicHandlers.prototype.any).context),
+        activate(contextFor(type, PublicHandlers, PublicHandlers.prototype.any).context),
       ).resolves.toBe(true);
     },
   );
@@ -113,7 +116,7 @@ describe('VoxKeyAuthGuard', () => {
     const { context, headers } = contextFor('http', Handlers, Handlers.prototype.open, {
       headers: {},
     });
-    await expect(guard.canActivate(context)).rejects.toThrow(MissingTokenException);
+    await expect(activate(context)).rejects.toThrow(MissingTokenException);
     expect(headers['www-authenticate']).toBe('Bearer realm="https://api.example.com"');
   });
 
@@ -123,7 +126,7 @@ describe('VoxKeyAuthGuard', () => {
       rawHeaders: ['Authorization', 'Bearer a.b.c', 'authorization', 'Bearer d.e.f'],
     };
     const { context, headers } = contextFor('http', Handlers, Handlers.prototype.open, request);
-    await expect(guard.canActivate(context)).rejects.toMatchObject({ status: 400 });
+    await expect(activate(context)).rejects.toMatchObject({ status: 400 });
     expect(headers['www-authenticate']).toContain('error="invalid_request"');
   });
 
@@ -133,7 +136,7 @@ describe('VoxKeyAuthGuard', () => {
       raw: { rawHeaders: ['Authorization', 'x', 'Authorization', 'y'] },
     };
     await expect(
-      guard.canActivate(contextFor('http', Handlers, Handlers.prototype.open, request).context),
+      activate(contextFor('http', Handlers, Handlers.prototype.open, request).context),
     ).rejects.toMatchObject({ status: 400 });
   });
 

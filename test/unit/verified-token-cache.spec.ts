@@ -41,14 +41,14 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('t', 1000)!.scope).toBe('a');
   });
 
-  it('is bounded: the least recently used token goes first', () => {
+  it('is bounded: past maxEntries the oldest entry goes first', () => {
     const cache = new VerifiedTokenCache(options(2));
     cache.set('a', claims(2000));
     cache.set('b', claims(2000));
-    cache.get('a', 1000);
+    cache.get('a', 1000); // a hit writes nothing and does not reorder
     cache.set('c', claims(2000));
     expect([cache.get('a', 1000), cache.get('b', 1000), cache.get('c', 1000)].map(Boolean)).toEqual(
-      [true, false, true],
+      [false, true, true],
     );
     expect(cache.size).toBe(2);
   });

@@ -1,0 +1,84 @@
+// Profiles one contender under load: `npm run bench:profile -- voxkey` writes a V8 CPU profile of
+// the server process and prints the functions that used the most CPU (self time).
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VoxKeyTestRealm } from '../lib/testing/index';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+async function main(): Promise<void> {
+  const id = process.argv[2] ?? 'voxkey';
+  const realm = await VoxKeyTestRealm.start({ audience: 'https://bench-api.voxkey.test' });
+  const token = realm.mint({ scope: 'openid read:posts', expiresIn: 3600 });
+  const dir = mkdtempSync(join(tmpdir(), 'voxkey-profile-'));
+  const child = spawn(
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      '-r',
+      join(__dirname, '../test/support/ts-register.cjs'),
+      join(__dirname, 'servers', `${id}.ts`),
+    ],
+    {
+      env: {
+        ...process.env,
+        BENCH_JWKS_URI: realm.endpoints.jwksUri,
+        BENCH_ISSUER: realm.issuer,
+        BENCH_AUDIENCE: 'https://bench-api.voxkey.test',
+        BENCH_DOMAIN: realm.domain,
+        BENCH_REALM: realm.realm,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve) =>
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const match = /READY (\d+)/.exec(chunk.toString());
+      if (match) resolve(Number(match[1]));
+    }),
+  );
+  await autocannon({
+    url: `http://127.0.0.1:${port}/posts`,
+    connections: 32,
+    duration: 5,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  await realm.close();
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))!;
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((nodeId, i) => {
+    const frame = byId.get(nodeId)!.callFrame;
+    const where = frame.url
+      .replace(/^.*node_modules\//, '')
+      .replace(/^file:\/\/.*\/(lib|bench)\//, '$1/');
+    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`${id}: top self time (profile in ${dir})`);
+  for (const [key, micros] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
