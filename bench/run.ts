@@ -18,6 +18,9 @@ const DURATION_S = QUICK ? 2 : 6;
 const WARMUP_S = QUICK ? 1 : 2;
 const CONNECTIONS = 32;
 const POOL_SIZE = QUICK ? 1_000 : 10_000;
+const MEMORY_TOKENS = QUICK ? 100_000 : 1_000_000;
+/** The documented bound: after the run the heap is back within this much of where it started. */
+const MEMORY_BOUND_MB = 32;
 const AUDIENCE = 'https://bench-api.voxkey.test';
 const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 
@@ -195,11 +198,28 @@ async function main(): Promise<void> {
   } finally {
     await realm.close();
   }
-  writeFileSync(join(__dirname, 'RESULTS.md'), report(samples));
+  console.log(`\nmemory: ${MEMORY_TOKENS} distinct tokens through the guard...`);
+  const memory = JSON.parse(
+    execSync(
+      `"${process.execPath}" --expose-gc -r "${join(__dirname, '../test/support/ts-register.cjs')}" "${join(__dirname, 'memory.ts')}" ${MEMORY_TOKENS}`,
+      { encoding: 'utf8', timeout: 15 * 60_000 },
+    ).trim(),
+  ) as MemoryResult;
+  console.log(memory);
+  writeFileSync(join(__dirname, 'RESULTS.md'), report(samples, memory));
   console.log(`\nwrote bench/RESULTS.md`);
 }
 
-function report(samples: Record<Mode, Record<string, Sample[]>>): string {
+interface MemoryResult {
+  tokens: number;
+  accepted: number;
+  heapBeforeMb: number;
+  heapPeakMb: number;
+  heapAfterMb: number;
+  cachedTokens: number;
+}
+
+function report(samples: Record<Mode, Record<string, Sample[]>>, memory: MemoryResult): string {
   const lines = [
     '# Benchmark results',
     '',
@@ -252,6 +272,17 @@ function report(samples: Record<Mode, Record<string, Sample[]>>): string {
       `${mode}: ahead of NestJS + express-oauth2-jwt-bearer (${(vox.reqPerSec / nestAuth0.reqPerSec).toFixed(2)}×)`,
     );
   }
+  const grown = memory.heapAfterMb - memory.heapBeforeMb;
+  verdicts.push(
+    `- ${memory.accepted === memory.tokens && grown <= MEMORY_BOUND_MB ? 'met' : 'NOT met'}: memory: after ${memory.tokens} distinct valid tokens the heap is within ${MEMORY_BOUND_MB} MB of where it started (+${grown.toFixed(1)} MB)`,
+  );
+  lines.push(
+    '## Memory',
+    '',
+    `${memory.tokens} distinct valid tokens (ES256) through VoxKeyAuthGuard in one process, ${memory.accepted} accepted.`,
+    `Heap before ${memory.heapBeforeMb.toFixed(1)} MB, peak ${memory.heapPeakMb.toFixed(1)} MB, after (GC) ${memory.heapAfterMb.toFixed(1)} MB; the verified-token cache holds ${memory.cachedTokens} tokens (its bound, \`tokenCache.maxEntries\`).`,
+    '',
+  );
   lines.push('## Targets', '', ...verdicts, '');
   return lines.join('\n');
 }

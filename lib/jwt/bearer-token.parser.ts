@@ -16,18 +16,14 @@ const MISSING: BearerCredentials = { kind: 'missing' };
 const TOO_LARGE: BearerCredentials = { kind: 'too_large' };
 
 /** b64token characters: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/". @see RFC 6750 §2.1 */
+const B64TOKEN = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/') {
+  B64TOKEN[c.charCodeAt(0)] = 1;
+}
+
+/** One table lookup per character: the token is scanned on every request. */
 function isB64TokenChar(code: number): boolean {
-  return (
-    (code >= 0x61 && code <= 0x7a) || // a-z
-    (code >= 0x41 && code <= 0x5a) || // A-Z
-    (code >= 0x30 && code <= 0x39) || // 0-9
-    code === 0x2d || // -
-    code === 0x2e || // .
-    code === 0x5f || // _
-    code === 0x7e || // ~
-    code === 0x2b || // +
-    code === 0x2f // /
-  );
+  return code < 128 && B64TOKEN[code] === 1;
 }
 
 /** Case-insensitive check that `value` starts with the "Bearer" scheme token at `start`. */
