@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import { VoxKeyTestRealm } from '../lib/testing/index';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only bare,voxkey` measures a subset (and skips the memory phase and the report). */
+const ONLY = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1].split(',')
+  : undefined;
 const ROUNDS = QUICK ? 1 : 3;
 const DURATION_S = QUICK ? 2 : 6;
 const WARMUP_S = QUICK ? 1 : 2;
@@ -30,6 +34,8 @@ const CONTENDERS = [
   { id: 'nest-docs-recipe', name: 'NestJS docs recipe (passport-jwt + jwks-rsa + AuthGuard)' },
   { id: 'nest-auth0', name: 'NestJS + express-oauth2-jwt-bearer guard' },
   { id: 'express-auth0', name: 'Express + express-oauth2-jwt-bearer' },
+  // Not part of the report: two global guards that allow everything, the floor of Nest's guards.
+  { id: 'noop-guards', name: 'NestJS, two no-op global guards' },
 ] as const;
 type ContenderId = (typeof CONTENDERS)[number]['id'];
 type Mode = 'reused' | 'pool';
@@ -114,7 +120,11 @@ async function checkCorrectness(
   const ok =
     id === 'bare'
       ? got.every((s) => s === 200)
-      : (got[0] === 401 || (id !== 'voxkey' && got[0] === 400)) && got[1] === 200 && got[2] === 403;
+      : id === 'noop-guards'
+        ? true
+        : (got[0] === 401 || (id !== 'voxkey' && got[0] === 400)) &&
+          got[1] === 200 &&
+          got[2] === 403;
   if (!ok) throw new Error(`${id} is not correct: got ${got.join('/')} for none/valid/no-scope`);
 }
 
@@ -178,12 +188,17 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order each round so no contender always runs first or last.
-      const order = CONTENDERS.map((_c, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
+      const included = CONTENDERS.filter((c) =>
+        ONLY ? ONLY.includes(c.id) : c.id !== 'noop-guards',
+      );
+      const order = included.map((_c, i) => included[(i + round) % included.length]);
+      // Alternate which token mode runs first, so neither always meets a freshly started process.
+      const modes: Mode[] = round % 2 === 0 ? ['reused', 'pool'] : ['pool', 'reused'];
       for (const contender of order) {
         const { child, url } = await startContender(contender.id, realm);
         try {
           await checkCorrectness(contender.id, url, reused, noScope);
-          for (const mode of ['reused', 'pool'] as Mode[]) {
+          for (const mode of modes) {
             const sample = await measure(child, url, tokens[mode]);
             (samples[mode][contender.id] ??= []).push(sample);
             console.log(
@@ -198,6 +213,7 @@ async function main(): Promise<void> {
   } finally {
     await realm.close();
   }
+  if (ONLY) return;
   console.log(`\nmemory: ${MEMORY_TOKENS} distinct tokens through the guard...`);
   const memory = JSON.parse(
     execSync(
@@ -246,7 +262,7 @@ function report(samples: Record<Mode, Record<string, Sample[]>>, memory: MemoryR
       '| Contender | none / valid / no scope | req/s | × bare | p99 (ms) | CPU µs/req | CPU × bare | auth CPU µs/req |',
       '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
-    for (const contender of CONTENDERS) {
+    for (const contender of CONTENDERS.filter((c) => c.id !== 'noop-guards')) {
       const r = m(contender.id);
       lines.push(
         `| ${contender.name} | ${answers[contender.id] ?? ''} | ${r.reqPerSec.toFixed(0)} | ${(r.reqPerSec / bare.reqPerSec).toFixed(2)} | ${r.p99Ms} | ${r.cpuUsPerReq.toFixed(0)} | ${(r.cpuUsPerReq / bare.cpuUsPerReq).toFixed(2)} | ${(r.cpuUsPerReq - bare.cpuUsPerReq).toFixed(0)} |`,
