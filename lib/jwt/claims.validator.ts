@@ -11,8 +11,8 @@ function isTime(value: unknown): value is number {
 /**
  * Checks what jsonwebtoken leaves out after it verified the signature, `nbf`, `exp` (when
  * present), `iss`, `aud` and `maxAge`: `exp` is required, `iat` may not lie in the future,
- * registered string claims are strings.
- * @see RFC 9068 §4, RFC 7519 §4.1
+ * registered string claims are strings, and no `cnf` (sender-constrained tokens are refused).
+ * @see RFC 9068 §4, RFC 7519 §4.1, RFC 9449 §6, RFC 8705 §3
  */
 export function validateClaims(
   payload: unknown,
@@ -32,6 +32,11 @@ export function validateClaims(
     if (claims.iat > nowSeconds + options.clockTolerance) {
       throw new VoxKeyTokenError('issued_in_future', 'iat is in the future');
     }
+  }
+  // A sender-constrained token (DPoP, mTLS) is bound to a key this library cannot check yet:
+  // accepting it as a plain bearer token would undo the binding.
+  if (claims.cnf !== undefined) {
+    throw new VoxKeyTokenError('token_type', 'sender-constrained tokens (cnf) are not supported');
   }
   for (const name of STRING_CLAIMS) {
     if (claims[name] !== undefined && typeof claims[name] !== 'string') {

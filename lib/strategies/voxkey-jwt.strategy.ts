@@ -34,6 +34,7 @@ function bearerUseProblem(result: IntrospectionResult, clockTolerance: number): 
   const type = result.token_type?.toLowerCase();
   if (type !== undefined && type !== 'bearer' && type !== 'access_token')
     return 'not a bearer access token';
+  if (result.cnf !== undefined) return 'sender-constrained (cnf)';
   return undefined;
 }
 

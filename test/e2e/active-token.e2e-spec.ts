@@ -276,6 +276,16 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
           scope: 'read:posts',
         },
       ],
+      [
+        'a DPoP binding (cnf)',
+        {
+          active: true,
+          aud: OPAQUE_RESOURCE,
+          exp: 9_999_999_999,
+          cnf: { jkt: 'x' },
+          scope: 'read:posts',
+        },
+      ],
     ])('an active answer with %s does not authenticate a request', async (_name, body) => {
       realm.intercept.introspect = (_req, res) => (json(res, 200, body), true);
       const res = await get('/posts', `some-opaque-token-${_name.replace(/\W/g, '')}`);

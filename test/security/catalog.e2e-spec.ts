@@ -702,6 +702,20 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         status: 401,
         code: 'invalid_token',
       },
+      {
+        name: 'DPoP-bound token (cnf.jkt) sent as Bearer',
+        source: 'RFC 9449 §6 (no downgrade to bearer)',
+        header: () => bearer(mint({ claims: { cnf: { jkt: 'abc' } } })),
+        status: 401,
+        code: 'invalid_token',
+      },
+      {
+        name: 'mTLS-bound token (cnf.x5t#S256) sent as Bearer',
+        source: 'RFC 8705 §3',
+        header: () => bearer(mint({ claims: { cnf: { 'x5t#S256': 'abc' } } })),
+        status: 401,
+        code: 'invalid_token',
+      },
     ],
     Scopes: [
       {
