@@ -1,0 +1,286 @@
+/**
+ * The catalogue, continued: faults of the realm's endpoints (JWKS, introspection, revocation,
+ * token) and resource exhaustion. Each case states what the API answers and why; the detailed
+ * suites are test/e2e/jwks, introspection, m2m and fast-path. Every answer to a request is
+ * checked for no 2xx on a bad input, no 500, no stack trace and no token or secret.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import request from 'supertest';
+import {
+  RevocationService,
+  VoxKeyModule,
+  type VoxKeyModuleOptions,
+  VoxKeyOAuthError,
+} from '../../lib/index';
+import { signJws, VoxKeyTestRealm } from '../../lib/testing/index';
+import { CONTROLLERS } from '../e2e/routes';
+import { createApp } from '../support/app';
+import { HttpStub, json } from '../support/http-stub';
+import { API_CLIENT, JWT_RESOURCE, M2M_CLIENT, OidcRealm } from '../support/oidc-realm';
+import { buildServices } from '../support/services';
+
+const AUDIENCE = 'https://api.example.test/v1';
+const now = () => Math.floor(Date.now() / 1000);
+
+function expectSafe(res: { status: number; text: string }, secrets: string[]): void {
+  expect(res.status).not.toBe(500);
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(res.text).not.toMatch(/\bat .+:\d+:\d+|Error:/);
+  for (const secret of secrets)
+    for (const part of secret.split('.')) expect(res.text).not.toContain(part);
+}
+
+describe('JWKS faults: the key set cannot be had → 503 with Retry-After, never 500 (RFC 9110 §15.6.4)', () => {
+  let stub: HttpStub;
+  let app: INestApplication;
+  const realmId = randomUUID();
+  const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...key.publicKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig' };
+  const token = (kid: string) =>
+    signJws(
+      { alg: 'RS256', kid },
+      { iss: `${stub.origin}/oauth2/${realmId}`, aud: AUDIENCE, exp: now() + 60 },
+      key.privateKey,
+      'RS256',
+    );
+
+  beforeAll(async () => {
+    stub = await HttpStub.start();
+    const options: VoxKeyModuleOptions = {
+      domain: stub.origin,
+      realm: realmId,
+      audience: AUDIENCE,
+      jwks: { cooldownMs: 0, timeoutMs: 300 },
+    };
+    app = await createApp('express', [VoxKeyModule.forRoot(options)], CONTROLLERS);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await stub?.close();
+  });
+
+  it.each([
+    ['slow endpoint (timeout bound 300 ms)', (res: ServerResponse) => void res],
+    ['5xx', (res: ServerResponse) => json(res, 502, { error: 'bad_gateway' })],
+    [
+      'an HTML page',
+      (res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'),
+    ],
+    ['JSON that is not a key set', (res: ServerResponse) => json(res, 200, { keys: 'nope' })],
+    [
+      'an endless body (aborted at the size cap)',
+      (res: ServerResponse) => {
+        res.writeHead(200);
+        const timer = setInterval(() => res.write('x'.repeat(65_536)), 2);
+        res.on('close', () => clearInterval(timer));
+      },
+    ],
+    [
+      'a redirect (not followed)',
+      (res: ServerResponse) => res.writeHead(302, { location: 'http://127.0.0.1:1/' }).end(),
+    ],
+  ])(
+    '%s → 503, then the next good answer → 200 (failures are not cached)',
+    async (_name, fault) => {
+      const kid = randomUUID();
+      stub.handler = (_req, res) => fault(res);
+      const t = token(kid);
+      const res = await request(app.getHttpServer())
+        .get('/open')
+        .set('Authorization', `Bearer ${t}`);
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      expectSafe(res, [t]);
+      stub.serveJson({ keys: [{ ...jwk, kid }] });
+      expect(
+        (await request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${t}`))
+          .status,
+      ).toBe(200);
+    },
+  );
+
+  it('__proto__ members in the key set do not pollute prototypes', async () => {
+    const kid = randomUUID();
+    stub.handler = (_req, res) =>
+      res
+        .writeHead(200)
+        .end(
+          JSON.stringify({ keys: [{ ...jwk, kid }] }).replace('{', '{"__proto__":{"polluted":1},'),
+        );
+    expect(
+      (
+        await request(app.getHttpServer())
+          .get('/open')
+          .set('Authorization', `Bearer ${token(kid)}`)
+      ).status,
+    ).toBe(200);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('introspection, revocation and M2M faults', () => {
+  let realm: OidcRealm;
+  beforeAll(async () => {
+    realm = await OidcRealm.start();
+  });
+  afterEach(() => realm.reset());
+  afterAll(async () => realm?.close());
+  const services = (extra: Record<string, unknown> = {}) =>
+    buildServices(
+      realm.moduleOptions({
+        requestTimeoutMs: 300,
+        m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, maxRetries: 1 },
+        ...extra,
+      }) as never,
+    );
+
+  it.each([
+    [
+      'active as the string "true" (RFC 7662 §2.2: a boolean)',
+      { active: 'true', aud: JWT_RESOURCE },
+    ],
+    ['active without aud (cannot be for this API)', { active: true }],
+    ['active for another audience (RFC 8707)', { active: true, aud: 'https://other.example.test' }],
+    [
+      'active from another realm',
+      { active: true, aud: JWT_RESOURCE, iss: 'http://127.0.0.1:1/oauth2/x' },
+    ],
+  ])('a malformed or foreign introspection answer is never active: %s', async (_name, body) => {
+    realm.intercept.introspect = (_req, res) => (json(res, 200, body), true);
+    expect(await services().introspection.isActive('t')).toBe(false);
+  });
+
+  it('our own credentials rejected by the realm are a server-side error (invalid_client, not retryable), not a bad token', async () => {
+    const error = await services({ clientSecret: 'wrong' })
+      .introspection.introspect('t')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VoxKeyOAuthError);
+    expect(error).toMatchObject({ error: 'invalid_client', retryable: false });
+    expect((error as Error).message).not.toContain('wrong');
+  });
+
+  it('revocation answered 503 with Retry-After is reported as not revoked (RFC 7009 §2.2.1)', async () => {
+    realm.intercept.revoke = (_req, res) => (
+      json(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': '9' }),
+      true
+    );
+    const s = services();
+    const token = await realm.issueToken();
+    await expect(s.revocation.revoke(token)).rejects.toMatchObject({
+      retryable: true,
+      retryAfter: 9,
+    });
+    expect(await s.revoked.isRevoked(token)).toBe(false);
+  });
+
+  it.each([
+    ['a token endpoint error', (res: ServerResponse) => json(res, 400, { error: 'invalid_scope' })],
+    [
+      'a success without access_token',
+      (res: ServerResponse) => json(res, 200, { token_type: 'Bearer', expires_in: 60 }),
+    ],
+    ['a success that is not JSON', (res: ServerResponse) => res.writeHead(200).end('ok')],
+  ])('M2M: %s caches nothing', async (_name, fault) => {
+    const s = services();
+    realm.intercept.token = (_req, res) => (fault(res), true);
+    await expect(s.m2m.getToken()).rejects.toBeInstanceOf(VoxKeyOAuthError);
+    realm.reset();
+    const before = realm.counts.token;
+    await expect(s.m2m.getToken()).resolves.toEqual(expect.any(String));
+    expect(realm.counts.token - before).toBe(1);
+  });
+
+  it.each(['/relative', 'https://api.example.test/v1#fragment', 'api.example.test'])(
+    'M2M: resource %j is refused before anything is sent (RFC 8707 §2)',
+    async (resource) => {
+      const before = realm.counts.token;
+      await expect(services().m2m.getToken({ resource })).rejects.toMatchObject({
+        code: 'invalid_resource',
+      });
+      expect(realm.counts.token).toBe(before);
+    },
+  );
+
+  it('@RequireActiveToken with the introspection endpoint down → 503, never 200 or 500', async () => {
+    const { Controller, Get } = await import('@nestjs/common');
+    const { RequireActiveToken } = await import('../../lib/index');
+    @Controller()
+    class Live {
+      @RequireActiveToken() @Get('live') live() {
+        return { ok: true };
+      }
+    }
+    const app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot(realm.moduleOptions({ requestTimeoutMs: 300 }) as never)],
+      [Live],
+    );
+    try {
+      const token = await realm.issueToken();
+      realm.intercept.introspect = () => true; // hangs
+      const res = await request(app.getHttpServer())
+        .get('/live')
+        .set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(503);
+      expectSafe(res, [token, API_CLIENT.clientSecret]);
+      realm.reset();
+      await app.get(RevocationService).revoke(token);
+      const revoked = await request(app.getHttpServer())
+        .get('/live')
+        .set('Authorization', `Bearer ${token}`);
+      expect(revoked.status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('resource exhaustion', () => {
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+  const call = (token: string) =>
+    request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
+    app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 30_000 } }))],
+      CONTROLLERS,
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await realm?.close();
+  });
+
+  it('a very large but legal token (over 7 KB) is accepted; one over the 8,192-character cap is refused', async () => {
+    const legal = realm.mint({ claims: { blob: 'x'.repeat(5_300) } });
+    expect(legal.length).toBeGreaterThan(7_000);
+    expect(legal.length).toBeLessThanOrEqual(8_192);
+    expect((await call(legal)).status).toBe(200);
+    const oversized = realm.mint({ claims: { blob: 'x'.repeat(6_500) } });
+    const res = await call(oversized);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('The access token is too large');
+    expectSafe(res, [oversized]);
+  });
+
+  it('a flood of 2,000 random kids causes no JWKS fetch within the cool-down while valid traffic passes', async () => {
+    const valid = realm.mint();
+    expect((await call(valid)).status).toBe(200);
+    const before = realm.jwksRequests;
+    for (let batch = 0; batch < 4; batch++) {
+      const statuses = await Promise.all(
+        Array.from(
+          { length: 500 },
+          async () => (await call(realm.mint({ header: { kid: randomUUID() } }))).status,
+        ),
+      );
+      expect(new Set(statuses)).toEqual(new Set([401]));
+      expect((await call(valid)).status).toBe(200);
+    }
+    expect(realm.jwksRequests - before).toBe(0);
+  }, 60_000);
+});
