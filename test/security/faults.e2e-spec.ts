@@ -4,7 +4,7 @@
  * suites are test/e2e/jwks, introspection, m2m and fast-path. Every answer to a request is
  * checked for no 2xx on a bad input, no 500, no stack trace and no token or secret.
  */
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import request from 'supertest';
@@ -17,6 +17,7 @@ import {
 import { signJws, VoxKeyTestRealm } from '../../lib/testing/index';
 import { CONTROLLERS } from '../e2e/routes';
 import { createApp } from '../support/app';
+import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub, json } from '../support/http-stub';
 import { API_CLIENT, JWT_RESOURCE, M2M_CLIENT, OidcRealm } from '../support/oidc-realm';
 import { buildServices } from '../support/services';
@@ -122,11 +123,16 @@ describe('JWKS faults: the key set cannot be had → 503 with Retry-After, never
 
 describe('introspection, revocation and M2M faults', () => {
   let realm: OidcRealm;
+  const logger = new CaptureLogger();
   beforeAll(async () => {
+    Logger.overrideLogger(logger);
     realm = await OidcRealm.start();
   });
   afterEach(() => realm.reset());
-  afterAll(async () => realm?.close());
+  afterAll(async () => {
+    Logger.overrideLogger(false);
+    await realm?.close();
+  });
   const services = (extra: Record<string, unknown> = {}) =>
     buildServices(
       realm.moduleOptions({
@@ -233,6 +239,12 @@ describe('introspection, revocation and M2M faults', () => {
       expect(revoked.status).toBe(401);
     } finally {
       await app.close();
+    }
+  });
+  it('log hygiene: no client secret or Authorization value in any log line of this suite', () => {
+    expect(logger.lines.length).toBeGreaterThan(0);
+    for (const secret of [API_CLIENT.clientSecret, M2M_CLIENT.clientSecret, 'wrong', 'Basic ']) {
+      expect(logger.lines.filter((line) => line.includes(secret))).toEqual([]);
     }
   });
 });
