@@ -23,6 +23,11 @@ const EC_CURVES: Readonly<Record<string, string>> = {
 /** After a failed fetch, the next attempt waits at most this long (or the cool-down, if shorter). */
 const RETRY_AFTER_FAILURE_MS = 1_000;
 
+/** A stable text form of a public key, to recognise it across fetches. */
+function exportOf(key: KeyObject): string {
+  return key.export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
 /** Whether a key may verify a signature made with `alg`. @see RFC 7518 §3.3-3.5 */
 function keyFits(candidate: RealmKey, alg: string): boolean {
   if (candidate.alg !== undefined && candidate.alg !== alg) return false;
@@ -53,6 +58,8 @@ export class JwksKeyStore {
   private readonly client: JwksClient;
   private keys: readonly RealmKey[] = [];
   private byKid = new Map<string, RealmKey>();
+  /** The key objects of the current set, to tell whether a key is still published. */
+  private current = new WeakSet<KeyObject>();
   private fetchedAt = 0;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
@@ -113,6 +120,11 @@ export class JwksKeyStore {
     return found.key;
   }
 
+  /** Whether `key` is still in the realm's published key set (it may have been withdrawn). */
+  isCurrent(key: KeyObject): boolean {
+    return this.current.has(key);
+  }
+
   private find(kid: string | undefined): RealmKey | undefined {
     if (kid !== undefined) return this.byKid.get(kid);
     return this.keys.length === 1 ? this.keys[0] : undefined;
@@ -169,8 +181,18 @@ export class JwksKeyStore {
         keys.push(realmKey);
       }
       if (keys.length === 0) throw new VoxKeyJwksError('JWKS holds no usable signing key');
+      // A key present in the new set keeps its KeyObject, so tokens verified with it stay valid.
+      const previous = new Map(this.keys.map((k) => [`${k.kid}|${k.alg}|${exportOf(k.key)}`, k]));
+      for (let i = 0; i < keys.length; i++) {
+        const same = previous.get(`${keys[i].kid}|${keys[i].alg}|${exportOf(keys[i].key)}`);
+        if (same) {
+          keys[i] = same;
+          if (same.kid !== undefined) byKid.set(same.kid, same);
+        }
+      }
       this.keys = keys;
       this.byKid = byKid;
+      this.current = new WeakSet(keys.map((k) => k.key));
       this.fetchedAt = Date.now();
       if (this.lastAttemptFailed) this.logger.log('JWKS endpoint reachable again');
       this.lastAttemptFailed = false;

@@ -28,3 +28,14 @@ export function bearerTokenFromRequest(request: RequestLike): string | null {
   const credentials = parseBearerHeader(request.headers?.authorization);
   return credentials.kind === 'token' ? credentials.token : null;
 }
+
+/** Where the strategy notes which realm key verified the request's token. */
+const VERIFYING_KEY = Symbol.for('voxkey:verifying-key');
+
+export function setVerifyingKey(request: object, key: object): void {
+  (request as Record<symbol, unknown>)[VERIFYING_KEY] = key;
+}
+
+export function getVerifyingKey(request: object): object | undefined {
+  return (request as Record<symbol, object | undefined>)[VERIFYING_KEY];
+}

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import { JwksKeyStore } from './jwks-key.store.js';
 
 interface Entry {
   readonly claims: VoxKeyClaims;
@@ -9,12 +11,15 @@ interface Entry {
   readonly until: number;
   /** First second it is accepted: `nbf` minus the clock tolerance. */
   readonly from: number;
+  /** The realm key that verified it: a hit needs it still published. */
+  readonly key: KeyObject;
 }
 
 /**
  * Tokens whose signature and claims were verified, keyed by the full token string, so a token
  * seen again skips the signature check (and Passport). A hit still checks `exp` and `nbf`; the
- * deny list is checked by the guard before. An entry never outlives its token, and past
+ * deny list is checked by the guard before, and the key that verified it must still be in the
+ * realm's published set (a withdrawn key stops its tokens at the next JWKS refresh). An entry never outlives its token, and past
  * `tokenCache.maxEntries` the oldest entry goes first (a hit writes nothing).
  */
 @Injectable()
@@ -25,7 +30,10 @@ export class VerifiedTokenCache {
   private readonly maxEntries: number;
   private readonly tolerance: number;
 
-  constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions) {
+  constructor(
+    @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
+    private readonly keyStore: JwksKeyStore,
+  ) {
     this.maxEntries = options.tokenCache.maxEntries;
     this.tolerance = options.clockTolerance;
   }
@@ -38,7 +46,12 @@ export class VerifiedTokenCache {
   /** A copy of the token's claims when it was verified and is still within its lifetime. */
   get(token: string, nowSeconds = Date.now() / 1000): VoxKeyClaims | undefined {
     const entry = this.entries.get(token);
-    if (entry === undefined || nowSeconds >= entry.until || nowSeconds < entry.from) {
+    if (
+      entry === undefined ||
+      nowSeconds >= entry.until ||
+      nowSeconds < entry.from ||
+      !this.keyStore.isCurrent(entry.key)
+    ) {
       if (entry !== undefined && nowSeconds >= entry.until) this.entries.delete(token);
       this.stats.misses++;
       return undefined;
@@ -49,7 +62,7 @@ export class VerifiedTokenCache {
   }
 
   /** Remembers claims that were just verified for `token`. */
-  set(token: string, claims: VoxKeyClaims): void {
+  set(token: string, claims: VoxKeyClaims, key: KeyObject): void {
     if (this.maxEntries === 0) return;
     const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
     this.entries.delete(token);
@@ -57,6 +70,7 @@ export class VerifiedTokenCache {
       claims: { ...claims },
       until: claims.exp + this.tolerance,
       from: nbf - this.tolerance,
+      key,
     });
     if (this.entries.size > this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as string);

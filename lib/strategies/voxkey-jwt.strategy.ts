@@ -10,7 +10,12 @@ import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { validateClaims } from '../jwt/claims.validator.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../jwt/jwt-header.js';
-import { bearerTokenFromRequest, getExtractedToken } from '../jwt/request-token.js';
+import {
+  bearerTokenFromRequest,
+  getExtractedToken,
+  getVerifyingKey,
+  setVerifyingKey,
+} from '../jwt/request-token.js';
 import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
@@ -77,7 +82,7 @@ export class VoxKeyJwtStrategy
     verified: VerifiedTokenCache,
   ) {
     assertNameFree();
-    const secretOrKeyProvider = (_request: unknown, rawToken: string, done: KeyCallback): void => {
+    const secretOrKeyProvider = (request: object, rawToken: string, done: KeyCallback): void => {
       let header;
       try {
         header = decodeJwsHeader(rawToken);
@@ -92,6 +97,7 @@ export class VoxKeyJwtStrategy
       }
       keyStore.getKey(header.kid, header.alg).then(
         (key) => {
+          setVerifyingKey(request, key);
           try {
             done(null, key);
           } catch (error) {
@@ -148,7 +154,8 @@ export class VoxKeyJwtStrategy
   validate(request: object, payload: unknown): VoxKeyClaims {
     const claims = validateClaims(payload, this.options);
     const token = getExtractedToken(request) ?? bearerTokenFromRequest(request as never);
-    if (token) this.verified.set(token, claims);
+    const key = getVerifyingKey(request) as KeyObject | undefined;
+    if (token && key) this.verified.set(token, claims, key);
     return claims;
   }
 

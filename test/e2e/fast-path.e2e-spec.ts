@@ -5,7 +5,11 @@ import { realmScenario } from '../support/realm-scenario';
 
 describe('the fast path (Express)', () => {
   describe('verified-token cache', () => {
-    const { ctx, call } = realmScenario('express', {}, { clockTolerance: 0 });
+    const { ctx, call } = realmScenario(
+      'express',
+      {},
+      { clockTolerance: 0, jwks: { cooldownMs: 0 } },
+    );
 
     it('a token seen again is answered from the cache, without another signature check', async () => {
       const cache = ctx.app.get(VerifiedTokenCache);
@@ -24,6 +28,17 @@ describe('the fast path (Express)', () => {
       const res = await call(token);
       expect(res.status).toBe(401);
       expect(res.body.message).toBe('The access token expired');
+    });
+
+    it('a cached token stops working once its key is withdrawn from the JWKS', async () => {
+      const token = ctx.realm.mint();
+      expect((await call(token)).status).toBe(200);
+      expect((await call(token)).status).toBe(200); // now cached
+      ctx.realm.rotateKeys({ keepPrevious: false });
+      expect((await call(ctx.realm.mint())).status).toBe(200); // the new kid makes the store refetch
+      const res = await call(token);
+      expect(res.status).toBe(401);
+      expect(res.body.message).toBe('The access token signing key is unknown');
     });
 
     it('a tampered copy of a cached token is not a cache hit', async () => {

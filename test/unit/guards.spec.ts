@@ -75,7 +75,7 @@ function contextFor(
 beforeAll(() => Logger.overrideLogger(false));
 
 describe('VoxKeyAuthGuard', () => {
-  const keyStore = { retryAfterSeconds: 1 } as unknown as JwksKeyStore;
+  const keyStore = { retryAfterSeconds: 1, isCurrent: () => true } as unknown as JwksKeyStore;
   const revocationList = new RevocationList(options, new SharedState(options));
   const guard = new VoxKeyAuthGuard(
     new Reflector(),
@@ -83,7 +83,7 @@ describe('VoxKeyAuthGuard', () => {
     keyStore,
     revocationList,
     {} as IntrospectionService,
-    new VerifiedTokenCache(options),
+    new VerifiedTokenCache(options, keyStore),
   );
   /** Sync or async, the guard's verdict as a promise. */
   const activate = (context: ExecutionContext) =>

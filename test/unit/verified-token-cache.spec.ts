@@ -1,3 +1,5 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { JwksKeyStore } from '../../lib/jwt/jwks-key.store';
 import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
 import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
 
@@ -8,6 +10,10 @@ const options = (maxEntries?: number) =>
     audience: 'https://api.example.com',
     tokenCache: maxEntries === undefined ? undefined : { maxEntries },
   });
+const KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+const published = new Set<KeyObject>([KEY]);
+const keyStore = { isCurrent: (key: KeyObject) => published.has(key) } as unknown as JwksKeyStore;
+const cacheWith = (maxEntries?: number) => new VerifiedTokenCache(options(maxEntries), keyStore);
 const claims = (exp: number, extra: Record<string, unknown> = {}) => ({
   iss: 'i',
   aud: 'a',
@@ -17,8 +23,8 @@ const claims = (exp: number, extra: Record<string, unknown> = {}) => ({
 
 describe('VerifiedTokenCache', () => {
   it('answers within the token lifetime plus the clock tolerance, never after', () => {
-    const cache = new VerifiedTokenCache(options());
-    cache.set('t', claims(1000));
+    const cache = cacheWith();
+    cache.set('t', claims(1000), KEY);
     expect(cache.get('t', 999)).toMatchObject({ exp: 1000 });
     expect(cache.get('t', 1004.9)).toMatchObject({ exp: 1000 });
     expect(cache.get('t', 1005)).toBeUndefined();
@@ -27,35 +33,44 @@ describe('VerifiedTokenCache', () => {
   });
 
   it('checks nbf on every hit', () => {
-    const cache = new VerifiedTokenCache(options());
-    cache.set('t', claims(2000, { nbf: 1000 }));
+    const cache = cacheWith();
+    cache.set('t', claims(2000, { nbf: 1000 }), KEY);
     expect(cache.get('t', 990)).toBeUndefined();
     expect(cache.get('t', 996)).toBeDefined();
   });
 
   it('gives each caller its own copy of the claims', () => {
-    const cache = new VerifiedTokenCache(options());
-    cache.set('t', claims(2000, { scope: 'a' }));
+    const cache = cacheWith();
+    cache.set('t', claims(2000, { scope: 'a' }), KEY);
     const first = cache.get('t', 1000)!;
     first.scope = 'admin';
     expect(cache.get('t', 1000)!.scope).toBe('a');
   });
 
   it('is bounded: past maxEntries the oldest entry goes first', () => {
-    const cache = new VerifiedTokenCache(options(2));
-    cache.set('a', claims(2000));
-    cache.set('b', claims(2000));
+    const cache = cacheWith(2);
+    cache.set('a', claims(2000), KEY);
+    cache.set('b', claims(2000), KEY);
     cache.get('a', 1000); // a hit writes nothing and does not reorder
-    cache.set('c', claims(2000));
+    cache.set('c', claims(2000), KEY);
     expect([cache.get('a', 1000), cache.get('b', 1000), cache.get('c', 1000)].map(Boolean)).toEqual(
       [false, true, true],
     );
     expect(cache.size).toBe(2);
   });
 
+  it('a token verified with a key since withdrawn from the JWKS is no longer a hit', () => {
+    const cache = cacheWith();
+    cache.set('t', claims(2000), KEY);
+    expect(cache.get('t', 1000)).toBeDefined();
+    published.delete(KEY);
+    expect(cache.get('t', 1000)).toBeUndefined();
+    published.add(KEY);
+  });
+
   it('maxEntries: 0 turns it off', () => {
-    const cache = new VerifiedTokenCache(options(0));
-    cache.set('a', claims(2000));
+    const cache = cacheWith(0);
+    cache.set('a', claims(2000), KEY);
     expect(cache.get('a', 1000)).toBeUndefined();
   });
 });
