@@ -20,7 +20,8 @@ import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { countAuthorizationHeaders, parseBearerHeader } from '../jwt/bearer-token.parser.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
-import { setExtractedToken } from '../jwt/request-token.js';
+import { getVerifyingKey, setExtractedToken } from '../jwt/request-token.js';
+import type { KeyObject } from 'node:crypto';
 import { rejectionReason } from '../jwt/token-rejection.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
 import { IntrospectionService } from '../services/introspection.service.js';
@@ -133,7 +134,8 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     // A token verified before skips Passport and the signature check (exp and nbf still apply).
     const known = jwt ? this.verifiedTokens.get(token) : undefined;
     if (known) {
-      (request as { user?: unknown }).user = known;
+      // The same hook as after Passport, so a subclass policy applies to cached tokens too.
+      (request as { user?: unknown }).user = this.handleRequest(null, known, undefined, context);
       return requireActive ? this.assertActive(context, token).then(() => true) : true;
     }
     return this.verify(context, token, jwt && requireActive);
@@ -145,6 +147,12 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     requireActive: boolean,
   ): Promise<boolean> {
     await super.canActivate(context);
+    // Cached only once the whole check, handleRequest included, accepted it.
+    const request = this.getRequest(context) as HttpRequestLike & { user?: VoxKeyClaims };
+    const key = getVerifyingKey(request) as KeyObject | undefined;
+    if (this.voxkeyOptions.validation === 'jwt' && key && request.user) {
+      this.verifiedTokens.set(token, request.user, key);
+    }
     if (requireActive) await this.assertActive(context, token);
     return true;
   }

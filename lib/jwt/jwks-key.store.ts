@@ -122,6 +122,15 @@ export class JwksKeyStore {
 
   /** Whether `key` is still in the realm's published key set (it may have been withdrawn). */
   isCurrent(key: KeyObject): boolean {
+    // Cache hits never call getKey(): keep the set fresh from here too, in the background.
+    const now = Date.now();
+    if (
+      now - this.fetchedAt >= this.options.jwks.cacheMaxAgeMs &&
+      !this.inFlight &&
+      this.mayFetch(now)
+    ) {
+      void this.refresh();
+    }
     return this.current.has(key);
   }
 

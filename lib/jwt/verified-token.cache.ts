@@ -13,6 +13,8 @@ interface Entry {
   readonly from: number;
   /** The realm key that verified it: a hit needs it still published. */
   readonly key: KeyObject;
+  /** Whether the claims hold objects or arrays, which a shallow copy would share. */
+  readonly nested: boolean;
 }
 
 /**
@@ -29,12 +31,14 @@ export class VerifiedTokenCache {
   readonly stats = { hits: 0, misses: 0 };
   private readonly maxEntries: number;
   private readonly tolerance: number;
+  private readonly maxTokenAge: number | undefined;
 
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     private readonly keyStore: JwksKeyStore,
   ) {
     this.maxEntries = options.tokenCache.maxEntries;
+    this.maxTokenAge = options.maxTokenAge;
     this.tolerance = options.clockTolerance;
   }
 
@@ -57,18 +61,25 @@ export class VerifiedTokenCache {
       return undefined;
     }
     this.stats.hits++;
-    // Each request gets its own object: handlers may write to req.user.
-    return { ...entry.claims };
+    // Each request gets its own object, nested members included: handlers may write to req.user.
+    return entry.nested ? structuredClone(entry.claims) : { ...entry.claims };
   }
 
   /** Remembers claims that were just verified for `token`. */
   set(token: string, claims: VoxKeyClaims, key: KeyObject): void {
     if (this.maxEntries === 0) return;
     const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
+    // With maxTokenAge, a token also ends at iat + maxTokenAge (jsonwebtoken only checks it once).
+    const end =
+      this.maxTokenAge !== undefined && typeof claims.iat === 'number'
+        ? Math.min(claims.exp, claims.iat + this.maxTokenAge)
+        : claims.exp;
+    const nested = Object.values(claims).some((v) => typeof v === 'object' && v !== null);
     this.entries.delete(token);
     this.entries.set(token, {
-      claims: { ...claims },
-      until: claims.exp + this.tolerance,
+      claims: nested ? structuredClone(claims) : { ...claims },
+      nested,
+      until: end + this.tolerance,
       from: nbf - this.tolerance,
       key,
     });

@@ -50,9 +50,9 @@ export class IntrospectionService {
   async introspect(token: string, options: TokenRequestOptions = {}): Promise<IntrospectionResult> {
     if (await this.revoked.isRevoked(token)) return { ...INACTIVE };
     const key = this.cacheKey(token);
-    const cached = await this.state.store.get(key);
+    const cached = await this.readCached(key);
     // Parsed afresh for each caller: `req.user` is never shared between requests.
-    if (cached !== undefined) return { ...this.stillActive(JSON.parse(cached)) };
+    if (cached !== undefined) return { ...this.stillActive(cached) };
     const result = await this.inFlight.run(key, async () => {
       const params: Record<string, string> = { token };
       if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
@@ -70,7 +70,9 @@ export class IntrospectionService {
       }
       const answer = Object.freeze(this.interpret(response.body));
       const ttl = this.lifetime(answer);
-      if (ttl > 0) await this.state.store.set(key, JSON.stringify(answer), ttl);
+      if (ttl > 0) {
+        await this.state.store.set(key, this.state.cipher.seal(JSON.stringify(answer), key), ttl);
+      }
       return answer;
     });
     return { ...result };
@@ -84,6 +86,23 @@ export class IntrospectionService {
   /** Drops the cached answer for `token` (done after it is revoked). */
   async forget(token: string): Promise<void> {
     await this.state.store.delete(this.cacheKey(token));
+  }
+
+  /**
+   * A cached answer, opened (sealed with `encryptionKey`, bound to its key) and checked again
+   * like a fresh one: a forged or unreadable entry is a miss, never an active answer.
+   */
+  private async readCached(key: string): Promise<IntrospectionResult | undefined> {
+    const sealed = await this.state.store.get(key);
+    const json = sealed === undefined ? undefined : this.state.cipher.open(sealed, key);
+    if (json === undefined) return undefined;
+    try {
+      const value: unknown = JSON.parse(json);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+      return this.interpret(value as Record<string, unknown>);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The token's SHA-256, never the token, under this API's namespace. */

@@ -134,14 +134,17 @@ export class M2MTokenService implements OnApplicationShutdown {
     minRemainingMs: number | undefined,
     forceRefresh: boolean,
   ): Promise<M2MToken> {
-    return this.inFlight.run(key, async () => {
+    // A forced refresh never joins an ordinary fetch: that may return the very token to replace.
+    const startedAt = Date.now();
+    return this.inFlight.run(forceRefresh ? `${key}\nforce` : key, async () => {
       if (!this.state.shared) return this.fetchFromRealm(key, credentials, scope, resource);
       const sharedKey = `m2m:${key}`;
       const lockKey = `m2m-lock:${key}`;
       const usable = async (): Promise<M2MToken | undefined> => {
-        if (forceRefresh) return undefined;
         const entry = await this.readShared(sharedKey);
         if (!entry) return undefined;
+        // A forced refresh accepts only a token obtained after it started (another instance's).
+        if (forceRefresh && entry.obtainedAt <= startedAt) return undefined;
         const remaining = entry.token.expiresAt - Date.now();
         if (remaining <= (minRemainingMs ?? this.marginOf(entry))) return undefined;
         this.cache.set(key, entry, remaining);
@@ -157,7 +160,10 @@ export class M2MTokenService implements OnApplicationShutdown {
           try {
             return await this.fetchFromRealm(key, credentials, scope, resource, sharedKey);
           } finally {
-            await this.state.store.delete(lockKey);
+            // Release only our own lock: it may have expired and been taken by another instance.
+            await (this.state.store.deleteIfEquals
+              ? this.state.store.deleteIfEquals(lockKey, this.instanceId)
+              : this.state.store.delete(lockKey));
           }
         }
         if (Date.now() >= waitUntil || this.closed) {

@@ -77,6 +77,8 @@ export class RevocationList {
       this.remember(key, expiresAt);
       return true;
     }
+    // A revocation made here while the store answered must not be shadowed for a second.
+    if (this.revokedLocally(key)) return true;
     this.checked.set(token, true, SHARED_CHECK_EVERY_MS);
     return false;
   }

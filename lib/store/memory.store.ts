@@ -25,6 +25,10 @@ export class MemoryStore implements VoxKeyStore {
     this.cache.delete(key);
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    if (this.cache.get(key) === value) this.cache.delete(key);
+  }
+
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.cache.get(key) !== undefined) return false;
     this.cache.set(key, value, ttlMs);

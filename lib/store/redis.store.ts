@@ -11,7 +11,10 @@ export interface RedisClientLike {
 
 /** Options of `RedisStore`. */
 export interface RedisStoreOptions {
-  /** A connected node-redis client you already have. The store never closes it. */
+  /**
+   * A connected node-redis client you already have. The store never closes it; give it an
+   * `'error'` listener, as node-redis requires (an unhandled one ends the process).
+   */
   client?: RedisClientLike;
   /** Or a URL (`redis://127.0.0.1:6379`): the store creates, connects and closes its own client. */
   url?: string;
@@ -32,6 +35,7 @@ export class RedisStore implements VoxKeyStore {
   private client: RedisClientLike | undefined;
   private ownClient: { close?: () => Promise<unknown>; quit?: () => Promise<unknown> } | undefined;
   private connecting: Promise<RedisClientLike> | undefined;
+  private closed = false;
   private readonly logger = new Logger('VoxKeyRedisStore');
 
   constructor(private readonly options: RedisStoreOptions) {
@@ -57,6 +61,16 @@ export class RedisStore implements VoxKeyStore {
     await this.command(['DEL', this.prefix + key]);
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    await this.command([
+      'EVAL',
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      '1',
+      this.prefix + key,
+      value,
+    ]);
+  }
+
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
     return (await this.command(['SET', this.prefix + key, value, 'PX', ttl, 'NX'])) === 'OK';
@@ -69,6 +83,7 @@ export class RedisStore implements VoxKeyStore {
 
   /** Closes the client the store created from `url`; a client passed in is left alone. */
   async close(): Promise<void> {
+    this.closed = true;
     const own = this.ownClient;
     this.ownClient = undefined;
     this.client = this.options.client;
@@ -76,6 +91,7 @@ export class RedisStore implements VoxKeyStore {
   }
 
   private async command(args: string[]): Promise<unknown> {
+    if (this.closed) throw new Error('RedisStore is closed');
     const client = this.client ?? (await this.createConnection());
     return client.sendCommand(args);
   }

@@ -79,6 +79,12 @@ export class ResilientStore implements VoxKeyStore {
     }
   }
 
+  deleteIfEquals(key: string, value: string): Promise<void> {
+    return this.call((store) =>
+      store.deleteIfEquals ? store.deleteIfEquals(key, value) : store.delete(key),
+    );
+  }
+
   async close(): Promise<void> {
     await this.primary.close?.();
   }

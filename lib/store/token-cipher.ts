@@ -30,10 +30,14 @@ export class TokenCipher {
     if (!this.key) return sealed.startsWith('p.') ? sealed.slice(2) : undefined;
     const [version, iv, body, tag, extra] = sealed.split('.');
     if (version !== VERSION || !iv || !body || !tag || extra !== undefined) return undefined;
+    const ivBytes = Buffer.from(iv, 'base64url');
+    const tagBytes = Buffer.from(tag, 'base64url');
+    // Full-length IV and tag only: Node would accept tags as short as 4 bytes.
+    if (ivBytes.length !== 12 || tagBytes.length !== 16) return undefined;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', this.key, ivBytes, { authTagLength: 16 });
       decipher.setAAD(Buffer.from(storeKey));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      decipher.setAuthTag(tagBytes);
       return Buffer.concat([
         decipher.update(Buffer.from(body, 'base64url')),
         decipher.final(),

@@ -20,6 +20,11 @@ export interface VoxKeyStore {
    */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /**
+   * Atomically deletes `key` only if it still holds `value` (releasing a lock this holder
+   * owns, never another's). Optional: without it, `delete` is used.
+   */
+  deleteIfEquals?(key: string, value: string): Promise<void>;
+  /**
    * False for stores local to one process (the default in-process store), which lets the
    * library skip lookups that cannot tell it anything new. @default true
    */

@@ -10,13 +10,7 @@ import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { validateClaims } from '../jwt/claims.validator.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../jwt/jwt-header.js';
-import {
-  bearerTokenFromRequest,
-  getExtractedToken,
-  getVerifyingKey,
-  setVerifyingKey,
-} from '../jwt/request-token.js';
-import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
+import { bearerTokenFromRequest, setVerifyingKey } from '../jwt/request-token.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
@@ -73,13 +67,11 @@ export class VoxKeyJwtStrategy
   private readonly options: ResolvedVoxKeyOptions;
 
   private readonly introspection: IntrospectionService;
-  private readonly verified: VerifiedTokenCache;
 
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     keyStore: JwksKeyStore,
     introspection: IntrospectionService,
-    verified: VerifiedTokenCache,
   ) {
     assertNameFree();
     const secretOrKeyProvider = (request: object, rawToken: string, done: KeyCallback): void => {
@@ -111,7 +103,7 @@ export class VoxKeyJwtStrategy
       jwtFromRequest: bearerTokenFromRequest,
       // jsonwebtoken accepts KeyObjects, which spares a PEM parse per request.
       secretOrKeyProvider,
-      // validate() receives the request, to cache the verified claims under its token.
+      // validate() receives the request (subclasses may want it).
       passReqToCallback: true,
       issuer: options.endpoints.issuer,
       audience: [...options.audiences],
@@ -123,7 +115,6 @@ export class VoxKeyJwtStrategy
     } as unknown as StrategyOptionsWithRequest);
     this.options = options;
     this.introspection = introspection;
-    this.verified = verified;
     // PassportStrategy registered the name in its constructor; take it back until the
     // application initialises, so a bootstrap that fails half-way leaves the name free.
     passport.unuse(VOXKEY_STRATEGY);
@@ -151,12 +142,8 @@ export class VoxKeyJwtStrategy
   }
 
   /** Called by passport-jwt with the verified payload; its result becomes `req.user`. */
-  validate(request: object, payload: unknown): VoxKeyClaims {
-    const claims = validateClaims(payload, this.options);
-    const token = getExtractedToken(request) ?? bearerTokenFromRequest(request as never);
-    const key = getVerifyingKey(request) as KeyObject | undefined;
-    if (token && key) this.verified.set(token, claims, key);
-    return claims;
+  validate(_request: object, payload: unknown): VoxKeyClaims {
+    return validateClaims(payload, this.options);
   }
 
   /** Frees the strategy name, so another application in this process may register it. */
