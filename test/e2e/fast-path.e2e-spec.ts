@@ -51,6 +51,48 @@ describe('the fast path (Express)', () => {
     });
   });
 
+  describe('cache and key set freshness', () => {
+    const { ctx, call } = realmScenario(
+      'express',
+      {},
+      { clockTolerance: 0, maxTokenAge: 1, jwks: { cooldownMs: 0, cacheMaxAgeMs: 1_000 } },
+    );
+
+    it('a cached token is refused once older than maxTokenAge, though exp is far', async () => {
+      const token = ctx.realm.mint({ expiresIn: 3600 });
+      expect((await call(token)).status).toBe(200);
+      expect((await call(token)).status).toBe(200);
+      await sleep(1_100);
+      const res = await call(token);
+      expect(res.status).toBe(401);
+      expect(res.body.message).toBe('The access token is too old');
+    });
+  });
+
+  describe('key set freshness under cache hits only', () => {
+    const { ctx, call } = realmScenario(
+      'express',
+      {},
+      { jwks: { cooldownMs: 0, cacheMaxAgeMs: 1_000 } },
+    );
+
+    it('traffic made only of cache hits still refreshes the key set, so a withdrawn key stops its tokens', async () => {
+      const token = ctx.realm.mint();
+      expect((await call(token)).status).toBe(200);
+      expect((await call(token)).status).toBe(200); // cached
+      ctx.realm.rotateKeys({ keepPrevious: false });
+      await sleep(1_100); // the fetched set is now older than cacheMaxAgeMs
+      const before = ctx.realm.jwksRequests;
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        statuses.push((await call(token)).status);
+        await sleep(50);
+      }
+      expect(ctx.realm.jwksRequests).toBeGreaterThan(before);
+      expect(statuses.at(-1)).toBe(401);
+    });
+  });
+
   const statusOf = (app: { getHttpServer(): { address(): unknown } }) => async (token: string) => {
     const { port } = app.getHttpServer().address() as { port: number };
     const res = await fetch(`http://127.0.0.1:${port}/open`, {

@@ -1,5 +1,7 @@
 import {
   Controller,
+  type ExecutionContext,
+  ForbiddenException,
   Get,
   type INestApplication,
   Injectable,
@@ -14,6 +16,7 @@ import {
   VOXKEY_MODULE_OPTIONS,
   VoxKeyAuthGuard,
   VoxKeyModule,
+  type VoxKeyClaims,
   type VoxKeyModuleOptions,
   type VoxKeyOptionsFactory,
 } from '../../lib/index';
@@ -210,5 +213,58 @@ describe.each(PLATFORMS)('VoxKeyModule on %s', (platform) => {
       }),
     ];
     await expect(createApp(platform, imports, [ScopedController])).rejects.toThrow(message);
+  });
+});
+
+describe('a subclassed VoxKeyAuthGuard', () => {
+  @Injectable()
+  class BanningGuard extends VoxKeyAuthGuard {
+    override handleRequest<T>(
+      error: unknown,
+      user: unknown,
+      info: unknown,
+      context: ExecutionContext,
+    ): T {
+      const claims = super.handleRequest<VoxKeyClaims>(error, user, info, context);
+      if (claims.sub === 'banned') throw new ForbiddenException('banned');
+      return claims as T;
+    }
+  }
+
+  @Controller()
+  class BannedRoutes {
+    @UseGuards(BanningGuard) @Get('guarded') guarded() {
+      return { ok: true };
+    }
+  }
+
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start();
+    app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot({ ...realm.moduleOptions(), globalGuard: false })],
+      [BannedRoutes],
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await realm?.close();
+  });
+
+  it('its handleRequest policy applies to cached tokens too (never 403 then 200)', async () => {
+    const token = realm.mint({ subject: 'banned' });
+    const get = () =>
+      request(app.getHttpServer()).get('/guarded').set('Authorization', `Bearer ${token}`);
+    expect((await get()).status).toBe(403);
+    expect((await get()).status).toBe(403);
+    expect(
+      (
+        await request(app.getHttpServer())
+          .get('/guarded')
+          .set('Authorization', `Bearer ${realm.mint()}`)
+      ).status,
+    ).toBe(200);
   });
 });

@@ -76,6 +76,15 @@ describeWithRedis('shared state on a real Redis', () => {
       expect(await store.get('a')).toBeUndefined();
     });
 
+    it('deleteIfEquals releases a lock only for its holder (compare-and-delete in Lua)', async () => {
+      const store = newStore('cad:');
+      await store.setIfAbsent('lock', 'holder-a', 10_000);
+      await store.deleteIfEquals('lock', 'holder-b');
+      expect(await inspector.get('cad:lock')).toBe('holder-a');
+      await store.deleteIfEquals('lock', 'holder-a');
+      expect(await inspector.get('cad:lock')).toBeNull();
+    });
+
     it('works with a node-redis client the application already has, and leaves it open', async () => {
       const client = createClient({ url: redis.url });
       await client.connect();
@@ -160,6 +169,28 @@ describeWithRedis('shared state on a real Redis', () => {
       const services = instance({ encryptionKey: undefined });
       const token = await services.m2m.getToken();
       expect(await dump()).toContain(token);
+    });
+
+    it('an introspection answer forged into Redis is never taken as active', async () => {
+      const services = instance();
+      const opaque = 'forged-opaque-token';
+      // Learn the key layout from a real answer, then overwrite it with a forged plain one.
+      realm.intercept.introspect = (_req, res) => (
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"active":false}'),
+        true
+      );
+      await services.introspection.introspect(opaque);
+      const keys: string[] = [];
+      for await (const batch of inspector.scanIterator({ MATCH: 'voxkey:introspection:*' }))
+        keys.push(...batch);
+      expect(keys).toHaveLength(1);
+      const exp = Math.floor(Date.now() / 1000) + 300;
+      await inspector.set(keys[0], JSON.stringify({ active: true, aud: JWT_RESOURCE, exp }), {
+        PX: 60_000,
+      });
+      const before = realm.counts.introspect;
+      expect(await instance().introspection.isActive(opaque)).toBe(false);
+      expect(realm.counts.introspect - before).toBe(1); // the forged entry was a miss
     });
 
     it('a value sealed under another key reads as absent and is fetched again', async () => {

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { MemoryCache } from '../../lib/cache/memory-cache';
 import { RevocationList, revocationKey } from '../../lib/services/revocation-list';
 import { SharedState } from '../../lib/store/shared-state';
+import { MemoryStore } from '../../lib/store/memory.store';
+import { TokenCipher } from '../../lib/store/token-cipher';
 import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
 import { basicAuthorization, formEncode } from '../../lib/http/realm-http.client';
 import { parseRetryAfter } from '../../lib/utils/http-body.util';
@@ -112,5 +114,62 @@ describe('RevocationList (in-process store)', () => {
     const revoked = list();
     await revoked.add('x', Date.now() - 1);
     expect(await revoked.isRevoked('x')).toBe(false);
+  });
+});
+
+describe('TokenCipher', () => {
+  const cipher = new TokenCipher(Buffer.alloc(32, 9));
+  it('opens what it sealed, only under the same store key', () => {
+    const sealed = cipher.seal('secret-token', 'k1');
+    expect(sealed).not.toContain('secret-token');
+    expect(cipher.open(sealed, 'k1')).toBe('secret-token');
+    expect(cipher.open(sealed, 'k2')).toBeUndefined();
+    expect(new TokenCipher(Buffer.alloc(32, 1)).open(sealed, 'k1')).toBeUndefined();
+  });
+  it('refuses a truncated authentication tag or a tampered body', () => {
+    const [v, iv, body, tag] = cipher.seal('secret-token', 'k').split('.');
+    expect(cipher.open([v, iv, body, tag.slice(0, 6)].join('.'), 'k')).toBeUndefined();
+    const flipped = Buffer.from(body, 'base64url');
+    flipped[0] ^= 1;
+    expect(cipher.open([v, iv, flipped.toString('base64url'), tag].join('.'), 'k')).toBeUndefined();
+  });
+  it('never reuses an IV', () => {
+    expect(cipher.seal('x', 'k').split('.')[1]).not.toBe(cipher.seal('x', 'k').split('.')[1]);
+  });
+});
+
+describe('MemoryStore.deleteIfEquals', () => {
+  it('releases a lock only for its holder', async () => {
+    const store = new MemoryStore();
+    await store.setIfAbsent('lock', 'a', 10_000);
+    await store.deleteIfEquals('lock', 'b');
+    expect(await store.get('lock')).toBe('a');
+    await store.deleteIfEquals('lock', 'a');
+    expect(await store.get('lock')).toBeUndefined();
+  });
+});
+
+describe('RevocationList with a shared store', () => {
+  it('a revocation made here while a store lookup was in flight is not shadowed', async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+    });
+    let answer: (value: string | undefined) => void = () => undefined;
+    const slowStore = {
+      shared: true,
+      get: () => new Promise<string | undefined>((resolve) => (answer = resolve)),
+      set: async () => undefined,
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    const state = { shared: true, store: slowStore } as unknown as SharedState;
+    const list = new RevocationList(options, state);
+    const pending = list.isRevoked('aaa.bbb.ccc');
+    await list.add('aaa.bbb.ccc', Date.now() + 60_000);
+    answer(undefined); // the store had not seen the revocation yet
+    expect(await pending).toBe(true);
+    expect(await list.isRevoked('aaa.bbb.ccc')).toBe(true);
   });
 });

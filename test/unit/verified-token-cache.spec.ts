@@ -68,6 +68,31 @@ describe('VerifiedTokenCache', () => {
     published.add(KEY);
   });
 
+  it('nested claims are copied too: one request cannot change what the next one sees', () => {
+    const cache = cacheWith();
+    cache.set('t', claims(2000, { realm_access: { roles: ['user'] } }), KEY);
+    (cache.get('t', 1000)!.realm_access as { roles: string[] }).roles.push('admin');
+    expect(cache.get('t', 1000)!.realm_access).toEqual({ roles: ['user'] });
+  });
+
+  it('with maxTokenAge, an entry ends at iat + maxTokenAge even before exp', () => {
+    const strict = new VerifiedTokenCache(
+      resolveVoxKeyOptions({
+        ...(options().endpoints && {
+          domain: 'https://your-domain.com',
+          realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+          audience: 'https://api.example.com',
+          maxTokenAge: 60,
+          clockTolerance: 0,
+        }),
+      }),
+      keyStore,
+    );
+    strict.set('t', claims(5000, { iat: 1000 }), KEY);
+    expect(strict.get('t', 1059)).toBeDefined();
+    expect(strict.get('t', 1060)).toBeUndefined();
+  });
+
   it('maxEntries: 0 turns it off', () => {
     const cache = cacheWith(0);
     cache.set('a', claims(2000), KEY);
