@@ -30,5 +30,7 @@ export function rejectionReason(failure: unknown): TokenRejectionReason | 'inval
   for (const [prefix, reason] of JSONWEBTOKEN_MESSAGES) {
     if (failure.message.startsWith(prefix)) return reason;
   }
+  // ecdsa-sig-formatter (under jws): an ECDSA signature that is not R || S of the right length.
+  if (/^"ES\d{3}" signatures must be "\d+" bytes/.test(failure.message)) return 'signature';
   return 'invalid';
 }

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Post } from '@nestjs/common';
 import { AnyScope, Public, Scopes, VoxKeyUser, type VoxKeyClaims } from '../../lib/index';
 
 @Controller()
@@ -8,6 +8,10 @@ export class RoutesController {
   }
 
   @Get('open') open() {
+    return { ok: true };
+  }
+
+  @Post('open') openPost() {
     return { ok: true };
   }
 

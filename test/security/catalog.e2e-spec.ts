@@ -30,6 +30,8 @@ interface Case {
   path?: string;
   status: 400 | 401 | 403 | 431;
   code: Code;
+  /** The fixed error_description expected, where the reason matters. */
+  description?: string;
 }
 
 const AUDIENCE = 'https://api.example.test/v1';
@@ -380,15 +382,17 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         code: 'invalid_token',
       },
       {
-        name: 'PS256 under an RS256 JWK',
-        source: 'RFC 8725 §3.1 (alg must fit the key)',
+        name: 'PS256, outside the allow-list',
+        source: 'RFC 8725 §3.1',
         header: () => bearer(mint({ header: { alg: 'PS256' } })),
         status: 401,
         code: 'invalid_token',
+        description: 'The access token algorithm is not accepted',
       },
       {
         name: 'ES256 under an RSA key',
-        source: 'RFC 7518 §3.4',
+        source: 'RFC 8725 §3.1 (alg must fit the key), RFC 7518 §3.4',
+        description: 'The access token signing key does not match its algorithm',
         header: () =>
           bearer(
             signJws({ alg: 'ES256', kid: realm.currentKid }, payload(), ec.privateKey, 'ES256'),
@@ -397,28 +401,9 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         code: 'invalid_token',
       },
       {
-        name: 'all-zero ECDSA signature',
-        source: 'CVE-2022-21449',
-        header: () =>
-          bearer(
-            `${b64url({ alg: 'ES256', kid: realm.currentKid })}.${b64url(payload())}.${Buffer.alloc(64).toString('base64url')}`,
-          ),
-        status: 401,
-        code: 'invalid_token',
-      },
-      {
-        name: 'DER-encoded ECDSA signature',
-        source: 'RFC 7518 §3.4 (R || S only)',
-        header: () =>
-          bearer(
-            `${b64url({ alg: 'ES256', kid: realm.currentKid })}.${b64url(payload())}.${Buffer.from('3006020101020101', 'hex').toString('base64url')}`,
-          ),
-        status: 401,
-        code: 'invalid_token',
-      },
-      {
-        name: 'signed by an RSA-1024 key of our own',
-        source: 'RFC 7518 §3.3 (2048 bits minimum)',
+        name: "signed by an attacker's RSA-1024 key under the realm kid",
+        source: 'RFC 7515 §5.2 (realm keys under 2048 bits: test/e2e/jwks)',
+        description: 'The access token signature is invalid',
         header: () =>
           bearer(
             signJws(
@@ -800,6 +785,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
       const req = request(app.getHttpServer()).get(c.path ?? '/open');
       const res = await (header === undefined ? req : req.set('Authorization', header));
       expect(res.status).toBe(c.status);
+      if (c.description) expect(res.body.message).toBe(c.description);
       const challenge = res.headers['www-authenticate'] as string | undefined;
       if (c.code) expect(challenge).toContain(`error="${c.code}"`);
       // Only RFC 6750's characters are reflected: no header injection, nothing Node refuses.
@@ -836,8 +822,8 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
       .post('/open')
       .type('form')
       .send({ access_token: token });
-    expect([401, 404]).toContain(body.status);
-    expect(body.status).not.toBe(200);
+    expect(body.status).toBe(401);
+    expect(body.body.error).toBe('No token');
   });
 
   it("an oversized header (over Node's 16 KB limit) → 431 from Node, never a handler", async () => {

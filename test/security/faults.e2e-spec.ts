@@ -246,6 +246,59 @@ describe('introspection, revocation and M2M faults', () => {
     for (const secret of [API_CLIENT.clientSecret, M2M_CLIENT.clientSecret, 'wrong', 'Basic ']) {
       expect(logger.lines.filter((line) => line.includes(secret))).toEqual([]);
     }
+    // No JWT (nor its base64url JSON header) either.
+    expect(logger.lines.filter((line) => /eyJ[\w-]{10,}/.test(line))).toEqual([]);
+  });
+});
+
+describe('ECDSA signatures against an ES256 realm', () => {
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+  const call = (token: string) =>
+    request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
+  const forged = (signature: Buffer) => {
+    const [h, p] = realm.mint().split('.');
+    return `${h}.${p}.${signature.toString('base64url')}`;
+  };
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start({ algorithm: 'ES256', audience: AUDIENCE });
+    app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot(realm.moduleOptions({ algorithms: ['ES256'] }))],
+      CONTROLLERS,
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await realm?.close();
+  });
+
+  it('a genuine ES256 token passes (so the cases below reach the ECDSA check)', async () => {
+    expect((await call(realm.mint())).status).toBe(200);
+  });
+
+  it.each([
+    ['all-zero r and s (CVE-2022-21449)', Buffer.alloc(64)],
+    [
+      'a DER-encoded signature instead of R || S (RFC 7518 §3.4)',
+      Buffer.from(
+        '3044022001020304050607080910111213141516171819202122232425262728293031320220' +
+          '11'.repeat(32),
+        'hex',
+      ),
+    ],
+    [
+      'r and s of n, the curve order (out of range)',
+      Buffer.from(
+        'FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551'.repeat(2),
+        'hex',
+      ),
+    ],
+  ])('%s → 401 invalid_token, signature invalid', async (_name, signature) => {
+    const res = await call(forged(signature));
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/signature is invalid|malformed/);
+    expectSafe(res, []);
   });
 });
 
