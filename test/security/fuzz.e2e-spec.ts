@@ -109,6 +109,69 @@ describe('fuzzing', () => {
       );
     });
 
+    it('a realm-signed token is accepted exactly when its claims are valid', async () => {
+      const t = () => Math.floor(Date.now() / 1000);
+      const timeish = fc.oneof(
+        fc.constant(undefined),
+        fc.integer({ min: -400, max: 400 }).map((d) => t() + d),
+        fc.constantFrom('123', null, [1], 1e400, -1),
+      );
+      const claims = fc.record({
+        iss: fc.oneof(
+          fc.constant(undefined),
+          fc.constantFrom('ISSUER', 'ISSUER/', 'http://evil', ['ISSUER']),
+        ),
+        aud: fc.oneof(
+          fc.constant(undefined),
+          fc.constantFrom(AUDIENCE, `${AUDIENCE}/`, [AUDIENCE, 'x'], ['x'], 42),
+        ),
+        exp: timeish,
+        nbf: timeish,
+        iat: timeish,
+        sub: fc.oneof(fc.constant(undefined), fc.string({ maxLength: 5 }), fc.integer()),
+      });
+      await fc.assert(
+        fc.asyncProperty(claims, async (c) => {
+          const iss =
+            c.iss === 'ISSUER'
+              ? realm.issuer
+              : c.iss === 'ISSUER/'
+                ? `${realm.issuer}/`
+                : Array.isArray(c.iss)
+                  ? [realm.issuer]
+                  : c.iss;
+          const token = realm.mint({
+            scope: 'read:posts',
+            claims: { ...c, iss, exp: c.exp, nbf: c.nbf, iat: c.iat },
+          });
+          const status = await statusFor(`Bearer ${token}`);
+          const now = t();
+          const isTime = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+          const valid =
+            iss === realm.issuer &&
+            (c.aud === AUDIENCE || (Array.isArray(c.aud) && c.aud.includes(AUDIENCE))) &&
+            isTime(c.exp) &&
+            now < (c.exp as number) + 5 - 1 &&
+            (c.nbf === undefined || (isTime(c.nbf) && (c.nbf as number) <= now + 5 - 1)) &&
+            (c.iat === undefined || (isTime(c.iat) && (c.iat as number) <= now + 5 - 1)) &&
+            (c.sub === undefined || typeof c.sub === 'string');
+          const clearlyInvalid =
+            iss !== realm.issuer ||
+            !(c.aud === AUDIENCE || (Array.isArray(c.aud) && c.aud.includes(AUDIENCE))) ||
+            !isTime(c.exp) ||
+            (c.exp as number) + 5 + 1 <= now ||
+            (c.nbf !== undefined && (!isTime(c.nbf) || (c.nbf as number) > now + 5 + 1)) ||
+            (c.iat !== undefined && (!isTime(c.iat) || (c.iat as number) > now + 5 + 1)) ||
+            (c.sub !== undefined && typeof c.sub !== 'string');
+          // Within a second of a boundary either answer is right; elsewhere the answer must match.
+          if (valid) expect(status).toBe(200);
+          else if (clearlyInvalid) expect(status).toBe(401);
+          else expect([200, 401]).toContain(status);
+        }),
+        { numRuns: HTTP_RUNS },
+      );
+    });
+
     it('mutated valid tokens are refused; the unmutated token passes', async () => {
       const mutation = fc.oneof(
         fc.record({
