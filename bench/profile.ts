@@ -14,8 +14,13 @@ interface ProfileNode {
 
 async function main(): Promise<void> {
   const id = process.argv[2] ?? 'voxkey';
+  // `pool`: rotate 20,000 distinct tokens, more than the token cache holds, so most are new.
+  const pool = process.argv[3] === 'pool';
   const realm = await VoxKeyTestRealm.start({ audience: 'https://bench-api.voxkey.test' });
-  const token = realm.mint({ scope: 'openid read:posts', expiresIn: 3600 });
+  const tokens = Array.from({ length: pool ? 20_000 : 1 }, (_v, i) =>
+    realm.mint({ scope: 'openid read:posts', subject: `user-${i}`, expiresIn: 3600 }),
+  );
+  let next = 0;
   const dir = mkdtempSync(join(tmpdir(), 'voxkey-profile-'));
   const child = spawn(
     process.execPath,
@@ -48,7 +53,15 @@ async function main(): Promise<void> {
     url: `http://127.0.0.1:${port}/posts`,
     connections: 32,
     duration: 5,
-    headers: { authorization: `Bearer ${token}` },
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+        }),
+      },
+    ],
   });
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());

@@ -14,17 +14,17 @@ const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 const NESTED_JWT_TYPES = new Set(['jwt', 'application/jwt']);
 const MAX_KID_LENGTH = 1024;
 
+/** base64url characters, for one table lookup per character of the token. */
+const BASE64URL = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
+  BASE64URL[c.charCodeAt(0)] = 1;
+}
+
 function isBase64UrlSegment(token: string, start: number, end: number): boolean {
   if (start === end) return false;
   for (let i = start; i < end; i++) {
     const c = token.charCodeAt(i);
-    const ok =
-      (c >= 0x61 && c <= 0x7a) ||
-      (c >= 0x41 && c <= 0x5a) ||
-      (c >= 0x30 && c <= 0x39) ||
-      c === 0x2d ||
-      c === 0x5f;
-    if (!ok) return false;
+    if (c >= 128 || BASE64URL[c] !== 1) return false;
   }
   return true;
 }
