@@ -302,6 +302,37 @@ describe('ECDSA signatures against an ES256 realm', () => {
   });
 });
 
+describe('a token without kid', () => {
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+  const call = (token: string) =>
+    request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
+    app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 0 } }))],
+      CONTROLLERS,
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await realm?.close();
+  });
+
+  it('a token without kid: verified when the realm has one key, refused (401) when it has several (RFC 7515 §4.1.4)', async () => {
+    const single = realm.mint({ header: { kid: undefined } });
+    expect((await call(single)).status).toBe(200);
+    realm.rotateKeys(); // two keys published now
+    const ambiguous = realm.mint({ header: { kid: undefined } });
+    await call(realm.mint()); // the new kid makes the store fetch the two-key set
+    const res = await call(ambiguous);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('The access token signing key is unknown');
+    expectSafe(res, [ambiguous]);
+  });
+});
+
 describe('resource exhaustion', () => {
   let realm: VoxKeyTestRealm;
   let app: INestApplication;
