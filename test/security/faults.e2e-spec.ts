@@ -14,12 +14,13 @@ import {
   type VoxKeyModuleOptions,
   VoxKeyOAuthError,
 } from '../../lib/index';
-import { signJws, VoxKeyTestRealm } from '../../lib/testing/index';
+import { signJws } from '../../lib/testing/index';
 import { CONTROLLERS } from '../e2e/routes';
 import { createApp } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub, json } from '../support/http-stub';
 import { API_CLIENT, JWT_RESOURCE, M2M_CLIENT, OidcRealm } from '../support/oidc-realm';
+import { realmScenario } from '../support/realm-scenario';
 import { buildServices } from '../support/services';
 
 const AUDIENCE = 'https://api.example.test/v1';
@@ -252,29 +253,18 @@ describe('introspection, revocation and M2M faults', () => {
 });
 
 describe('ECDSA signatures against an ES256 realm', () => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
-  const call = (token: string) =>
-    request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
+  const { ctx, call } = realmScenario(
+    'express',
+    { algorithm: 'ES256', audience: AUDIENCE },
+    { algorithms: ['ES256'] },
+  );
   const forged = (signature: Buffer) => {
-    const [h, p] = realm.mint().split('.');
+    const [h, p] = ctx.realm.mint().split('.');
     return `${h}.${p}.${signature.toString('base64url')}`;
   };
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start({ algorithm: 'ES256', audience: AUDIENCE });
-    app = await createApp(
-      'express',
-      [VoxKeyModule.forRoot(realm.moduleOptions({ algorithms: ['ES256'] }))],
-      CONTROLLERS,
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
 
   it('a genuine ES256 token passes (so the cases below reach the ECDSA check)', async () => {
-    expect((await call(realm.mint())).status).toBe(200);
+    expect((await call(ctx.realm.mint())).status).toBe(200);
   });
 
   it.each([
@@ -303,29 +293,18 @@ describe('ECDSA signatures against an ES256 realm', () => {
 });
 
 describe('a token without kid', () => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
-  const call = (token: string) =>
-    request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-    app = await createApp(
-      'express',
-      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 0 } }))],
-      CONTROLLERS,
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
+  const { ctx, call } = realmScenario(
+    'express',
+    { audience: AUDIENCE },
+    { jwks: { cooldownMs: 0 } },
+  );
 
   it('a token without kid: verified when the realm has one key, refused (401) when it has several (RFC 7515 §4.1.4)', async () => {
-    const single = realm.mint({ header: { kid: undefined } });
+    const single = ctx.realm.mint({ header: { kid: undefined } });
     expect((await call(single)).status).toBe(200);
-    realm.rotateKeys(); // two keys published now
-    const ambiguous = realm.mint({ header: { kid: undefined } });
-    await call(realm.mint()); // the new kid makes the store fetch the two-key set
+    ctx.realm.rotateKeys(); // two keys published now
+    const ambiguous = ctx.realm.mint({ header: { kid: undefined } });
+    await call(ctx.realm.mint()); // the new kid makes the store fetch the two-key set
     const res = await call(ambiguous);
     expect(res.status).toBe(401);
     expect(res.body.message).toBe('The access token signing key is unknown');
@@ -334,29 +313,18 @@ describe('a token without kid', () => {
 });
 
 describe('resource exhaustion', () => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
-  const call = (token: string) =>
-    request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-    app = await createApp(
-      'express',
-      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 30_000 } }))],
-      CONTROLLERS,
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
+  const { ctx, call } = realmScenario(
+    'express',
+    { audience: AUDIENCE },
+    { jwks: { cooldownMs: 30_000 } },
+  );
 
   it('a very large but legal token (over 7 KB) is accepted; one over the 8,192-character cap is refused', async () => {
-    const legal = realm.mint({ claims: { blob: 'x'.repeat(5_300) } });
+    const legal = ctx.realm.mint({ claims: { blob: 'x'.repeat(5_300) } });
     expect(legal.length).toBeGreaterThan(7_000);
     expect(legal.length).toBeLessThanOrEqual(8_192);
     expect((await call(legal)).status).toBe(200);
-    const oversized = realm.mint({ claims: { blob: 'x'.repeat(6_500) } });
+    const oversized = ctx.realm.mint({ claims: { blob: 'x'.repeat(6_500) } });
     const res = await call(oversized);
     expect(res.status).toBe(401);
     expect(res.body.message).toBe('The access token is too large');
@@ -364,19 +332,19 @@ describe('resource exhaustion', () => {
   });
 
   it('a flood of 2,000 random kids causes no JWKS fetch within the cool-down while valid traffic passes', async () => {
-    const valid = realm.mint();
+    const valid = ctx.realm.mint();
     expect((await call(valid)).status).toBe(200);
-    const before = realm.jwksRequests;
+    const before = ctx.realm.jwksRequests;
     for (let batch = 0; batch < 4; batch++) {
       const statuses = await Promise.all(
         Array.from(
           { length: 500 },
-          async () => (await call(realm.mint({ header: { kid: randomUUID() } }))).status,
+          async () => (await call(ctx.realm.mint({ header: { kid: randomUUID() } }))).status,
         ),
       );
       expect(new Set(statuses)).toEqual(new Set([401]));
       expect((await call(valid)).status).toBe(200);
     }
-    expect(realm.jwksRequests - before).toBe(0);
+    expect(ctx.realm.jwksRequests - before).toBe(0);
   }, 60_000);
 });
