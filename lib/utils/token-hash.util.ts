@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeJsonSegment } from '../jwt/jwt-header.js';
 
 /** The key under which anything about a token is stored: its SHA-256, never the token itself. */
 export function hashToken(token: string): string {
@@ -11,10 +12,7 @@ export function unverifiedExpiry(token: string): number | undefined {
   const second = token.indexOf('.', first + 1);
   if (first < 1 || second < 0 || token.indexOf('.', second + 1) !== -1) return undefined;
   try {
-    const payload: unknown = JSON.parse(
-      Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'),
-    );
-    const exp = (payload as { exp?: unknown } | null)?.exp;
+    const { exp } = decodeJsonSegment(token.slice(first + 1, second), 'payload');
     return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
   } catch {
     return undefined;
