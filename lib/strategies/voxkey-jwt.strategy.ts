@@ -138,9 +138,18 @@ export class VoxKeyJwtStrategy
     );
   }
 
-  /** Called by passport-jwt with the verified payload; its result becomes `req.user`. */
-  validate(_request: object, payload: unknown): VoxKeyClaims {
-    return validateClaims(payload, this.options);
+  /**
+   * Called by passport-jwt with the verified payload; the claims become `req.user`. A token
+   * that fails the claim checks is a Passport failure (`[false, reason]`, a 401 through any
+   * guard, the stock `AuthGuard('voxkey-jwt')` included), not an error (a 500 there).
+   */
+  validate(_request: object, payload: unknown): VoxKeyClaims | [false, VoxKeyTokenError] {
+    try {
+      return validateClaims(payload, this.options);
+    } catch (error) {
+      if (error instanceof VoxKeyTokenError) return [false, error];
+      throw error;
+    }
   }
 
   /** Frees the strategy name, so another application in this process may register it. */

@@ -1,0 +1,106 @@
+import { Controller, Get, type INestApplication, Req, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import request from 'supertest';
+import { VerifiedTokenCache, VoxKeyAuthGuard, VoxKeyModule } from '../../lib/index';
+import { VoxKeyTestRealm } from '../../lib/testing/index';
+import { createApp, PLATFORMS } from '../support/app';
+import { compact, payloadOf } from '../support/token-forge';
+
+/**
+ * VoxKeyAuthGuard runs the registered `voxkey-jwt` strategy itself rather than through
+ * Passport's middleware. Users who protect routes with the stock `AuthGuard('voxkey-jwt')` go
+ * through Passport. Both must reach the same verdict on every token, with the same claims.
+ */
+@Controller()
+class ParityController {
+  @Get('through-passport')
+  @UseGuards(AuthGuard('voxkey-jwt'))
+  viaPassport(@Req() req: { user: unknown }) {
+    return req.user;
+  }
+
+  @Get('through-guard')
+  @UseGuards(VoxKeyAuthGuard)
+  viaGuard(@Req() req: { user: unknown }) {
+    return req.user;
+  }
+}
+
+describe.each(PLATFORMS)(
+  'the strategy through Passport and through VoxKeyAuthGuard (%s)',
+  (platform) => {
+    let realm: VoxKeyTestRealm;
+    let app: INestApplication;
+    beforeAll(async () => {
+      realm = await VoxKeyTestRealm.start();
+      app = await createApp(
+        platform,
+        [
+          VoxKeyModule.forRoot({
+            ...realm.moduleOptions({ clockTolerance: 0 }),
+            globalGuard: false,
+          }),
+        ],
+        [ParityController],
+      );
+    });
+    afterAll(async () => {
+      await app?.close();
+      await realm?.close();
+    });
+
+    const get = (path: string, token: string) =>
+      request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+
+    const cases: [string, () => string, boolean][] = [
+      ['a valid token', () => realm.mint({ scope: 'read:posts' }), true],
+      ['an expired token', () => realm.mint({ expiresIn: -10 }), false],
+      ['another audience', () => realm.mint({ claims: { aud: 'https://other.example' } }), false],
+      [
+        'another issuer',
+        () => realm.mint({ claims: { iss: 'https://evil.example/oauth2/x' } }),
+        false,
+      ],
+      [
+        'a token not valid yet',
+        () => realm.mint({ claims: { nbf: Math.floor(Date.now() / 1000) + 600 } }),
+        false,
+      ],
+      [
+        'a tampered payload',
+        () => {
+          const [h, , s] = realm.mint().split('.');
+          const payload = { ...payloadOf(realm.mint()), sub: 'admin' };
+          return `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`;
+        },
+        false,
+      ],
+      ['an unknown kid', () => realm.mint({ header: { kid: 'no-such-kid' } }), false],
+      [
+        'alg none',
+        () => compact({ alg: 'none', kid: realm.currentKid }, payloadOf(realm.mint())),
+        false,
+      ],
+      ['a token carrying cnf', () => realm.mint({ claims: { cnf: { jkt: 'abc' } } }), false],
+    ];
+
+    it.each(cases)('%s: both paths give the same verdict', async (_name, make, accepted) => {
+      const token = make();
+      const cache = app.get(VerifiedTokenCache);
+      const misses = cache.stats.misses;
+      // The guard first, so it verifies the token itself (a cache miss), not from the cache.
+      const viaGuard = await get('/through-guard', token);
+      expect(cache.stats.misses).toBe(misses + 1);
+      const viaPassport = await get('/through-passport', token);
+      expect(viaGuard.status === 200).toBe(accepted);
+      expect(viaPassport.status === 200).toBe(accepted);
+      if (accepted) {
+        expect(viaGuard.body).toEqual(viaPassport.body);
+        expect(viaGuard.body.sub).toBe('test-user');
+      } else {
+        expect(viaGuard.status).toBe(401);
+        expect(viaPassport.status).toBe(401);
+      }
+    });
+  },
+);
