@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       if (match) resolve(Number(match[1]));
     }),
   );
-  await autocannon({
+  const load = await autocannon({
     url: `http://127.0.0.1:${port}/posts`,
     connections: 32,
     duration: 5,
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       },
     ],
   });
+  console.log(`${id}: ${load.requests.average.toFixed(0)} req/s under the profiler`);
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -87,7 +88,9 @@ async function main(): Promise<void> {
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   console.log(`${id}: top self time (profile in ${dir})`);
   for (const [key, micros] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    console.log(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+    console.log(
+      `${((micros / total) * 100).toFixed(1).padStart(5)}% ${(micros / load.requests.total).toFixed(1).padStart(6)} µs/req  ${key}`,
+    );
   }
 }
 
