@@ -38,14 +38,6 @@ export function runStrategy(
   request: object,
   report: StrategyOutcome,
 ): Promise<unknown> {
-  const strategy = registry._strategy(name);
-  if (strategy === undefined) {
-    return Promise.reject(
-      new VoxKeyConfigError(
-        `the '${name}' Passport strategy is not registered (is the application closing?)`,
-      ),
-    );
-  }
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (error: unknown, user: unknown, info?: unknown, status?: number): void => {
@@ -57,6 +49,15 @@ export function runStrategy(
         reject(failure);
       }
     };
+    const strategy = registry._strategy(name);
+    if (strategy === undefined) {
+      // A request still in flight while the application closes: an error of ours (a 503 at the
+      // guard), reported like any other outcome.
+      const failure = new VoxKeyConfigError(
+        `the '${name}' Passport strategy is not registered (is the application closing?)`,
+      );
+      return settle(failure, false);
+    }
     const action = Object.create(strategy) as PassportAction;
     action.success = (user, info) => settle(null, user, info);
     action.fail = (challenge, status) =>

@@ -35,6 +35,15 @@ import {
   VOXKEY_STRATEGY,
 } from '../voxkey.constants.js';
 
+/** A promise, or anything `await` would treat as one. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
   rawHeaders?: string[];
@@ -135,8 +144,16 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     // A token verified before skips Passport and the signature check (exp and nbf still apply).
     const known = jwt ? this.verifiedTokens.get(token) : undefined;
     if (known) {
-      // The same hook as after Passport, so a subclass policy applies to cached tokens too.
-      (request as { user?: unknown }).user = this.handleRequest(null, known, undefined, context);
+      // The same hook as on a miss, so a subclass policy applies to cached tokens too.
+      const user: unknown = this.handleRequest(null, known, undefined, context);
+      if (isThenable(user)) {
+        // A subclass may answer asynchronously: wait for it, as the miss path does.
+        return Promise.resolve(user).then((accepted) => {
+          (request as { user?: unknown }).user = accepted;
+          return requireActive ? this.assertActive(context, token).then(() => true) : true;
+        });
+      }
+      (request as { user?: unknown }).user = user;
       return requireActive ? this.assertActive(context, token).then(() => true) : true;
     }
     return this.verify(context, token, jwt && requireActive);
@@ -149,8 +166,8 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
   ): Promise<boolean> {
     const request = this.getRequest(context) as HttpRequestLike & { user?: VoxKeyClaims };
     // The strategy itself, without Passport's middleware around it (same outcome, less work).
-    request.user = (await runStrategy(VOXKEY_STRATEGY, request, (error, user, info) =>
-      this.handleRequest(error, user, info, context),
+    request.user = (await runStrategy(VOXKEY_STRATEGY, request, (error, user, info, status) =>
+      this.handleRequest(error, user, info, context, status),
     )) as VoxKeyClaims;
     // Cached only once the whole check, handleRequest included, accepted it.
     const key = getVerifyingKey(request) as KeyObject | undefined;
@@ -190,6 +207,7 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     user: unknown,
     info: unknown,
     context: ExecutionContext,
+    _status?: unknown,
   ): TUser {
     if (!error && user) return user as TUser;
     const failure = error ?? info;

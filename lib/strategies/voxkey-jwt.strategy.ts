@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import passport from 'passport';
 import { Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
-import { VoxKeyConfigError, VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyConfigError, VoxKeyError, VoxKeyTokenError } from '../errors/voxkey.error.js';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
@@ -134,7 +134,10 @@ export class VoxKeyJwtStrategy
         if (problem) this.fail(new VoxKeyTokenError('inactive', `introspection: ${problem}`), 401);
         else this.success(result);
       },
-      (error: unknown) => this.error(error as Error),
+      // An outage is a failure rather than a Passport error: VoxKeyAuthGuard answers 503 for it
+      // either way, and the stock AuthGuard then answers 401 instead of a 500.
+      (error: unknown) =>
+        error instanceof VoxKeyError ? this.fail(error, 503) : this.error(error as Error),
     );
   }
 

@@ -19,6 +19,7 @@ import {
   type VoxKeyClaims,
   type VoxKeyModuleOptions,
   type VoxKeyOptionsFactory,
+  VoxKeyUser,
 } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, PLATFORMS } from '../support/app';
@@ -231,10 +232,35 @@ describe('a subclassed VoxKeyAuthGuard', () => {
     }
   }
 
+  /** The same policy, answered asynchronously (a lookup elsewhere), as subclasses may do. */
+  @Injectable()
+  class AsyncBanningGuard extends VoxKeyAuthGuard {
+    override handleRequest<T>(
+      error: unknown,
+      user: unknown,
+      info: unknown,
+      context: ExecutionContext,
+    ): T {
+      const claims = super.handleRequest<VoxKeyClaims>(error, user, info, context);
+      const decided = new Promise<VoxKeyClaims>((resolve, reject) =>
+        setImmediate(() =>
+          claims.sub === 'banned' ? reject(new ForbiddenException('banned')) : resolve(claims),
+        ),
+      );
+      return decided as unknown as T;
+    }
+  }
+
   @Controller()
   class BannedRoutes {
     @UseGuards(BanningGuard) @Get('guarded') guarded() {
       return { ok: true };
+    }
+
+    @UseGuards(AsyncBanningGuard) @Get('async-guarded') asyncGuarded(
+      @VoxKeyUser() user: VoxKeyClaims,
+    ) {
+      return { sub: user.sub };
     }
   }
 
@@ -251,6 +277,17 @@ describe('a subclassed VoxKeyAuthGuard', () => {
   afterAll(async () => {
     await app?.close();
     await realm?.close();
+  });
+
+  it('an asynchronous handleRequest is awaited on a cache hit as on a miss (a refusal never passes, the user is never a promise)', async () => {
+    const get = (token: string) =>
+      request(app.getHttpServer()).get('/async-guarded').set('Authorization', `Bearer ${token}`);
+    const banned = realm.mint({ subject: 'banned' });
+    expect((await get(banned)).status).toBe(403);
+    expect((await get(banned)).status).toBe(403);
+    const allowed = realm.mint({ subject: 'alice' });
+    expect((await get(allowed)).body).toEqual({ sub: 'alice' });
+    expect((await get(allowed)).body).toEqual({ sub: 'alice' }); // the hit
   });
 
   it('its handleRequest policy applies to cached tokens too (never 403 then 200)', async () => {

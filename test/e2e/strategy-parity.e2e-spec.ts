@@ -1,5 +1,6 @@
 import { Controller, Get, type INestApplication, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import passport from 'passport';
 import request from 'supertest';
 import { VerifiedTokenCache, VoxKeyAuthGuard, VoxKeyModule } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
@@ -9,7 +10,8 @@ import { compact, payloadOf } from '../support/token-forge';
 /**
  * VoxKeyAuthGuard runs the registered `voxkey-jwt` strategy itself rather than through
  * Passport's middleware. Users who protect routes with the stock `AuthGuard('voxkey-jwt')` go
- * through Passport. Both must reach the same verdict on every token, with the same claims.
+ * through Passport. Both must reach the same verdict on every token fault, with the same claims.
+ * (Outages differ: the stock guard knows no 503; see the README's Guards section.)
  */
 @Controller()
 class ParityController {
@@ -44,6 +46,11 @@ describe.each(PLATFORMS)(
         [ParityController],
       );
     });
+    let authenticate: jest.SpyInstance;
+    beforeEach(() => {
+      authenticate = jest.spyOn(passport, 'authenticate');
+    });
+    afterEach(() => authenticate.mockRestore());
     afterAll(async () => {
       await app?.close();
       await realm?.close();
@@ -82,6 +89,13 @@ describe.each(PLATFORMS)(
         false,
       ],
       ['a token carrying cnf', () => realm.mint({ claims: { cnf: { jkt: 'abc' } } }), false],
+      ['a token without exp', () => realm.mint({ claims: { exp: undefined } }), false],
+      [
+        'iat in the future',
+        () => realm.mint({ claims: { iat: Math.floor(Date.now() / 1000) + 600 } }),
+        false,
+      ],
+      ['a sub that is not a string', () => realm.mint({ claims: { sub: 42 } }), false],
     ];
 
     it.each(cases)('%s: both paths give the same verdict', async (_name, make, accepted) => {
@@ -89,9 +103,13 @@ describe.each(PLATFORMS)(
       const cache = app.get(VerifiedTokenCache);
       const misses = cache.stats.misses;
       // The guard first, so it verifies the token itself (a cache miss), not from the cache.
+      const passportCalls = authenticate.mock.calls.length;
       const viaGuard = await get('/through-guard', token);
       expect(cache.stats.misses).toBe(misses + 1);
+      // VoxKeyAuthGuard ran the strategy itself; the stock guard goes through Passport.
+      expect(authenticate.mock.calls.length).toBe(passportCalls);
       const viaPassport = await get('/through-passport', token);
+      expect(authenticate.mock.calls.length).toBe(passportCalls + 1);
       expect(viaGuard.status === 200).toBe(accepted);
       expect(viaPassport.status === 200).toBe(accepted);
       if (accepted) {

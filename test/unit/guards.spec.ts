@@ -120,6 +120,14 @@ describe('VoxKeyAuthGuard', () => {
     expect(headers['www-authenticate']).toBe('Bearer realm="https://api.example.com"');
   });
 
+  it('answers 503 with Retry-After, never 500 or a pass, when no voxkey-jwt strategy is registered (a request in flight at shutdown)', async () => {
+    const { context, headers } = contextFor('http', Handlers, Handlers.prototype.open, {
+      headers: { authorization: 'Bearer a.b.c' },
+    });
+    await expect(activate(context)).rejects.toMatchObject({ status: 503 });
+    expect(headers['retry-after']).toBe('1');
+  });
+
   it('answers 400 for two Authorization fields', async () => {
     const request = {
       headers: { authorization: 'Bearer a.b.c' },

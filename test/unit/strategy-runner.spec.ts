@@ -144,9 +144,15 @@ describe('runStrategy (the guard runs the registered strategy without Passport m
     expect(Object.prototype.hasOwnProperty.call(registered, 'success')).toBe(false);
   });
 
-  it('an unregistered strategy rejects with a configuration error (a 503 at the guard, never a pass)', async () => {
-    await expect(runStrategy('no-such-strategy', {}, () => true)).rejects.toBeInstanceOf(
-      VoxKeyConfigError,
-    );
+  it('an unregistered strategy (a request in flight at shutdown) is reported as a configuration error, so the guard answers 503', async () => {
+    const reports: unknown[][] = [];
+    const result = await runStrategy('no-such-strategy', {}, (...args) => {
+      reports.push(args);
+      return 'reported';
+    });
+    expect(result).toBe('reported');
+    expect(reports).toHaveLength(1);
+    expect(reports[0][0]).toBeInstanceOf(VoxKeyConfigError);
+    expect(reports[0][1]).toBe(false);
   });
 });
