@@ -42,17 +42,31 @@ const MEMORY_BOUND_MB = 32;
 const AUDIENCE = 'https://bench-api.voxkey.test';
 const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 
+/** The report's contenders, then experiments that only `--only` runs (see bench/README.md). */
 const CONTENDERS = [
   { id: 'bare', name: 'NestJS, no auth (baseline)' },
   { id: 'voxkey', name: '@voxkey/nestjs (VoxKeyModule + @Scopes)' },
   { id: 'nest-docs-recipe', name: 'NestJS docs recipe (passport-jwt + jwks-rsa + AuthGuard)' },
   { id: 'nest-auth0', name: 'NestJS + express-oauth2-jwt-bearer guard' },
   { id: 'express-auth0', name: 'Express + express-oauth2-jwt-bearer' },
-  // Not part of the report (`--only` runs them): two global guards that allow everything, the
-  // floor of Nest's guards; and the same with one setting req.user, the floor of any auth guard.
-  { id: 'noop-guards', name: 'NestJS, two no-op global guards' },
-  { id: 'noop-user', name: 'NestJS, two no-op global guards, one setting req.user' },
+  // Floors: two global guards that allow everything (Nest's guard machinery), and the same with
+  // one setting req.user (what any authentication guard does).
+  { id: 'noop-guards', name: 'NestJS, two no-op global guards', experiment: true },
+  {
+    id: 'noop-user',
+    name: 'NestJS, two no-op global guards, one setting req.user',
+    experiment: true,
+  },
+  // Bisecting VoxKey's cost: the floor in a process that also runs VoxKeyModule; and
+  // VoxKeyAuthGuard without ScopesGuard.
+  {
+    id: 'noop-user-loaded',
+    name: 'noop-user, with VoxKeyModule loaded but not guarding',
+    experiment: true,
+  },
+  { id: 'voxkey-auth-only', name: 'VoxKeyAuthGuard alone (no ScopesGuard)', experiment: true },
 ] as const;
+const isExperiment = (c: (typeof CONTENDERS)[number]) => 'experiment' in c;
 type ContenderId = (typeof CONTENDERS)[number]['id'];
 /**
  * `reused`: one token on every request. `pool`: 10,000 distinct tokens rotated, measured once
@@ -145,9 +159,11 @@ async function checkCorrectness(
       ? got.every((s) => s === 200)
       : id.startsWith('noop-')
         ? true
-        : (got[0] === 401 || (id !== 'voxkey' && got[0] === 400)) &&
-          got[1] === 200 &&
-          got[2] === 403;
+        : id === 'voxkey-auth-only'
+          ? got[0] === 401 && got[1] === 200
+          : (got[0] === 401 || (id !== 'voxkey' && got[0] === 400)) &&
+            got[1] === 200 &&
+            got[2] === 403;
   if (!ok) throw new Error(`${id} is not correct: got ${got.join('/')} for none/valid/no-scope`);
 }
 
@@ -241,9 +257,7 @@ async function main(): Promise<void> {
     fresh: mint('fresh', FRESH_SIZE),
   };
   const samples: Samples = { reused: {}, pool: {}, fresh: {} };
-  const included = CONTENDERS.filter((c) =>
-    ONLY ? ONLY.includes(c.id) : !c.id.startsWith('noop-'),
-  );
+  const included = CONTENDERS.filter((c) => (ONLY ? ONLY.includes(c.id) : !isExperiment(c)));
   const record = (mode: Mode, id: ContenderId, round: number, sample: Sample) => {
     (samples[mode][id] ??= []).push(sample);
     console.log(
@@ -397,7 +411,7 @@ function report(samples: Samples, memory: MemoryResult): string {
       '| Contender | none / valid / no scope | req/s | × bare | p99 (ms) | CPU µs/req | CPU × bare | auth CPU µs/req |',
       '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
-    for (const contender of CONTENDERS.filter((c) => !c.id.startsWith('noop-'))) {
+    for (const contender of CONTENDERS.filter((c) => !isExperiment(c))) {
       const r = stats(samples, mode, contender.id);
       lines.push(
         `| ${contender.name} | ${answers[contender.id] ?? ''} | ${r.reqPerSec.toFixed(0)} | ${r.ratioTo('bare').toFixed(2)} | ${r.p99Ms} | ${r.cpuUsPerReq.toFixed(0)} | ${r.cpuRatioTo('bare').toFixed(2)} | ${(r.cpuUsPerReq - bare.cpuUsPerReq).toFixed(0)} |`,

@@ -109,7 +109,8 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
         'several Authorization headers',
       );
     }
-    const credentials = parseBearerHeader(request.headers.authorization);
+    // A token the cache holds was parsed before: the parser skips its character scan for it.
+    const credentials = parseBearerHeader(request.headers.authorization, this.verifiedTokens.holds);
     switch (credentials.kind) {
       case 'missing':
         throw this.reject(context, new MissingTokenException(this.realm), 'no Bearer credentials');

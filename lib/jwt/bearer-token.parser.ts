@@ -38,10 +38,15 @@ function hasBearerScheme(value: string, start: number, end: number): boolean {
 /**
  * Reads Bearer credentials from an `Authorization` header value in one linear pass, without
  * regular expressions: `credentials = "Bearer" 1*SP b64token`, scheme case-insensitive.
- * A header longer than the token cap is refused before it is scanned.
+ * A header longer than the token cap is refused before it is scanned. `known` may name tokens
+ * this parser accepted before (e.g. the verified-token cache): such a token skips the character
+ * scan. It must only ever answer true for strings this function returned as tokens.
  * @see RFC 6750 §2.1
  */
-export function parseBearerHeader(header: string | string[] | undefined): BearerCredentials {
+export function parseBearerHeader(
+  header: string | string[] | undefined,
+  known?: (token: string) => boolean,
+): BearerCredentials {
   if (header === undefined) return MISSING;
   if (typeof header !== 'string')
     return { kind: 'malformed', detail: 'several Authorization values' };
@@ -62,6 +67,12 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
   if (i === end) return { kind: 'malformed', detail: 'empty Bearer credentials' };
 
   const tokenStart = i;
+  if (known !== undefined) {
+    // A token that passed this scan before (the caller remembers it) needs no second scan: the
+    // whole remainder is that token, so the scan would accept it again.
+    const candidate = header.slice(tokenStart, end);
+    if (known(candidate)) return { kind: 'token', token: candidate };
+  }
   while (i < end && isB64TokenChar(header.charCodeAt(i))) i++;
   if (i === tokenStart) return { kind: 'malformed', detail: 'credentials are not a b64token' };
   while (i < end && header.charCodeAt(i) === EQUALS) i++;

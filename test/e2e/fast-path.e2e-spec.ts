@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { VerifiedTokenCache } from '../../lib/index';
 import { sleep } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
@@ -39,6 +40,19 @@ describe('the fast path (Express)', () => {
       const res = await call(token);
       expect(res.status).toBe(401);
       expect(res.body.message).toBe('The access token signing key is unknown');
+    });
+
+    it('a cached token skips the parser scan, yet anything around it is still judged in full', async () => {
+      const token = ctx.realm.mint({ scope: 'read:posts' });
+      expect((await call(token)).status).toBe(200); // now cached
+      const send = (authorization: string) =>
+        request(ctx.app.getHttpServer()).get('/open').set('Authorization', authorization);
+      expect((await send(`Bearer ${token} extra`)).status).toBe(400);
+      expect((await send(`Bearer ${token},${token}`)).status).toBe(400);
+      expect((await send(`Basic ${token}`)).status).toBe(401);
+      const hits = ctx.app.get(VerifiedTokenCache).stats.hits;
+      expect((await send(`bearer   ${token}  `)).status).toBe(200);
+      expect(ctx.app.get(VerifiedTokenCache).stats.hits).toBe(hits + 1);
     });
 
     it('a tampered copy of a cached token is not a cache hit', async () => {

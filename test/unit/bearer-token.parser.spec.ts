@@ -73,3 +73,33 @@ describe('countAuthorizationHeaders', () => {
     ).toBe(2);
   });
 });
+
+describe('parseBearerHeader with known tokens', () => {
+  const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
+  const known = (candidate: string) => candidate === token;
+
+  it('returns a known token without scanning it, the same answer as a full parse', () => {
+    const seen: string[] = [];
+    const result = parseBearerHeader(`Bearer ${token}`, (candidate) => {
+      seen.push(candidate);
+      return known(candidate);
+    });
+    expect(result).toEqual({ kind: 'token', token });
+    expect(result).toEqual(parseBearerHeader(`Bearer ${token}`));
+    expect(seen).toEqual([token]);
+  });
+
+  it.each([
+    ['junk after a known token', `Bearer ${token} extra`, 'malformed'],
+    ['a second credential', `Bearer ${token},${token}`, 'malformed'],
+    ['a tab after the scheme', `Bearer\t${token}`, 'malformed'],
+    ['another scheme', `Basic ${token}`, 'missing'],
+  ])('%s is still refused', (_name, header, kind) => {
+    expect(parseBearerHeader(header, known).kind).toBe(kind);
+    expect(parseBearerHeader(header, known)).toEqual(parseBearerHeader(header));
+  });
+
+  it('spaces around a known token are trimmed as in a full parse', () => {
+    expect(parseBearerHeader(`  bearer   ${token}  `, known)).toEqual({ kind: 'token', token });
+  });
+});
