@@ -2,62 +2,10 @@
 // any authentication guard must: note the token on the request and set `req.user` to a copy of
 // a claims object. The floor of an authentication layer in Nest, next to `noop-guards.ts`.
 import 'reflect-metadata';
-import {
-  type CanActivate,
-  Controller,
-  type ExecutionContext,
-  Get,
-  Injectable,
-  Module,
-} from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { listenNest, POSTS } from './common';
+import { NestFactory } from '@nestjs/core';
+import { listenNest } from './common';
+import { AllowGuard, floorModule, SetUserGuard } from './floor';
 
-const TOKEN = Symbol.for('voxkey:extracted-token');
-const CLAIMS = {
-  iss: 'https://bench.voxkey.test/oauth2/realm',
-  sub: 'test-user',
-  aud: 'https://bench-api.voxkey.test',
-  iat: 1,
-  exp: 2,
-  jti: 'jti',
-  client_id: 'test-client',
-  scope: 'openid read:posts',
-};
-
-type RequestLike = Record<string | symbol, unknown> & { headers: Record<string, string> };
-
-@Injectable()
-class SetUserGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<RequestLike>();
-    request[TOKEN] = (request.headers.authorization ?? '').slice(7);
-    request.user = { ...CLAIMS };
-    return true;
-  }
-}
-
-@Injectable()
-class AllowGuard implements CanActivate {
-  canActivate(): boolean {
-    return true;
-  }
-}
-
-@Controller('posts')
-class PostsController {
-  @Get() list() {
-    return POSTS;
-  }
-}
-
-@Module({
-  controllers: [PostsController],
-  providers: [
-    { provide: APP_GUARD, useClass: SetUserGuard },
-    { provide: APP_GUARD, useClass: AllowGuard },
-  ],
-})
-class AppModule {}
-
-void NestFactory.create(AppModule, { logger: false }).then(listenNest);
+void NestFactory.create(floorModule([SetUserGuard, AllowGuard]), { logger: false }).then(
+  listenNest,
+);
