@@ -170,13 +170,14 @@ async function checkCorrectness(
 /** Where each (contender, mode) is in its token rotation: it goes on from window to window. */
 type Cursor = { next: number };
 
-function load(
+/** Drives `url` with the rotation; any non-2xx answer or error fails the run (warm-up included). */
+async function load(
   url: string,
   tokens: string[],
   cursor: Cursor,
   limit: { duration: number } | { amount: number },
 ): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(
       {
         url,
@@ -195,9 +196,13 @@ function load(
           },
         ],
       },
-      (error, result) => (error ? reject(error) : resolve(result)),
+      (error, done) => (error ? reject(error) : resolve(done)),
     );
   });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  }
+  return result;
 }
 
 async function measure(
@@ -209,31 +214,11 @@ async function measure(
   const before = cpuMicros(child.pid!);
   const result = await load(url, tokens, cursor, { duration: WINDOW_S });
   const cpu = cpuMicros(child.pid!) - before;
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(
-      `${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`,
-    );
-  }
   return {
     reqPerSec: result.requests.average,
     p99Ms: result.latency.p99,
     cpuUsPerReq: cpu / result.requests.total,
   };
-}
-
-/** Fails loudly on a warm-up with errors, like a measurement. */
-async function warm(
-  url: string,
-  tokens: string[],
-  cursor: Cursor,
-  limit: { duration: number } | { amount: number },
-): Promise<void> {
-  const result = await load(url, tokens, cursor, limit);
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(
-      `${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors in warm-up`,
-    );
-  }
 }
 
 const median = (values: number[]) =>
@@ -289,8 +274,8 @@ async function main(): Promise<void> {
         // Warm-up: JIT, key sets, and one full pass over the pool, so `pool` measures the steady
         // state (each token was seen once) whatever the machine's speed.
         for (const c of running) {
-          await warm(c.url, tokens.reused, c.cursor.reused, { duration: WARMUP_S });
-          await warm(c.url, tokens.pool, c.cursor.pool, { amount: POOL_SIZE });
+          await load(c.url, tokens.reused, c.cursor.reused, { duration: WARMUP_S });
+          await load(c.url, tokens.pool, c.cursor.pool, { amount: POOL_SIZE });
         }
         for (let slice = 0; slice < SLICES; slice++) {
           const offset = slice + round * SLICES;
@@ -309,7 +294,7 @@ async function main(): Promise<void> {
         }
         // Last in each process, as it churns VoxKey's cache: every request a first sight.
         for (const c of running) {
-          await warm(c.url, tokens.fresh, c.cursor.fresh, { duration: WARMUP_S });
+          await load(c.url, tokens.fresh, c.cursor.fresh, { duration: WARMUP_S });
         }
         for (let slice = 0; slice < SLICES; slice++) {
           const offset = slice + round * SLICES;
