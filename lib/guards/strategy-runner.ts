@@ -1,5 +1,5 @@
-import passport from 'passport';
 import { VoxKeyConfigError } from '../errors/voxkey.error.js';
+import { registeredStrategy } from '../strategies/passport-registry.js';
 
 /** What a Passport strategy reports, in the shape of `AuthGuard.handleRequest`'s arguments. */
 export type StrategyOutcome = (
@@ -20,10 +20,6 @@ interface PassportAction extends PassportStrategyLike {
   pass(): void;
   redirect(url: string, status?: number): void;
 }
-
-const registry = passport as unknown as {
-  _strategy(name: string): PassportStrategyLike | undefined;
-};
 
 /**
  * Runs the Passport strategy registered as `name` for one request, the way
@@ -49,7 +45,7 @@ export function runStrategy(
         reject(failure);
       }
     };
-    const strategy = registry._strategy(name);
+    const strategy = registeredStrategy(name) as PassportStrategyLike | undefined;
     if (strategy === undefined) {
       // A request still in flight while the application closes: an error of ours (a 503 at the
       // guard), reported like any other outcome.

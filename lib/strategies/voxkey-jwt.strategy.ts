@@ -13,11 +13,9 @@ import { checkJwsHeader, decodeJwsHeader } from '../jwt/jwt-header.js';
 import { bearerTokenFromRequest, setVerifyingKey } from '../jwt/request-token.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
+import { registeredStrategy } from './passport-registry.js';
 
 type KeyCallback = (error: unknown, key?: KeyObject) => void;
-type PassportRegistry = { _strategy(name: string): unknown };
-
-const registry = passport as unknown as PassportRegistry;
 
 /**
  * Why an introspection answer cannot authenticate a request on its own, or undefined: it must be
@@ -43,7 +41,7 @@ function bearerUseProblem(result: IntrospectionResult, clockTolerance: number): 
  * with the second one's realm and audience. Refuse that instead.
  */
 function assertNameFree(): void {
-  if (registry._strategy(VOXKEY_STRATEGY)) {
+  if (registeredStrategy(VOXKEY_STRATEGY)) {
     throw new VoxKeyConfigError(
       `a '${VOXKEY_STRATEGY}' Passport strategy is already registered in this process. ` +
         'Import VoxKeyModule.forRoot() once, and close one application before starting another.',
@@ -157,7 +155,7 @@ export class VoxKeyJwtStrategy
 
   /** Frees the strategy name, so another application in this process may register it. */
   onApplicationShutdown(): void {
-    if (registry._strategy(VOXKEY_STRATEGY) === this) {
+    if (registeredStrategy(VOXKEY_STRATEGY) === this) {
       passport.unuse(VOXKEY_STRATEGY);
     }
   }
