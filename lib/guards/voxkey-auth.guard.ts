@@ -147,17 +147,26 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     if (known) {
       // The same hook as on a miss, so a subclass policy applies to cached tokens too.
       const user: unknown = this.handleRequest(null, known, undefined, context);
-      if (isThenable(user)) {
-        // A subclass may answer asynchronously: wait for it, as the miss path does.
-        return Promise.resolve(user).then((accepted) => {
-          (request as { user?: unknown }).user = accepted;
-          return requireActive ? this.assertActive(context, token).then(() => true) : true;
-        });
-      }
-      (request as { user?: unknown }).user = user;
-      return requireActive ? this.assertActive(context, token).then(() => true) : true;
+      // A subclass may answer asynchronously: wait for it, as the miss path does.
+      return isThenable(user)
+        ? Promise.resolve(user).then((accepted) =>
+            this.admit(context, request, token, accepted, requireActive),
+          )
+        : this.admit(context, request, token, user, requireActive);
     }
     return this.verify(context, token, jwt && requireActive);
+  }
+
+  /** A cached token's user, accepted by handleRequest: onto the request, then `@RequireActiveToken`. */
+  private admit(
+    context: ExecutionContext,
+    request: HttpRequestLike,
+    token: string,
+    user: unknown,
+    requireActive: boolean,
+  ): boolean | Promise<boolean> {
+    (request as { user?: unknown }).user = user;
+    return requireActive ? this.assertActive(context, token).then(() => true) : true;
   }
 
   private async verify(
