@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { getExtractedToken } from '../jwt/request-token.js';
+import { httpRequestOf } from '../utils/http-context.js';
 
 /**
  * The raw access token of the request, exactly as `VoxKeyAuthGuard` extracted and validated it
@@ -11,5 +12,5 @@ import { getExtractedToken } from '../jwt/request-token.js';
  */
 export const BearerToken: () => ParameterDecorator = createParamDecorator(
   (_data: unknown, context: ExecutionContext): string | undefined =>
-    getExtractedToken(context.switchToHttp().getRequest<object>()),
+    getExtractedToken(httpRequestOf<object>(context)),
 );

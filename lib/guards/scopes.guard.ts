@@ -12,6 +12,7 @@ import {
   UnsupportedContextException,
 } from '../errors/bearer.exceptions.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { httpRequestOf } from '../utils/http-context.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
 import { isPublicRoute } from '../utils/reflect.util.js';
 import { RouteMemo } from '../utils/route-metadata.js';
@@ -71,7 +72,7 @@ export class ScopesGuard implements CanActivate {
 
   /** The authenticated user whose scopes are checked; override to read it elsewhere. */
   protected getUser(context: ExecutionContext): unknown {
-    return context.switchToHttp().getRequest<{ user?: unknown }>().user;
+    return httpRequestOf<{ user?: unknown }>(context).user;
   }
 
   /** Requirements per route, computed once: the decorators do not change at run time. */

@@ -23,6 +23,7 @@ import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
 import { getVerifyingKey, setExtractedToken } from '../jwt/request-token.js';
 import type { KeyObject } from 'node:crypto';
 import { rejectionReason } from '../jwt/token-rejection.js';
+import { httpRequestOf } from '../utils/http-context.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
@@ -82,6 +83,14 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     protected readonly verifiedTokens: VerifiedTokenCache,
   ) {
     super();
+  }
+
+  /**
+   * The HTTP request, as `AuthGuard` reads it but without `switchToHttp()`'s per-call closures.
+   * Subclasses may still override it.
+   */
+  override getRequest<T = unknown>(context: ExecutionContext): T {
+    return httpRequestOf<T>(context);
   }
 
   /** `@Public()` and `@RequireActiveToken()` per route, read once. */

@@ -4,8 +4,11 @@ import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-option
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import { JwksKeyStore } from './jwks-key.store.js';
+import { tokenLookupKey } from './token-lookup-key.js';
 
 interface Entry {
+  /** The whole token: the map's key is only its end. */
+  readonly token: string;
   readonly claims: VoxKeyClaims;
   /** Last second the token is accepted: `exp` plus the clock tolerance. */
   readonly until: number;
@@ -18,10 +21,11 @@ interface Entry {
 }
 
 /**
- * Tokens whose signature and claims were verified, keyed by the full token string, so a token
- * seen again skips the signature check (and Passport). A hit still checks `exp` and `nbf`; the
- * deny list is checked by the guard before, and the key that verified it must still be in the
- * realm's published set (a withdrawn key stops its tokens at the next JWKS refresh). An entry never outlives its token, and past
+ * Tokens whose signature and claims were verified, so a token seen again skips the signature
+ * check (and Passport). Found by the token's end and matched on the whole token string (see
+ * `tokenLookupKey`). A hit still checks `exp` and `nbf`; the deny list is checked by the guard
+ * before, and the key that verified it must still be in the realm's published set (a withdrawn
+ * key stops its tokens at the next JWKS refresh). An entry never outlives its token, and past
  * `tokenCache.maxEntries` the oldest entry goes first (a hit writes nothing).
  */
 @Injectable()
@@ -51,18 +55,22 @@ export class VerifiedTokenCache {
    * Whether `token` is held, expired or not: it passed the bearer grammar and the signature
    * check when it was added. For the header parser, which can then skip its character scan.
    */
-  readonly holds = (token: string): boolean => this.entries.has(token);
+  readonly holds = (token: string): boolean =>
+    this.entries.get(tokenLookupKey(token))?.token === token;
 
   /** A copy of the token's claims when it was verified and is still within its lifetime. */
   get(token: string, nowSeconds = Date.now() / 1000): VoxKeyClaims | undefined {
-    const entry = this.entries.get(token);
+    const lookup = tokenLookupKey(token);
+    const found = this.entries.get(lookup);
+    // Another token with the same end is not this one.
+    const entry = found?.token === token ? found : undefined;
     if (
       entry === undefined ||
       nowSeconds >= entry.until ||
       nowSeconds < entry.from ||
       !this.keyStore.isCurrent(entry.key)
     ) {
-      if (entry !== undefined && nowSeconds >= entry.until) this.entries.delete(token);
+      if (entry !== undefined && nowSeconds >= entry.until) this.entries.delete(lookup);
       this.stats.misses++;
       return undefined;
     }
@@ -81,8 +89,10 @@ export class VerifiedTokenCache {
         ? Math.min(claims.exp, claims.iat + this.maxTokenAge)
         : claims.exp;
     const nested = Object.values(claims).some((v) => typeof v === 'object' && v !== null);
-    this.entries.delete(token);
-    this.entries.set(token, {
+    const lookup = tokenLookupKey(token);
+    this.entries.delete(lookup);
+    this.entries.set(lookup, {
+      token,
       claims: nested ? structuredClone(claims) : { ...claims },
       nested,
       until: end + this.tolerance,

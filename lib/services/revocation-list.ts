@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { MemoryCache } from '../cache/memory-cache.js';
+import { tokenLookupKey } from '../jwt/token-lookup-key.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -34,8 +35,11 @@ export function revocationKey(token: string): string {
 export class RevocationList {
   private readonly logger = new Logger('VoxKeyRevocation');
   private readonly revoked = new Map<string, number>();
-  /** Tokens the shared store recently said are not revoked, until when that is trusted. */
-  private readonly checked = new MemoryCache<true>(100_000);
+  /**
+   * Tokens the shared store recently said are not revoked, until when that is trusted: the whole
+   * token, under its lookup key.
+   */
+  private readonly checked = new MemoryCache<string>(100_000);
   private readonly namespace: string;
   /** Capacity; unexpired entries are never evicted to make room. */
   protected readonly maxEntries: number = MAX_ENTRIES;
@@ -53,7 +57,7 @@ export class RevocationList {
     if (ttl <= 0) return;
     const key = revocationKey(token);
     this.remember(key, expiresAtMs);
-    this.checked.delete(token);
+    this.checked.delete(tokenLookupKey(token));
     if (this.state.shared) await this.state.store.set(this.storeKey(key), String(expiresAtMs), ttl);
   }
 
@@ -65,7 +69,7 @@ export class RevocationList {
     if (!this.state.shared) {
       return this.revoked.size > 0 && this.revokedLocally(revocationKey(token));
     }
-    if (this.checked.get(token)) return false;
+    if (this.checked.get(tokenLookupKey(token)) === token) return false;
     const key = revocationKey(token);
     if (this.revokedLocally(key)) return true;
     return this.isRevokedInStore(token, key);
@@ -79,7 +83,7 @@ export class RevocationList {
     }
     // A revocation made here while the store answered must not be shadowed for a second.
     if (this.revokedLocally(key)) return true;
-    this.checked.set(token, true, SHARED_CHECK_EVERY_MS);
+    this.checked.set(tokenLookupKey(token), token, SHARED_CHECK_EVERY_MS);
     return false;
   }
 

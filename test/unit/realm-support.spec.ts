@@ -172,4 +172,32 @@ describe('RevocationList with a shared store', () => {
     expect(await pending).toBe(true);
     expect(await list.isRevoked('aaa.bbb.ccc')).toBe(true);
   });
+
+  it('a token the store cleared does not clear another token that ends alike', async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+    });
+    const end = 'S'.repeat(32);
+    const cleared = `aaa.bbb.${end}`;
+    const other = `aaa.ccc.${end}`;
+    const asked: string[] = [];
+    const store = {
+      shared: true,
+      get: async (key: string) => {
+        asked.push(key);
+        return key.endsWith(revocationKey(other)) ? String(Date.now() + 60_000) : undefined;
+      },
+      set: async () => undefined,
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    expect(await list.isRevoked(cleared)).toBe(false);
+    expect(await list.isRevoked(cleared)).toBe(false);
+    expect(asked).toHaveLength(1); // the second answer came from the one-second memo
+    expect(await list.isRevoked(other)).toBe(true);
+    expect(asked).toHaveLength(2);
+  });
 });

@@ -93,6 +93,47 @@ describe('VerifiedTokenCache', () => {
     expect(strict.get('t', 1060)).toBeUndefined();
   });
 
+  describe('tokens that end alike (the map is keyed by the last 32 characters)', () => {
+    const end = 'S'.repeat(32);
+    const first = `header.payload-one.${end}`;
+    const second = `header.payload-two.${end}`;
+
+    it('one never answers for the other, by get() or holds()', () => {
+      const cache = cacheWith();
+      cache.set(first, claims(2000, { sub: 'one' }), KEY);
+      expect(cache.holds(first)).toBe(true);
+      expect(cache.holds(second)).toBe(false);
+      expect(cache.holds(end)).toBe(false);
+      expect(cache.get(second, 1000)).toBeUndefined();
+      expect(cache.get(first, 1000)).toMatchObject({ sub: 'one' });
+      expect(cache.stats).toEqual({ hits: 1, misses: 1 });
+    });
+
+    it('a miss for the other, even an expired lookup, leaves the entry in place', () => {
+      const cache = cacheWith();
+      cache.set(first, claims(2000, { sub: 'one' }), KEY);
+      expect(cache.get(second, 5000)).toBeUndefined();
+      expect(cache.size).toBe(1);
+      expect(cache.get(first, 1000)).toMatchObject({ sub: 'one' });
+    });
+
+    it('the later one takes the place of the earlier, which then needs verifying again', () => {
+      const cache = cacheWith();
+      cache.set(first, claims(2000, { sub: 'one' }), KEY);
+      cache.set(second, claims(2000, { sub: 'two' }), KEY);
+      expect(cache.size).toBe(1);
+      expect(cache.get(first, 1000)).toBeUndefined();
+      expect(cache.get(second, 1000)).toMatchObject({ sub: 'two' });
+    });
+
+    it('short tokens are keyed whole', () => {
+      const cache = cacheWith();
+      cache.set('a.b.c', claims(2000, { sub: 'short' }), KEY);
+      expect(cache.get('a.b.c', 1000)).toMatchObject({ sub: 'short' });
+      expect(cache.holds('b.c')).toBe(false);
+    });
+  });
+
   it('maxEntries: 0 turns it off', () => {
     const cache = cacheWith(0);
     cache.set('a', claims(2000), KEY);
