@@ -26,10 +26,18 @@ function isB64TokenChar(code: number): boolean {
   return code < 128 && B64TOKEN[code] === 1;
 }
 
-/** Case-insensitive check that `value` starts with the "Bearer" scheme token at `start`. */
+const BEARER = 'bearer';
+
+/**
+ * Case-insensitive check that `value` starts with the "Bearer" scheme token at `start`, by
+ * character code: setting bit 5 folds exactly the ASCII capitals onto their small letters, and
+ * no other character onto one of "bearer" (no string is allocated on this per-request path).
+ */
 function hasBearerScheme(value: string, start: number, end: number): boolean {
   if (end - start < 6) return false;
-  if (value.slice(start, start + 6).toLowerCase() !== 'bearer') return false;
+  for (let i = 0; i < 6; i++) {
+    if ((value.charCodeAt(start + i) | 0x20) !== BEARER.charCodeAt(i)) return false;
+  }
   // "Bearerxyz" is another scheme; a space, a tab or the end closes the scheme token.
   const next = value.charCodeAt(start + 6);
   return end === start + 6 || next === SPACE || next === TAB;

@@ -39,6 +39,42 @@ describe('parseBearerHeader (RFC 6750 §2.1)', () => {
     expect(parseBearerHeader(header)).toEqual({ kind: 'malformed', detail });
   });
 
+  it('matches the scheme in ASCII case only: every casing of "Bearer", nothing that folds onto it', () => {
+    // Each letter of "bearer" in both cases, and the characters one bit away from them (bit 5
+    // flips ASCII case; the others are neighbours a faulty fold could let through).
+    const variants = [...'bearer'].map((c) => {
+      const code = c.charCodeAt(0);
+      return [
+        c,
+        c.toUpperCase(),
+        ...[0x01, 0x40, 0x80, 0x100].map((bit) => String.fromCharCode(code ^ bit)),
+      ];
+    });
+    let checked = 0;
+    const walk = (prefix: string, i: number): void => {
+      if (i === 6) {
+        const expected =
+          [...prefix].every((c) => c.charCodeAt(0) < 128) && prefix.toLowerCase() === 'bearer';
+        expect(parseBearerHeader(`${prefix} abc`)).toEqual(
+          expected ? { kind: 'token', token: 'abc' } : { kind: 'missing' },
+        );
+        checked++;
+        return;
+      }
+      // Every combination of cases, and each odd character in one position at a time.
+      for (const c of i < 6 ? variants[i] : []) {
+        if (c.toLowerCase() !== 'bearer'[i] && prefix.toLowerCase() !== 'bearer'.slice(0, i))
+          continue;
+        walk(prefix + c, i + 1);
+      }
+    };
+    walk('', 0);
+    expect(checked).toBeGreaterThan(64);
+    // Unicode case folding is not ASCII case-insensitivity: the Kelvin sign lowers to "k".
+    expect(parseBearerHeader('\u212Aey abc').kind).toBe('missing');
+    expect(parseBearerHeader('B\u0435arer abc').kind).toBe('missing'); // Cyrillic е
+  });
+
   it('a list of header values is malformed', () => {
     expect(parseBearerHeader(['Bearer a', 'Bearer b'])).toEqual({
       kind: 'malformed',
