@@ -17,11 +17,11 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VoxKeyTestRealm } from '../lib/testing/index';
+import { AUDIENCE, contenderEnv, readyPort, serverArgs } from './contender';
 
 const WARMUP = Number(process.env.IC_WARMUP ?? 20_000);
 const MEASURED = Number(process.env.IC_MEASURED ?? 3_000);
 const CONCURRENCY = 8;
-const AUDIENCE = 'https://bench-api.voxkey.test';
 const ATTRIBUTE = process.argv.includes('--attribute');
 
 /** Sends `count` requests, CONCURRENCY at a time; anything but a 200 fails the run. */
@@ -116,35 +116,13 @@ async function count(id: string, realm: VoxKeyTestRealm, token: string) {
       `--callgrind-out-file=${dir}/callgrind.out`,
       process.execPath,
       ...nodeFlags,
-      '-r',
-      join(__dirname, '../test/support/ts-register.cjs'),
-      join(__dirname, 'servers', `${id}.ts`),
+      ...serverArgs(id),
     ],
-    {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        BENCH_JWKS_URI: realm.endpoints.jwksUri,
-        BENCH_ISSUER: realm.issuer,
-        BENCH_AUDIENCE: AUDIENCE,
-        BENCH_DOMAIN: realm.domain,
-        BENCH_REALM: realm.realm,
-      },
-      cwd: dir, // V8's log files, if any, land there
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
+    // V8's log files, if any, land in the scratch directory.
+    { env: contenderEnv(realm), cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] },
   );
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${id} did not start`)), 300_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        const match = /READY (\d+)/.exec(chunk.toString());
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-    });
+    const port = await readyPort(child, id, 300_000);
     await drive(port, token, WARMUP);
     const control = (...args: string[]) =>
       execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VoxKeyTestRealm } from '../lib/testing/index';
+import { AUDIENCE, contenderEnv, readyPort, serverArgs } from './contender';
 
 interface ProfileNode {
   id: number;
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const id = process.argv[2] ?? 'voxkey';
   // `pool`: rotate 20,000 distinct tokens, more than the token cache holds, so most are new.
   const pool = process.argv[3] === 'pool';
-  const realm = await VoxKeyTestRealm.start({ audience: 'https://bench-api.voxkey.test' });
+  const realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
   const tokens = Array.from({ length: pool ? 20_000 : 1 }, (_v, i) =>
     realm.mint({ scope: 'openid read:posts', subject: `user-${i}`, expiresIn: 3600 }),
   );
@@ -24,31 +25,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'voxkey-profile-'));
   const child = spawn(
     process.execPath,
-    [
-      '--cpu-prof',
-      `--cpu-prof-dir=${dir}`,
-      '-r',
-      join(__dirname, '../test/support/ts-register.cjs'),
-      join(__dirname, 'servers', `${id}.ts`),
-    ],
-    {
-      env: {
-        ...process.env,
-        BENCH_JWKS_URI: realm.endpoints.jwksUri,
-        BENCH_ISSUER: realm.issuer,
-        BENCH_AUDIENCE: 'https://bench-api.voxkey.test',
-        BENCH_DOMAIN: realm.domain,
-        BENCH_REALM: realm.realm,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serverArgs(id)],
+    { env: contenderEnv(realm), stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const port = await new Promise<number>((resolve) =>
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /READY (\d+)/.exec(chunk.toString());
-      if (match) resolve(Number(match[1]));
-    }),
-  );
+  const port = await readyPort(child, id);
   const load = await autocannon({
     url: `http://127.0.0.1:${port}/posts`,
     connections: 32,

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { VoxKeyTestRealm } from '../lib/testing/index';
+import { AUDIENCE, contenderEnv, readyPort, serverArgs } from './contender';
 
 const QUICK = process.argv.includes('--quick');
 /** `--only bare,voxkey` measures a subset (and skips the memory phase and the report). */
@@ -39,7 +40,6 @@ const FRESH_SIZE = 20_000;
 const MEMORY_TOKENS = QUICK ? 100_000 : 1_000_000;
 /** The documented bound: after the run the heap is back within this much of where it started. */
 const MEMORY_BOUND_MB = 32;
-const AUDIENCE = 'https://bench-api.voxkey.test';
 const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 
 /** The report's contenders, then experiments that only `--only` runs (see bench/README.md). */
@@ -93,38 +93,11 @@ async function startContender(
   id: ContenderId,
   realm: VoxKeyTestRealm,
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      join(__dirname, '../test/support/ts-register.cjs'),
-      join(__dirname, 'servers', `${id}.ts`),
-    ],
-    {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        BENCH_JWKS_URI: realm.endpoints.jwksUri,
-        BENCH_ISSUER: realm.issuer,
-        BENCH_AUDIENCE: AUDIENCE,
-        BENCH_DOMAIN: realm.domain,
-        BENCH_REALM: realm.realm,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} did not start`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /READY (\d+)/.exec(chunk.toString());
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${id} exited with ${code}`)));
+  const child = spawn(process.execPath, serverArgs(id), {
+    env: contenderEnv(realm),
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.removeAllListeners('exit');
+  const port = await readyPort(child, id);
   return { child, url: `http://127.0.0.1:${port}/posts` };
 }
 
