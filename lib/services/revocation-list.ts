@@ -57,7 +57,9 @@ export class RevocationList {
     if (ttl <= 0) return;
     const key = revocationKey(token);
     this.remember(key, expiresAtMs);
-    this.checked.delete(tokenLookupKey(token));
+    // Forget every "not revoked" answer, not only this token's: another encoding of the same
+    // signature is another string with its own memo, and must be refused here at once too.
+    this.checked.clear();
     if (this.state.shared) await this.state.store.set(this.storeKey(key), String(expiresAtMs), ttl);
   }
 

@@ -173,6 +173,28 @@ describe('RevocationList with a shared store', () => {
     expect(await list.isRevoked('aaa.bbb.ccc')).toBe(true);
   });
 
+  it('a revocation made here refuses another encoding of the same signature at once', async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+    });
+    const store = {
+      shared: true,
+      get: async () => undefined, // the store has not heard of the revocation yet
+      set: async () => undefined,
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    const token = 'aaa.bbb.cccA';
+    const reencoded = 'aaa.bbb.cccB'; // same signing input, last character's spare bits differ
+    expect(await list.isRevoked(reencoded)).toBe(false); // remembered as not revoked for a second
+    await list.add(token, Date.now() + 60_000);
+    expect(await list.isRevoked(token)).toBe(true);
+    expect(await list.isRevoked(reencoded)).toBe(true);
+  });
+
   it('a token the store cleared does not clear another token that ends alike', async () => {
     const options = resolveVoxKeyOptions({
       domain: 'https://your-domain.com',
