@@ -35,10 +35,16 @@ describe('request notes (extracted token, verifying key)', () => {
   });
 
   it('are shared through globalThis, so a second copy of the library (CJS beside ESM) sees them', () => {
-    const shared = (globalThis as Record<symbol, unknown>)[Symbol.for('voxkey:request-notes')];
-    expect(shared).toBeInstanceOf(WeakMap);
+    const registry = globalThis as Record<symbol, unknown>;
+    const tokens = registry[Symbol.for('voxkey:request-token')];
+    const keys = registry[Symbol.for('voxkey:verifying-key')];
+    expect(tokens).toBeInstanceOf(WeakMap);
+    expect(keys).toBeInstanceOf(WeakMap);
     const request = {};
+    const key = {};
     setExtractedToken(request, 't.t.t');
-    expect((shared as WeakMap<object, { token?: string }>).get(request)?.token).toBe('t.t.t');
+    setVerifyingKey(request, key);
+    expect((tokens as WeakMap<object, string>).get(request)).toBe('t.t.t');
+    expect((keys as WeakMap<object, object>).get(request)).toBe(key);
   });
 });
