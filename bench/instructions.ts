@@ -10,9 +10,11 @@
 // JIT compilers, whose work arrives in chunks that a few thousand requests do not average out.
 // `--attribute` also resolves JIT-compiled JavaScript to function names (node --perf-basic-prof)
 // and lists where the first contender's instructions differ from the second's; the flags it needs
-// change the counts, so compare attributed runs only with each other. Needs valgrind.
+// change the counts, so compare attributed runs only with each other. IC_KEEP=1 keeps each
+// dump (and the perf map) for callgrind_annotate; IC_WARMUP and IC_MEASURED set the counts.
+// Needs valgrind.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +123,8 @@ async function count(id: string, realm: VoxKeyTestRealm, token: string) {
     // V8's log files, if any, land in the scratch directory.
     { env: contenderEnv(realm), cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] },
   );
+  // Where node --perf-basic-prof writes its map of JIT code (valgrind keeps node's pid).
+  const perfMap = `/tmp/perf-${child.pid}.map`;
   try {
     const port = await readyPort(child, id, 300_000);
     await drive(port, token, WARMUP);
@@ -132,7 +136,6 @@ async function count(id: string, realm: VoxKeyTestRealm, token: string) {
     control('-d');
     const dump = readdirSync(dir).find((name) => /^callgrind\.out\.\d+$/.test(name));
     if (!dump) throw new Error(`${id}: no callgrind dump`);
-    const perfMap = `/tmp/perf-${child.pid}.map`;
     const map = existsSync(perfMap) ? perfMap : undefined;
     const costs = costsOf(join(dir, dump), map);
     // With names: what the guards cost, callees included (Nest's guard loop runs both).
@@ -153,10 +156,10 @@ async function count(id: string, realm: VoxKeyTestRealm, token: string) {
   } finally {
     child.kill('SIGKILL');
     if (process.env.IC_KEEP) {
-      execFileSync('cp', ['-f', `/tmp/perf-${child.pid}.map`, join(dir, 'perf.map')]);
+      if (existsSync(perfMap)) copyFileSync(perfMap, join(dir, 'perf.map'));
       console.log(`  ${id}: dump kept in ${dir}`);
     } else rmSync(dir, { recursive: true, force: true });
-    rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+    rmSync(perfMap, { force: true });
   }
 }
 
