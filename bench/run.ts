@@ -15,7 +15,10 @@ import { VoxKeyTestRealm } from '../lib/testing/index';
 import { AUDIENCE, contenderEnv, readyPort, serverArgs } from './contender';
 
 const QUICK = process.argv.includes('--quick');
-/** `--only bare,voxkey` measures a subset (and skips the memory phase and the report). */
+/**
+ * `--only bare,voxkey` measures a subset (and skips the memory phase and the report); with it,
+ * `--modes reused` (or `reused,pool`, ...) measures only those token modes.
+ */
 const ONLY = process.argv.includes('--only')
   ? process.argv[process.argv.indexOf('--only') + 1].split(',')
   : undefined;
@@ -75,7 +78,15 @@ type ContenderId = (typeof CONTENDERS)[number]['id'];
  * first sight: a signature check, like every request of the contenders without a cache.
  */
 type Mode = 'reused' | 'pool' | 'fresh';
-const MODES: Mode[] = ['reused', 'pool', 'fresh'];
+const ALL_MODES: Mode[] = ['reused', 'pool', 'fresh'];
+const MODES: Mode[] =
+  ONLY && process.argv.includes('--modes')
+    ? ALL_MODES.filter((m) =>
+        process.argv[process.argv.indexOf('--modes') + 1].split(',').includes(m),
+      )
+    : ALL_MODES;
+if (MODES.length === 0) throw new Error('--modes names none of reused, pool, fresh');
+const measures = (mode: Mode) => MODES.includes(mode);
 
 interface Sample {
   reqPerSec: number;
@@ -248,12 +259,14 @@ async function main(): Promise<void> {
         // state (each token was seen once) whatever the machine's speed.
         for (const c of running) {
           await load(c.url, tokens.reused, c.cursor.reused, { duration: WARMUP_S });
-          await load(c.url, tokens.pool, c.cursor.pool, { amount: POOL_SIZE });
+          if (measures('pool'))
+            await load(c.url, tokens.pool, c.cursor.pool, { amount: POOL_SIZE });
         }
         for (let slice = 0; slice < SLICES; slice++) {
           const offset = slice + round * SLICES;
           const order = running.map((_c, i) => running[(i + offset) % running.length]);
-          const modes: Mode[] = offset % 2 === 0 ? ['reused', 'pool'] : ['pool', 'reused'];
+          const pair: Mode[] = offset % 2 === 0 ? ['reused', 'pool'] : ['pool', 'reused'];
+          const modes = pair.filter(measures);
           for (const c of order) {
             for (const mode of modes) {
               record(
@@ -266,10 +279,10 @@ async function main(): Promise<void> {
           }
         }
         // Last in each process, as it churns VoxKey's cache: every request a first sight.
-        for (const c of running) {
+        for (const c of measures('fresh') ? running : []) {
           await load(c.url, tokens.fresh, c.cursor.fresh, { duration: WARMUP_S });
         }
-        for (let slice = 0; slice < SLICES; slice++) {
+        for (let slice = 0; slice < (measures('fresh') ? SLICES : 0); slice++) {
           const offset = slice + round * SLICES;
           for (const c of running.map((_c, i) => running[(i + offset) % running.length])) {
             record(
