@@ -213,7 +213,10 @@ type Samples = Record<Mode, Record<string, Sample[]>>;
 
 async function main(): Promise<void> {
   const realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-  console.log(`minting ${POOL_SIZE + FRESH_SIZE} tokens...`);
+  // Only the modes measured need their tokens.
+  const poolSize = measures('pool') ? POOL_SIZE : 0;
+  const freshSize = measures('fresh') ? FRESH_SIZE : 0;
+  console.log(`minting ${poolSize + freshSize} tokens...`);
   const mint = (prefix: string, count: number) =>
     Array.from({ length: count }, (_v, i) =>
       realm.mint({ scope: 'openid read:posts', subject: `${prefix}-${i}`, expiresIn: 3600 }),
@@ -222,8 +225,8 @@ async function main(): Promise<void> {
   const noScope = realm.mint({ scope: 'openid', expiresIn: 3600 });
   const tokens: Record<Mode, string[]> = {
     reused: [reused],
-    pool: mint('pool', POOL_SIZE),
-    fresh: mint('fresh', FRESH_SIZE),
+    pool: mint('pool', poolSize),
+    fresh: mint('fresh', freshSize),
   };
   const samples: Samples = { reused: {}, pool: {}, fresh: {} };
   const included = CONTENDERS.filter((c) => (ONLY ? ONLY.includes(c.id) : !isExperiment(c)));
