@@ -79,12 +79,14 @@ type ContenderId = (typeof CONTENDERS)[number]['id'];
  */
 type Mode = 'reused' | 'pool' | 'fresh';
 const ALL_MODES: Mode[] = ['reused', 'pool', 'fresh'];
-const MODES: Mode[] =
-  ONLY && process.argv.includes('--modes')
-    ? ALL_MODES.filter((m) =>
-        process.argv[process.argv.indexOf('--modes') + 1].split(',').includes(m),
-      )
-    : ALL_MODES;
+if (process.argv.includes('--modes') && !ONLY) {
+  throw new Error('--modes needs --only (the full run reports every mode)');
+}
+const MODES: Mode[] = process.argv.includes('--modes')
+  ? ALL_MODES.filter((m) =>
+      process.argv[process.argv.indexOf('--modes') + 1].split(',').includes(m),
+    )
+  : ALL_MODES;
 if (MODES.length === 0) throw new Error('--modes names none of reused, pool, fresh');
 const measures = (mode: Mode) => MODES.includes(mode);
 
@@ -282,18 +284,20 @@ async function main(): Promise<void> {
           }
         }
         // Last in each process, as it churns VoxKey's cache: every request a first sight.
-        for (const c of measures('fresh') ? running : []) {
-          await load(c.url, tokens.fresh, c.cursor.fresh, { duration: WARMUP_S });
-        }
-        for (let slice = 0; slice < (measures('fresh') ? SLICES : 0); slice++) {
-          const offset = slice + round * SLICES;
-          for (const c of running.map((_c, i) => running[(i + offset) % running.length])) {
-            record(
-              'fresh',
-              c.id,
-              round,
-              await measure(c.child, c.url, tokens.fresh, c.cursor.fresh),
-            );
+        if (measures('fresh')) {
+          for (const c of running) {
+            await load(c.url, tokens.fresh, c.cursor.fresh, { duration: WARMUP_S });
+          }
+          for (let slice = 0; slice < SLICES; slice++) {
+            const offset = slice + round * SLICES;
+            for (const c of running.map((_c, i) => running[(i + offset) % running.length])) {
+              record(
+                'fresh',
+                c.id,
+                round,
+                await measure(c.child, c.url, tokens.fresh, c.cursor.fresh),
+              );
+            }
           }
         }
       } finally {
