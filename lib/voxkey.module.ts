@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 import { RealmHttpClient } from './http/realm-http.client.js';
+import { RequestUserSlot } from './http/request-user-slot.js';
 import { JwksKeyStore } from './jwt/jwks-key.store.js';
 import { VerifiedTokenCache } from './jwt/verified-token.cache.js';
 import { IntrospectionService } from './services/introspection.service.js';
@@ -39,6 +40,7 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
     JwksKeyStore,
     VerifiedTokenCache,
     RealmHttpClient,
+    RequestUserSlot,
     RevocationList,
     IntrospectionService,
     RevocationService,

@@ -1,0 +1,94 @@
+import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
+import type { EventEmitter } from 'node:events';
+import request from 'supertest';
+import { Public, VoxKeyModule } from '../../lib/index';
+import { VoxKeyTestRealm } from '../../lib/testing/index';
+import { createApp, type Platform } from '../support/app';
+
+type Req = Record<string, unknown>;
+
+/** What the handler saw of its request object. */
+function shapeOf(req: Req) {
+  const keys = Object.keys(req);
+  return {
+    hasOwnUser: Object.hasOwn(req, 'user'),
+    sub: (req.user as { sub?: string } | undefined)?.sub ?? null,
+    userIndex: keys.indexOf('user'),
+    originalUrlIndex: keys.indexOf('originalUrl'),
+  };
+}
+
+@Controller('shape')
+class ShapeController {
+  @Get() guarded(@Req() req: Req) {
+    return shapeOf(req);
+  }
+
+  @Public() @Get('public') open(@Req() req: Req) {
+    return shapeOf(req);
+  }
+}
+
+const requestListeners = (app: INestApplication) =>
+  (app.getHttpServer() as EventEmitter).listeners('request');
+const isUserSlot = (listener: unknown) =>
+  typeof listener === 'function' && listener.name === 'declareUser';
+
+describe.each<Platform>(['express', 'fastify'])('the request object (%s)', (platform) => {
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start();
+    app = await createApp(
+      platform,
+      [VoxKeyModule.forRoot(realm.moduleOptions())],
+      [ShapeController],
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await realm?.close();
+  });
+
+  if (platform === 'express') {
+    it('has `user` declared on arrival, before Express adds its own properties', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/shape')
+        .set('Authorization', `Bearer ${realm.mint({ subject: 'alice' })}`);
+      expect(res.status).toBe(200);
+      expect(res.body.sub).toBe('alice');
+      expect(res.body.originalUrlIndex).toBeGreaterThan(-1);
+      expect(res.body.userIndex).toBeGreaterThan(-1);
+      expect(res.body.userIndex).toBeLessThan(res.body.originalUrlIndex);
+    });
+
+    it('leaves `user` undefined where the guard does not run (a public route)', async () => {
+      const res = await request(app.getHttpServer()).get('/shape/public');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ hasOwnUser: true, sub: null });
+    });
+
+    it('adds its listener once, first, and removes it when the application closes', async () => {
+      const listeners = requestListeners(app);
+      expect(isUserSlot(listeners[0])).toBe(true);
+      expect(listeners.filter(isUserSlot)).toHaveLength(1);
+
+      const server = app.getHttpServer() as EventEmitter;
+      await app.close();
+      expect(server.listeners('request').some(isUserSlot)).toBe(false);
+      app = undefined as unknown as INestApplication;
+    });
+  } else {
+    it('is left as Fastify made it: no listener is added, and the guard still sets `user`', async () => {
+      expect(requestListeners(app).some(isUserSlot)).toBe(false);
+      const res = await request(app.getHttpServer())
+        .get('/shape')
+        .set('Authorization', `Bearer ${realm.mint({ subject: 'bob' })}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ hasOwnUser: true, sub: 'bob' });
+      const open = await request(app.getHttpServer()).get('/shape/public');
+      expect(open.body).toMatchObject({ hasOwnUser: false, sub: null });
+    });
+  }
+});
