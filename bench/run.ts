@@ -68,6 +68,8 @@ const CONTENDERS = [
     experiment: true,
   },
   { id: 'voxkey-auth-only', name: 'VoxKeyAuthGuard alone (no ScopesGuard)', experiment: true },
+  // VoxKey without its listener that declares req.user as each request arrives.
+  { id: 'voxkey-user-added', name: 'voxkey, req.user added by the guard', experiment: true },
 ] as const;
 const isExperiment = (c: (typeof CONTENDERS)[number]) => 'experiment' in c;
 type ContenderId = (typeof CONTENDERS)[number]['id'];

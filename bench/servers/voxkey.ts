@@ -1,21 +1,7 @@
 // Contender: the same route protected by VoxKeyModule and @Scopes.
 import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Scopes, VoxKeyModule } from '../../lib/index';
-import { env, listenNest, POSTS } from './common';
+import { listenNest } from './common';
+import { VoxKeyAppModule } from './voxkey-app';
 
-@Controller('posts')
-class PostsController {
-  @Get() @Scopes('read:posts') list() {
-    return POSTS;
-  }
-}
-
-@Module({
-  imports: [VoxKeyModule.forRoot({ domain: env.domain, realm: env.realm, audience: env.audience })],
-  controllers: [PostsController],
-})
-class AppModule {}
-
-void NestFactory.create(AppModule, { logger: false }).then(listenNest);
+void NestFactory.create(VoxKeyAppModule, { logger: false }).then(listenNest);

@@ -1,0 +1,17 @@
+// Experiment: `voxkey.ts` without the module's `request` listener that declares `req.user` on
+// arrival (RequestUserSlot), so the guard adds the property to a request object whose hidden
+// class Express has already made its own: what that listener saves.
+import 'reflect-metadata';
+import type { EventEmitter } from 'node:events';
+import { NestFactory } from '@nestjs/core';
+import { listenNest } from './common';
+import { VoxKeyAppModule } from './voxkey-app';
+
+void NestFactory.create(VoxKeyAppModule, { logger: false }).then(async (app) => {
+  await app.init();
+  const server = app.getHttpServer() as EventEmitter;
+  const slot = server.listeners('request').find((listener) => listener.name === 'declareUser');
+  if (!slot) throw new Error('RequestUserSlot did not add its listener');
+  server.removeListener('request', slot as (...args: unknown[]) => void);
+  await listenNest(app);
+});
