@@ -37,9 +37,11 @@ export class RequestUserSlot implements OnApplicationBootstrap, OnApplicationShu
   constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {}
 
   onApplicationBootstrap(): void {
-    const adapter = this.adapterHost?.httpAdapter;
-    if (adapter?.getType() !== 'express') return;
-    const server = adapter.getHttpServer() as Partial<RequestEmitter> | undefined;
+    // Optional calls: a custom adapter that lacks these must not stop the application starting.
+    const adapter = this.adapterHost?.httpAdapter as
+      { getType?: () => string; getHttpServer?: () => unknown } | undefined;
+    if (adapter?.getType?.() !== 'express') return;
+    const server = adapter.getHttpServer?.() as Partial<RequestEmitter> | undefined;
     if (
       typeof server?.prependListener !== 'function' ||
       typeof server.listeners !== 'function' ||

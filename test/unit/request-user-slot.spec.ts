@@ -59,6 +59,11 @@ describe('RequestUserSlot', () => {
     expect(() =>
       new RequestUserSlot(hostOf('express', undefined)).onApplicationBootstrap(),
     ).not.toThrow();
+    expect(() =>
+      new RequestUserSlot({
+        httpAdapter: {},
+      } as unknown as HttpAdapterHost).onApplicationBootstrap(),
+    ).not.toThrow();
     expect(() => new RequestUserSlot(undefined).onApplicationShutdown()).not.toThrow();
   });
 });
