@@ -35,6 +35,14 @@ async function main(): Promise<boolean> {
         console.log(`${name}: ${response.status}`);
       }
     }
+    // On Express the module declares req.user as each request arrives (RequestUserSlot).
+    const server = app.getHttpServer() as { listeners(event: string): { name: string }[] };
+    if (!server.listeners('request').some((listener) => listener.name === 'declareUser')) {
+      ok = false;
+      console.error('no request listener declaring req.user on the HTTP server');
+    } else {
+      console.log('req.user declared on arrival');
+    }
     return ok;
   } finally {
     await app?.close();
