@@ -4,14 +4,16 @@
 import 'reflect-metadata';
 import type { EventEmitter } from 'node:events';
 import { NestFactory } from '@nestjs/core';
+import { declareUser } from '../../lib/http/request-user-slot';
 import { listenNest } from './common';
 import { VoxKeyAppModule } from './voxkey-app';
 
 void NestFactory.create(VoxKeyAppModule, { logger: false }).then(async (app) => {
   await app.init();
   const server = app.getHttpServer() as EventEmitter;
-  const slot = server.listeners('request').find((listener) => listener.name === 'declareUser');
-  if (!slot) throw new Error('RequestUserSlot did not add its listener');
-  server.removeListener('request', slot as (...args: unknown[]) => void);
+  if (!server.listeners('request').includes(declareUser)) {
+    throw new Error('RequestUserSlot did not add its listener');
+  }
+  server.removeListener('request', declareUser);
   await listenNest(app);
 });

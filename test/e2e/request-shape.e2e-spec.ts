@@ -1,14 +1,15 @@
 import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
 import type { EventEmitter } from 'node:events';
 import request from 'supertest';
+import { declareUser } from '../../lib/http/request-user-slot';
 import { Public, VoxKeyModule } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, type Platform } from '../support/app';
 
-type Req = Record<string, unknown>;
+type RequestRecord = Record<string, unknown>;
 
 /** What the handler saw of its request object. */
-function shapeOf(req: Req) {
+function shapeOf(req: RequestRecord) {
   const keys = Object.keys(req);
   return {
     hasOwnUser: Object.hasOwn(req, 'user'),
@@ -20,19 +21,18 @@ function shapeOf(req: Req) {
 
 @Controller('shape')
 class ShapeController {
-  @Get() guarded(@Req() req: Req) {
+  @Get() guarded(@Req() req: RequestRecord) {
     return shapeOf(req);
   }
 
-  @Public() @Get('public') open(@Req() req: Req) {
+  @Public() @Get('public') open(@Req() req: RequestRecord) {
     return shapeOf(req);
   }
 }
 
 const requestListeners = (app: INestApplication) =>
   (app.getHttpServer() as EventEmitter).listeners('request');
-const isUserSlot = (listener: unknown) =>
-  typeof listener === 'function' && listener.name === 'declareUser';
+const isUserSlot = (listener: unknown) => listener === declareUser;
 
 describe.each<Platform>(['express', 'fastify'])('the request object (%s)', (platform) => {
   let realm: VoxKeyTestRealm;

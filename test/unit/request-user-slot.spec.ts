@@ -27,6 +27,19 @@ describe('RequestUserSlot', () => {
     const earlier = { user: { sub: 'set-before' } };
     server.emit('request', earlier);
     expect(earlier.user).toEqual({ sub: 'set-before' });
+
+    // A request class with a getter-only `user` (assigning would throw in strict mode).
+    class CustomRequest {
+      reads = 0;
+      get user(): undefined {
+        this.reads++;
+        return undefined;
+      }
+    }
+    const custom = new CustomRequest();
+    expect(() => server.emit('request', custom)).not.toThrow();
+    expect(Object.keys(custom)).toEqual(['reads']);
+    expect(custom.reads).toBe(0); // not even read
   });
 
   it('adds one listener per server however many modules start, and removes it on shutdown', () => {
