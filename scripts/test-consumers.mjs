@@ -6,7 +6,8 @@
 // into a temporary folder: NestJS 11 CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app
 // is checked twice: compiled with tsc and run with node (`npm run build && npm run check`), and
 // by its own jest test (`npm test`). Both expect GET /posts to answer 401 without a token, 200
-// with a `read:posts` token and 403 with a token lacking that scope.
+// with a `read:posts` token and 403 with a token lacking that scope; the node run also checks
+// that the module's `request` listener (req.user declared on arrival) is on the server.
 //
 // Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
 //   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>

@@ -1,5 +1,6 @@
 // Run with node after `tsc`: boots the app against a local test realm on 127.0.0.1 and checks
-// GET /posts without a token (401), with the scope (200) and without it (403). Exits 0 or 1.
+// GET /posts without a token (401), with the scope (200) and without it (403), and that the
+// module's request listener (req.user declared on arrival) is on the Express server. Exits 0 or 1.
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
