@@ -2,9 +2,9 @@ import { Controller, Get, type INestApplication, Req } from '@nestjs/common';
 import type { EventEmitter } from 'node:events';
 import request from 'supertest';
 import { declareUser } from '../../lib/http/request-user-slot';
-import { Public, VoxKeyModule } from '../../lib/index';
-import { VoxKeyTestRealm } from '../../lib/testing/index';
-import { createApp, type Platform } from '../support/app';
+import { Public } from '../../lib/index';
+import { PLATFORMS } from '../support/app';
+import { realmScenario } from '../support/realm-scenario';
 
 type RequestRecord = Record<string, unknown>;
 
@@ -34,28 +34,14 @@ const requestListeners = (app: INestApplication) =>
   (app.getHttpServer() as EventEmitter).listeners('request');
 const isUserSlot = (listener: unknown) => listener === declareUser;
 
-describe.each<Platform>(['express', 'fastify'])('the request object (%s)', (platform) => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
-
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start();
-    app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot(realm.moduleOptions())],
-      [ShapeController],
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
+describe.each(PLATFORMS)('the request object (%s)', (platform) => {
+  const { ctx } = realmScenario(platform, {}, {}, [ShapeController]);
 
   if (platform === 'express') {
     it('has `user` declared on arrival, before Express adds its own properties', async () => {
-      const res = await request(app.getHttpServer())
+      const res = await request(ctx.app.getHttpServer())
         .get('/shape')
-        .set('Authorization', `Bearer ${realm.mint({ subject: 'alice' })}`);
+        .set('Authorization', `Bearer ${ctx.realm.mint({ subject: 'alice' })}`);
       expect(res.status).toBe(200);
       expect(res.body.sub).toBe('alice');
       expect(res.body.originalUrlIndex).toBeGreaterThan(-1);
@@ -64,30 +50,30 @@ describe.each<Platform>(['express', 'fastify'])('the request object (%s)', (plat
     });
 
     it('leaves `user` undefined where the guard does not run (a public route)', async () => {
-      const res = await request(app.getHttpServer()).get('/shape/public');
+      const res = await request(ctx.app.getHttpServer()).get('/shape/public');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ hasOwnUser: true, sub: null });
     });
 
     it('adds its listener once, first, and removes it when the application closes', async () => {
-      const listeners = requestListeners(app);
+      const listeners = requestListeners(ctx.app);
       expect(isUserSlot(listeners[0])).toBe(true);
       expect(listeners.filter(isUserSlot)).toHaveLength(1);
 
-      const server = app.getHttpServer() as EventEmitter;
-      await app.close();
+      const server = ctx.app.getHttpServer() as EventEmitter;
+      await ctx.app.close();
       expect(server.listeners('request').some(isUserSlot)).toBe(false);
-      app = undefined as unknown as INestApplication;
+      ctx.app = undefined as unknown as INestApplication; // closed: afterAll has nothing left to close
     });
   } else {
     it('is left as Fastify made it: no listener is added, and the guard still sets `user`', async () => {
-      expect(requestListeners(app).some(isUserSlot)).toBe(false);
-      const res = await request(app.getHttpServer())
+      expect(requestListeners(ctx.app).some(isUserSlot)).toBe(false);
+      const res = await request(ctx.app.getHttpServer())
         .get('/shape')
-        .set('Authorization', `Bearer ${realm.mint({ subject: 'bob' })}`);
+        .set('Authorization', `Bearer ${ctx.realm.mint({ subject: 'bob' })}`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ hasOwnUser: true, sub: 'bob' });
-      const open = await request(app.getHttpServer()).get('/shape/public');
+      const open = await request(ctx.app.getHttpServer()).get('/shape/public');
       expect(open.body).toMatchObject({ hasOwnUser: false, sub: null });
     });
   }

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import request from 'supertest';
 import { VoxKeyModule, type VoxKeyModuleOptions } from '../../lib/index';
 import { type TestRealmOptions, VoxKeyTestRealm } from '../../lib/testing/index';
@@ -7,12 +7,13 @@ import { createApp, type Platform } from './app';
 
 /**
  * Registers beforeAll/afterAll that start a test realm and an app configured for it, on the
- * given platform. Returns the live context and a helper calling GET /open with a token.
+ * given platform (the shared test routes unless `controllers` says otherwise). Returns the live context and a helper calling GET /open with a token.
  */
 export function realmScenario(
   platform: Platform,
   realmOptions: TestRealmOptions = {},
   options: Partial<VoxKeyModuleOptions> = {},
+  controllers: Type[] = CONTROLLERS,
 ) {
   const ctx = {} as { realm: VoxKeyTestRealm; app: INestApplication };
   beforeAll(async () => {
@@ -20,7 +21,7 @@ export function realmScenario(
     ctx.app = await createApp(
       platform,
       [VoxKeyModule.forRoot(ctx.realm.moduleOptions(options))],
-      CONTROLLERS,
+      controllers,
     );
   });
   afterAll(async () => {
