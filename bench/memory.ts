@@ -5,7 +5,8 @@
 import 'reflect-metadata';
 import { Controller, type ExecutionContext, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Scopes, VerifiedTokenCache, VoxKeyAuthGuard, VoxKeyModule } from '../lib/index';
+import { Scopes, VoxKeyAuthGuard, VoxKeyModule } from '../lib/index';
+import { VerifiedTokenCache } from '../lib/jwt/verified-token.cache';
 import { VoxKeyTestRealm } from '../lib/testing/index';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);

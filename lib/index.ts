@@ -1,5 +1,10 @@
 export { VoxKeyModule } from './voxkey.module.js';
-export { VOXKEY_MODULE_OPTIONS, VOXKEY_STRATEGY } from './voxkey.constants.js';
+export type { VoxKeyModuleAsyncOptions } from './voxkey.module-definition.js';
+export {
+  VOXKEY_INTROSPECTION_STRATEGY,
+  VOXKEY_MODULE_OPTIONS,
+  VOXKEY_STRATEGY,
+} from './voxkey.constants.js';
 export { getVoxKeyEndpoints, type VoxKeyEndpoints } from './voxkey-endpoints.js';
 export type {
   VoxKeyAlgorithm,
@@ -10,6 +15,7 @@ export type {
   VoxKeyModuleOptions,
   VoxKeyOptionsFactory,
 } from './interfaces/voxkey-module-options.interface.js';
+export type { ResolvedVoxKeyOptions } from './interfaces/resolved-voxkey-options.interface.js';
 export type { VoxKeyClaims } from './interfaces/voxkey-claims.interface.js';
 export type {
   IntrospectionResult,
@@ -23,16 +29,14 @@ export { AnyScope } from './decorators/any-scope.decorator.js';
 export { VoxKeyUser } from './decorators/voxkey-user.decorator.js';
 export { RequireActiveToken } from './decorators/require-active-token.decorator.js';
 export { BearerToken } from './decorators/bearer-token.decorator.js';
+export { InjectVoxKeyOptions } from './decorators/inject-voxkey-options.decorator.js';
 
 export { IntrospectionService } from './services/introspection.service.js';
 export { RevocationService } from './services/revocation.service.js';
 export { M2MTokenService } from './services/m2m-token.service.js';
-export { RevocationList } from './services/revocation-list.js';
 export type { VoxKeyStore } from './store/voxkey-store.interface.js';
 export { MemoryStore } from './store/memory.store.js';
 export { RedisStore, type RedisClientLike, type RedisStoreOptions } from './store/redis.store.js';
-export { JwksKeyStore } from './jwt/jwks-key.store.js';
-export { VerifiedTokenCache } from './jwt/verified-token.cache.js';
 
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
@@ -42,8 +46,10 @@ export {
   VoxKeyError,
   VoxKeyJwksError,
   VoxKeyOAuthError,
+  VoxKeyRequestError,
   VoxKeyTokenError,
   type TokenRejectionReason,
+  type VoxKeyErrorCode,
   type VoxKeyTransportError,
 } from './errors/voxkey.error.js';
 export {

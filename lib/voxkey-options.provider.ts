@@ -95,11 +95,6 @@ function resolveAlgorithms(value: unknown): VoxKeyAlgorithm[] {
         `'algorithms' must not contain '${alg}': HMAC and 'none' are never accepted for access tokens (RFC 8725 §3.1)`,
       );
     }
-    if (alg === 'EdDSA' || alg === 'Ed25519') {
-      throw new VoxKeyConfigError(
-        `'algorithms': '${alg}' is not supported yet (passport-jwt verifies with jsonwebtoken, which lacks EdDSA)`,
-      );
-    }
     if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new VoxKeyConfigError(
         `'algorithms' contains '${alg}'; supported: ${SUPPORTED_ALGORITHMS.join(', ')}`,

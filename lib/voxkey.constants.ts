@@ -1,5 +1,8 @@
-/** Name under which the library registers its Passport strategy. */
+/** Name of the Passport strategy that validates JWT access tokens locally (`validation: 'jwt'`). */
 export const VOXKEY_STRATEGY = 'voxkey-jwt';
+
+/** Name of the Passport strategy that validates tokens by introspection (`validation: 'introspection'`). */
+export const VOXKEY_INTROSPECTION_STRATEGY = 'voxkey-introspection';
 
 /** Injection token of the options exactly as given to `forRoot` / returned by `forRootAsync`. */
 export const VOXKEY_MODULE_OPTIONS = 'voxkey:module-options';
@@ -19,7 +22,7 @@ export const ANY_SCOPE_METADATA = 'voxkey:any-scope';
 /** Metadata key set by `@RequireActiveToken()`. */
 export const REQUIRE_ACTIVE_METADATA = 'voxkey:require-active';
 
-/** Algorithms the verifier can check, by family. HMAC and `none` are never accepted. */
+/** Algorithms the verifier can check. HMAC and `none` are never accepted. @see RFC 7518 §3, RFC 8037 §3.1 */
 export const SUPPORTED_ALGORITHMS = [
   'RS256',
   'RS384',
@@ -30,6 +33,7 @@ export const SUPPORTED_ALGORITHMS = [
   'ES256',
   'ES384',
   'ES512',
+  'EdDSA',
 ] as const;
 
 /** Longest bearer token the extractor accepts, in characters. */

@@ -14,22 +14,26 @@ const GLOBAL_GUARDS: Provider[] = [
   { provide: APP_GUARD, useExisting: ScopesGuard },
 ];
 
-export const {
-  ConfigurableModuleClass: ConfigurableVoxKeyModule,
-  OPTIONS_TYPE: VOXKEY_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: VOXKEY_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<VoxKeyModuleOptions>({
-  moduleName: 'VoxKey',
-  optionsInjectionToken: VOXKEY_MODULE_OPTIONS,
-})
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createVoxKeyOptions')
-  .setExtras<Required<VoxKeyModuleExtras>>(
-    { isGlobal: true, globalGuard: true },
-    (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal,
-      providers: [...(definition.providers ?? []), ...(extras.globalGuard ? GLOBAL_GUARDS : [])],
-    }),
-  )
-  .build();
+export const { ConfigurableModuleClass: ConfigurableVoxKeyModule, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<VoxKeyModuleOptions>({
+    moduleName: 'VoxKey',
+    optionsInjectionToken: VOXKEY_MODULE_OPTIONS,
+  })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createVoxKeyOptions')
+    .setExtras<Required<VoxKeyModuleExtras>>(
+      { isGlobal: true, globalGuard: true },
+      (definition, extras) => ({
+        ...definition,
+        global: extras.isGlobal,
+        providers: [...(definition.providers ?? []), ...(extras.globalGuard ? GLOBAL_GUARDS : [])],
+      }),
+    )
+    .build();
+
+/**
+ * What `VoxKeyModule.forRootAsync()` takes: `useFactory` (with `inject` and `imports`),
+ * `useClass` or `useExisting`, plus the extras (`isGlobal`, `globalGuard`).
+ * @publicApi
+ */
+export type VoxKeyModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;

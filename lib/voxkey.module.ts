@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 import { RealmHttpClient } from './http/realm-http.client.js';
-import { RequestUserSlot } from './http/request-user-slot.js';
 import { JwksKeyStore } from './jwt/jwks-key.store.js';
 import { VerifiedTokenCache } from './jwt/verified-token.cache.js';
 import { IntrospectionService } from './services/introspection.service.js';
@@ -10,6 +9,7 @@ import { M2MTokenService } from './services/m2m-token.service.js';
 import { RevocationList } from './services/revocation-list.js';
 import { RevocationService } from './services/revocation.service.js';
 import { SharedState } from './store/shared-state.js';
+import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
@@ -40,17 +40,18 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
     JwksKeyStore,
     VerifiedTokenCache,
     RealmHttpClient,
-    RequestUserSlot,
     RevocationList,
     IntrospectionService,
     RevocationService,
     M2MTokenService,
     VoxKeyJwtStrategy,
+    VoxKeyIntrospectionStrategy,
     VoxKeyAuthGuard,
     ScopesGuard,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
+    // For the guards' property injection when an application provides a guard subclass itself.
     JwksKeyStore,
     VerifiedTokenCache,
     RevocationList,

@@ -1,6 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
-import { httpRequestOf } from '../utils/http-context.js';
 
 /**
  * The validated token's claims (`req.user`), or one claim when a name is given.
@@ -12,7 +11,7 @@ import { httpRequestOf } from '../utils/http-context.js';
  */
 export const VoxKeyUser: (claim?: keyof VoxKeyClaims) => ParameterDecorator = createParamDecorator(
   (claim: keyof VoxKeyClaims | undefined, context: ExecutionContext): unknown => {
-    const user = httpRequestOf<{ user?: VoxKeyClaims }>(context).user;
+    const user = context.switchToHttp().getRequest<{ user?: VoxKeyClaims }>().user;
     return claim === undefined ? user : user?.[claim];
   },
 );

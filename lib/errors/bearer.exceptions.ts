@@ -121,14 +121,17 @@ export class AuthUnavailableException extends HttpException {
   }
 }
 
-/** 403: the handler runs in an execution context the library does not support yet. */
+/**
+ * 403: the handler runs in an execution context the library does not authenticate (GraphQL,
+ * WebSockets, microservices). The client gets a short fixed message; the guard logs the advice.
+ */
 export class UnsupportedContextException extends HttpException {
-  constructor(type: string) {
+  constructor(readonly contextType: string) {
     super(
       {
         statusCode: HttpStatus.FORBIDDEN,
         error: 'Forbidden',
-        message: `VoxKey authentication does not support the '${type}' execution context yet; only HTTP routes can be protected, so this handler is denied. Mark it @Public() to allow it.`,
+        message: 'This handler cannot be authenticated',
       },
       HttpStatus.FORBIDDEN,
     );

@@ -1,11 +1,50 @@
+/** Why a token was refused. Each reason maps to one fixed, client-safe description. */
+export type TokenRejectionReason =
+  | 'malformed'
+  | 'encrypted'
+  | 'algorithm'
+  | 'critical_header'
+  | 'token_type'
+  | 'unknown_key'
+  | 'key_mismatch'
+  | 'signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'too_old'
+  | 'issuer'
+  | 'audience'
+  | 'claims'
+  | 'too_large'
+  | 'revoked'
+  | 'inactive';
+
+/** Problems talking to a realm endpoint that are not OAuth error responses. */
+export type VoxKeyTransportError = 'timeout' | 'network_error' | 'invalid_response' | 'http_error';
+
+/**
+ * Every `code` a `VoxKeyError` carries: `invalid_options` (startup), `jwks_unavailable`,
+ * `token_<reason>` for a refused token, `oauth_<error>` for a realm endpoint's answer (the
+ * server's own OAuth error code or a transport code), and `invalid_scope` / `invalid_resource`
+ * for a bad M2M request.
+ */
+export type VoxKeyErrorCode =
+  | 'invalid_options'
+  | 'jwks_unavailable'
+  | `token_${TokenRejectionReason}`
+  | `oauth_${string}`
+  | 'invalid_scope'
+  | 'invalid_resource';
+
 /**
  * Base class of the library's own errors. `code` is stable and safe to match on;
  * messages never contain tokens or secrets.
+ * @publicApi
  */
 export class VoxKeyError extends Error {
   constructor(
     /** Stable, machine-readable error code. */
-    readonly code: string,
+    readonly code: VoxKeyErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -28,27 +67,6 @@ export class VoxKeyJwksError extends VoxKeyError {
   }
 }
 
-/** Why a token was refused. Each reason maps to one fixed, client-safe description. */
-export type TokenRejectionReason =
-  | 'malformed'
-  | 'encrypted'
-  | 'algorithm'
-  | 'critical_header'
-  | 'token_type'
-  | 'unknown_key'
-  | 'key_mismatch'
-  | 'signature'
-  | 'expired'
-  | 'not_yet_valid'
-  | 'issued_in_future'
-  | 'too_old'
-  | 'issuer'
-  | 'audience'
-  | 'claims'
-  | 'too_large'
-  | 'revoked'
-  | 'inactive';
-
 /** A token failed validation. `message` is for debug logs; clients only see the reason's description. */
 export class VoxKeyTokenError extends VoxKeyError {
   constructor(
@@ -58,9 +76,6 @@ export class VoxKeyTokenError extends VoxKeyError {
     super(`token_${reason}`, message);
   }
 }
-
-/** Problems talking to a realm endpoint that are not OAuth error responses. */
-export type VoxKeyTransportError = 'timeout' | 'network_error' | 'invalid_response' | 'http_error';
 
 /**
  * A realm endpoint (token, introspection, revocation) refused or failed a request.
@@ -79,7 +94,7 @@ export class VoxKeyOAuthError extends VoxKeyError {
   readonly retryAfter: number | undefined;
 
   constructor(
-    readonly error: string,
+    readonly error: VoxKeyTransportError | (string & {}),
     details: {
       endpoint: string;
       status: number;
@@ -98,5 +113,15 @@ export class VoxKeyOAuthError extends VoxKeyError {
     this.status = details.status;
     this.retryable = details.retryable;
     this.retryAfter = details.retryAfter;
+  }
+}
+
+/**
+ * A request to a service of the library (an M2M token request) is invalid before anything is
+ * sent: `invalid_scope` or `invalid_resource`.
+ */
+export class VoxKeyRequestError extends VoxKeyError {
+  constructor(code: 'invalid_scope' | 'invalid_resource', message: string) {
+    super(code, message);
   }
 }

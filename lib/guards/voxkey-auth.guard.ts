@@ -1,6 +1,7 @@
-import { type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { type ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import {
   AuthUnavailableException,
   type BearerException,
@@ -14,187 +15,135 @@ import {
   VoxKeyError,
   VoxKeyJwksError,
   VoxKeyOAuthError,
+  VoxKeyTokenError,
 } from '../errors/voxkey.error.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
-import { countAuthorizationHeaders, parseBearerHeader } from '../jwt/bearer-token.parser.js';
+import {
+  type BearerCredentials,
+  readBearerCredentials,
+  type RequestWithHeaders,
+} from '../jwt/bearer-token.parser.js';
 import { JwksKeyStore } from '../jwt/jwks-key.store.js';
 import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
-import { getVerifyingKey, setExtractedToken } from '../jwt/request-token.js';
-import type { KeyObject } from 'node:crypto';
-import { rejectionReason } from '../jwt/token-rejection.js';
-import { httpRequestOf } from '../utils/http-context.js';
-import { setResponseHeader } from '../utils/http-response.util.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
+import type { VoxKeyJwtAuthInfo } from '../strategies/voxkey-jwt.strategy.js';
+import { setResponseHeader } from '../utils/http-response.util.js';
 import { isPublicRoute } from '../utils/reflect.util.js';
-import { RouteMemo } from '../utils/route-metadata.js';
-import { runStrategy } from './strategy-runner.js';
 import {
   REQUIRE_ACTIVE_METADATA,
-  VOXKEY_RESOLVED_OPTIONS,
+  VOXKEY_INTROSPECTION_STRATEGY,
   VOXKEY_STRATEGY,
 } from '../voxkey.constants.js';
 
-/** A promise, or anything `await` would treat as one. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+/** The request as the guard reads and writes it; Passport sets `user` and `authInfo`. */
+interface AuthenticatedRequest extends RequestWithHeaders {
+  user?: unknown;
+  authInfo?: unknown;
 }
 
-interface HttpRequestLike {
-  headers: Record<string, string | string[] | undefined>;
-  rawHeaders?: string[];
-  raw?: { rawHeaders?: string[] };
-}
-
-/** Errors whose messages are fixed text (ours and jsonwebtoken's), never token content. */
-const SAFE_MESSAGE_ERRORS = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
-
-/** A log-safe account of a failure: other errors (a JSON.parse message can quote its input) give only their name. */
-function describeFailure(failure: unknown, reason: string): string {
-  if (
-    failure instanceof VoxKeyError ||
-    (failure instanceof Error && SAFE_MESSAGE_ERRORS.has(failure.name))
-  ) {
-    return `${reason}: ${failure.message}`;
-  }
-  return failure instanceof Error ? `${reason} (${failure.name})` : reason;
+/** A log-safe account of a failure: our errors' messages are fixed text; others give only their name. */
+function describeFailure(failure: unknown): string {
+  if (failure instanceof VoxKeyError) return failure.message;
+  return failure instanceof Error ? failure.name : 'no reason given';
 }
 
 /**
- * Authenticates HTTP requests with the `voxkey-jwt` strategy. Registered globally unless
- * `globalGuard: false`; `@Public()` routes skip it before Passport runs. Other execution
+ * Authenticates HTTP requests with VoxKey access tokens. Registered globally unless
+ * `globalGuard: false`; `@Public()` routes pass before any token is read. Other execution
  * contexts (GraphQL, WebSockets, microservices) are denied unless public.
+ *
+ * One way through: Bearer credentials → deny list → verified-token cache → on a miss,
+ * `AuthGuard.canActivate`, which runs the Passport strategy `validation` chose (`voxkey-jwt` or
+ * `voxkey-introspection`) → `handleRequest` → `req.user`. A failure is a 400 or 401 with an RFC
+ * 6750 challenge, or a 503 when the realm could not be asked; never a pass.
+ *
+ * @example
+ * // Per controller, with `globalGuard: false`:
+ * @UseGuards(VoxKeyAuthGuard, ScopesGuard)
+ * @Controller('posts')
+ * export class PostsController {}
+ * @publicApi
  */
 @Injectable()
-export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
+export class VoxKeyAuthGuard extends AuthGuard() {
   protected readonly logger = new Logger('VoxKeyAuthGuard');
+
+  @Inject(JwksKeyStore) private readonly keyStore!: JwksKeyStore;
+  @Inject(RevocationList) private readonly revocationList!: RevocationList;
+  @Inject(IntrospectionService) private readonly introspection!: IntrospectionService;
+  @Inject(VerifiedTokenCache) private readonly verifiedTokens!: VerifiedTokenCache;
 
   constructor(
     protected readonly reflector: Reflector,
-    @Inject(VOXKEY_RESOLVED_OPTIONS) protected readonly voxkeyOptions: ResolvedVoxKeyOptions,
-    protected readonly keyStore: JwksKeyStore,
-    protected readonly revocationList: RevocationList,
-    protected readonly introspection: IntrospectionService,
-    protected readonly verifiedTokens: VerifiedTokenCache,
+    @InjectVoxKeyOptions() protected readonly voxkeyOptions: ResolvedVoxKeyOptions,
   ) {
-    super();
+    const strategy =
+      voxkeyOptions.validation === 'jwt' ? VOXKEY_STRATEGY : VOXKEY_INTROSPECTION_STRATEGY;
+    // AuthGuard's own option: the strategy passport.authenticate runs on a miss.
+    super({ defaultStrategy: strategy });
+    this.strategy = strategy;
   }
 
-  /**
-   * The HTTP request, as `AuthGuard` reads it but without `switchToHttp()`'s per-call closures.
-   * Subclasses may still override it.
-   */
-  override getRequest<T = unknown>(context: ExecutionContext): T {
-    return httpRequestOf<T>(context);
-  }
+  /** The Passport strategy `validation` chose. */
+  private readonly strategy: string;
 
-  /** `@Public()` and `@RequireActiveToken()` per route, read once. */
-  private routes: RouteMemo<{ isPublic: boolean; requireActive: boolean }> | undefined;
-
-  /**
-   * Synchronous for a token verified before (no promise on the hot path); asynchronous when
-   * Passport, the shared deny list or the introspection endpoint must be asked.
-   */
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    this.routes ??= new RouteMemo((ctx) => ({
-      isPublic: isPublicRoute(this.reflector, ctx),
-      requireActive: this.requiresActiveToken(ctx),
-    }));
-    const route = this.routes.get(context);
-    if (route.isPublic) return true;
-    if (context.getType() !== 'http') throw new UnsupportedContextException(context.getType());
-
-    const request = this.getRequest(context) as HttpRequestLike;
-    const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
-    if (countAuthorizationHeaders(rawHeaders) > 1) {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (isPublicRoute(this.reflector, context)) return true;
+    if (context.getType() !== 'http') {
+      this.logger.warn(
+        `Denied a '${context.getType()}' handler: VoxKey authenticates HTTP routes only; mark the handler @Public() to allow it`,
+      );
+      throw new UnsupportedContextException(context.getType());
+    }
+    const request = this.getRequest(context) as AuthenticatedRequest;
+    const credentials = readBearerCredentials(request);
+    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
+    const { token } = credentials;
+    if (await this.revocationList.isRevoked(token)) {
       throw this.reject(
         context,
-        new InvalidRequestException(this.realm),
-        'several Authorization headers',
+        new InvalidTokenException(this.realm, 'revoked'),
+        'revoked: revoked through this API',
       );
     }
-    // A token the cache holds was parsed before: the parser skips its character scan for it.
-    const credentials = parseBearerHeader(request.headers.authorization, this.verifiedTokens.holds);
-    switch (credentials.kind) {
-      case 'missing':
-        throw this.reject(context, new MissingTokenException(this.realm), 'no Bearer credentials');
-      case 'malformed':
-        throw this.reject(context, new InvalidRequestException(this.realm), credentials.detail);
-      case 'too_large':
-        throw this.reject(
-          context,
-          new InvalidTokenException(this.realm, 'too_large'),
-          'token too large',
-        );
-    }
-    const { token } = credentials;
-    const revoked = this.revocationList.isRevoked(token);
-    return typeof revoked === 'boolean'
-      ? this.authenticate(context, request, token, revoked, route.requireActive)
-      : revoked.then((r) => this.authenticate(context, request, token, r, route.requireActive));
-  }
 
-  private authenticate(
-    context: ExecutionContext,
-    request: HttpRequestLike,
-    token: string,
-    revoked: boolean,
-    requireActive: boolean,
-  ): boolean | Promise<boolean> {
-    if (revoked) {
-      throw this.reject(context, new InvalidTokenException(this.realm, 'revoked'), 'revoked here');
-    }
-    setExtractedToken(request, token);
     const jwt = this.voxkeyOptions.validation === 'jwt';
-    // A token verified before skips Passport and the signature check (exp and nbf still apply).
-    const known = jwt ? this.verifiedTokens.get(token) : undefined;
-    if (known) {
+    const cached = jwt ? this.verifiedTokens.get(token) : undefined;
+    if (cached !== undefined && this.keyStore.isCurrent(cached.key)) {
       // The same hook as on a miss, so a subclass policy applies to cached tokens too.
-      const user: unknown = this.handleRequest(null, known, undefined, context);
-      // A subclass may answer asynchronously: wait for it, as the miss path does.
-      return isThenable(user)
-        ? Promise.resolve(user).then((accepted) =>
-            this.admit(context, request, token, accepted, requireActive),
-          )
-        : this.admit(context, request, token, user, requireActive);
+      const info: VoxKeyJwtAuthInfo = { key: cached.key };
+      request.authInfo = info;
+      request.user = await this.handleRequest(null, cached.claims, info, context);
+    } else {
+      await this.authenticate(context);
+      // Cached only once the whole check, handleRequest included, accepted it.
+      const info = request.authInfo as VoxKeyJwtAuthInfo | undefined;
+      if (jwt && info?.key && request.user) {
+        this.verifiedTokens.set(token, request.user as VoxKeyClaims, info.key);
+      }
     }
-    return this.verify(context, token, jwt && requireActive);
-  }
-
-  /** A cached token's user, accepted by handleRequest: onto the request, then `@RequireActiveToken`. */
-  private admit(
-    context: ExecutionContext,
-    request: HttpRequestLike,
-    token: string,
-    user: unknown,
-    requireActive: boolean,
-  ): boolean | Promise<boolean> {
-    (request as { user?: unknown }).user = user;
-    return requireActive ? this.assertActive(context, token).then(() => true) : true;
-  }
-
-  private async verify(
-    context: ExecutionContext,
-    token: string,
-    requireActive: boolean,
-  ): Promise<boolean> {
-    const request = this.getRequest(context) as HttpRequestLike & { user?: VoxKeyClaims };
-    // The strategy itself, without Passport's middleware around it (same outcome, less work).
-    request.user = (await runStrategy(VOXKEY_STRATEGY, request, (error, user, info, status) =>
-      this.handleRequest(error, user, info, context, status),
-    )) as VoxKeyClaims;
-    // Cached only once the whole check, handleRequest included, accepted it.
-    const key = getVerifyingKey(request) as KeyObject | undefined;
-    if (this.voxkeyOptions.validation === 'jwt' && key && request.user) {
-      this.verifiedTokens.set(token, request.user, key);
-    }
-    if (requireActive) await this.assertActive(context, token);
+    if (jwt && this.requiresActiveToken(context)) await this.assertActive(context, token);
     return true;
+  }
+
+  /**
+   * `AuthGuard.canActivate`: Passport runs the strategy and `handleRequest` turns its outcome into
+   * `req.user` or an HTTP error. Passport failing by itself (no such strategy while the
+   * application closes) is a 503, never a 500.
+   */
+  private async authenticate(context: ExecutionContext): Promise<void> {
+    try {
+      await super.canActivate(context);
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      this.errorOncePerMinute(
+        'passport',
+        `Passport could not authenticate with '${this.strategy}': ${describeFailure(error)}`,
+      );
+      throw this.unavailable(context, error);
+    }
   }
 
   /** Whether `@RequireActiveToken()` marks the handler or its controller. */
@@ -216,11 +165,19 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
       throw this.unavailable(context, error);
     }
     if (!active) {
-      throw this.reject(context, new InvalidTokenException(this.realm, 'inactive'), 'not active');
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.realm, 'inactive'),
+        'inactive: the realm says the token is not active',
+      );
     }
   }
 
-  /** Turns Passport's outcome into the claims or into a fail-closed HTTP error. */
+  /**
+   * Turns the strategy's outcome into the user or into a fail-closed HTTP error: a dependency
+   * that could not answer is a 503, a refused token a 401 whose `error_description` names the
+   * typed reason.
+   */
   override handleRequest<TUser = VoxKeyClaims>(
     error: unknown,
     user: unknown,
@@ -237,17 +194,15 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     ) {
       throw this.unavailable(context, failure);
     }
-    if (error && !(error instanceof VoxKeyError)) {
+    if (!(failure instanceof VoxKeyTokenError)) {
       // An unexpected failure while checking a token still never lets the request through.
-      this.logger.error(
-        `Token validation failed unexpectedly: ${(error as Error)?.name ?? 'error'}`,
-      );
+      this.logger.error(`Token validation failed unexpectedly: ${describeFailure(failure)}`);
     }
-    const reason = rejectionReason(failure);
+    const reason = failure instanceof VoxKeyTokenError ? failure.reason : 'invalid';
     throw this.reject(
       context,
       new InvalidTokenException(this.realm, reason),
-      describeFailure(failure, reason),
+      `${reason}: ${describeFailure(failure)}`,
     );
   }
 
@@ -266,7 +221,7 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
       );
     } else {
       // Outages are logged once by the component that saw them; per request only at debug level.
-      this.logger.debug(`Token not checked: ${describeFailure(failure, 'unavailable')}`);
+      this.logger.debug(`Token not checked: unavailable: ${describeFailure(failure)}`);
     }
     const retryAfter =
       failure instanceof VoxKeyOAuthError
@@ -285,6 +240,25 @@ export class VoxKeyAuthGuard extends AuthGuard(VOXKEY_STRATEGY) {
     if ((this.lastErrorLog.get(code) ?? Number.NEGATIVE_INFINITY) > now - 60_000) return;
     this.lastErrorLog.set(code, now);
     this.logger.error(message);
+  }
+
+  /** The answer to credentials that hold no usable token: 401 without one, 400 if malformed. */
+  private rejectCredentials(
+    context: ExecutionContext,
+    credentials: Exclude<BearerCredentials, { kind: 'token' }>,
+  ): BearerException {
+    switch (credentials.kind) {
+      case 'missing':
+        return this.reject(context, new MissingTokenException(this.realm), 'no Bearer credentials');
+      case 'malformed':
+        return this.reject(context, new InvalidRequestException(this.realm), credentials.detail);
+      case 'too_large':
+        return this.reject(
+          context,
+          new InvalidTokenException(this.realm, 'too_large'),
+          'too_large: the token is longer than the cap',
+        );
+    }
   }
 
   /** Sets the challenge header, logs the reason at debug level, and returns the exception. */

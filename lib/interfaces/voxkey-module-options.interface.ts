@@ -95,10 +95,10 @@ export interface VoxKeyModuleOptions {
    */
   audience: string | string[];
   /**
-   * Signature algorithms accepted. RSA (RS*), RSA-PSS (PS*) and ECDSA (ES*) may be enabled;
-   * HMAC (HS*) and `none` are always refused.
+   * Signature algorithms accepted. RSA (RS*), RSA-PSS (PS*), ECDSA (ES*) and EdDSA (Ed25519 or
+   * Ed448 keys) may be enabled; HMAC (HS*) and `none` are always refused.
    * @default ['RS256']
-   * @see RFC 8725 §3.1
+   * @see RFC 8725 §3.1, RFC 8037 §3.1
    */
   algorithms?: VoxKeyAlgorithm[];
   /**

@@ -9,6 +9,15 @@ export type BearerCredentials =
   | { readonly kind: 'malformed'; readonly detail: string }
   | { readonly kind: 'too_large' };
 
+/** What the parser reads of a request: Express and Fastify requests both fit. */
+export interface RequestWithHeaders {
+  readonly headers?: Record<string, string | string[] | undefined>;
+  /** Node's raw header list (Express). */
+  readonly rawHeaders?: readonly string[];
+  /** Node's request under a framework's own object (Fastify). */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
+}
+
 const SPACE = 0x20;
 const EQUALS = 0x3d;
 const TAB = 0x09;
@@ -21,24 +30,13 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
   B64TOKEN[c.charCodeAt(0)] = 1;
 }
 
-/** One table lookup per character: the token is scanned on every request. */
 function isB64TokenChar(code: number): boolean {
   return code < 128 && B64TOKEN[code] === 1;
 }
 
-const BEARER = 'bearer';
-
-/**
- * Case-insensitive check that `value` starts with the "Bearer" scheme token at `start`, by
- * character code: setting bit 5 folds exactly the ASCII capitals onto their small letters, and
- * no other character onto one of "bearer" (no string is allocated on this per-request path).
- */
+/** Whether the scheme token at `start` is "Bearer" (case-insensitive), closed by a space, a tab or the end. */
 function hasBearerScheme(value: string, start: number, end: number): boolean {
-  if (end - start < 6) return false;
-  for (let i = 0; i < 6; i++) {
-    if ((value.charCodeAt(start + i) | 0x20) !== BEARER.charCodeAt(i)) return false;
-  }
-  // "Bearerxyz" is another scheme; a space, a tab or the end closes the scheme token.
+  if (end - start < 6 || value.slice(start, start + 6).toLowerCase() !== 'bearer') return false;
   const next = value.charCodeAt(start + 6);
   return end === start + 6 || next === SPACE || next === TAB;
 }
@@ -46,15 +44,10 @@ function hasBearerScheme(value: string, start: number, end: number): boolean {
 /**
  * Reads Bearer credentials from an `Authorization` header value in one linear pass, without
  * regular expressions: `credentials = "Bearer" 1*SP b64token`, scheme case-insensitive.
- * A header longer than the token cap is refused before it is scanned. `known` may name tokens
- * this parser accepted before (e.g. the verified-token cache): such a token skips the character
- * scan. It must only ever answer true for strings this function returned as tokens.
+ * A header longer than the token cap is refused before it is scanned.
  * @see RFC 6750 §2.1
  */
-export function parseBearerHeader(
-  header: string | string[] | undefined,
-  known?: (token: string) => boolean,
-): BearerCredentials {
+export function parseBearerHeader(header: string | string[] | undefined): BearerCredentials {
   if (header === undefined) return MISSING;
   if (typeof header !== 'string')
     return { kind: 'malformed', detail: 'several Authorization values' };
@@ -75,12 +68,6 @@ export function parseBearerHeader(
   if (i === end) return { kind: 'malformed', detail: 'empty Bearer credentials' };
 
   const tokenStart = i;
-  if (known !== undefined) {
-    // A token that passed this scan before (the caller remembers it) needs no second scan: the
-    // whole remainder is that token, so the scan would accept it again.
-    const candidate = header.slice(tokenStart, end);
-    if (known(candidate)) return { kind: 'token', token: candidate };
-  }
   while (i < end && isB64TokenChar(header.charCodeAt(i))) i++;
   if (i === tokenStart) return { kind: 'malformed', detail: 'credentials are not a b64token' };
   while (i < end && header.charCodeAt(i) === EQUALS) i++;
@@ -98,8 +85,26 @@ export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefi
   if (!rawHeaders) return 0;
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+    if (rawHeaders[i].toLowerCase() === 'authorization') count++;
   }
   return count;
+}
+
+/**
+ * The Bearer credentials of a request: one `Authorization` field whose value
+ * `parseBearerHeader` reads. Several fields are `malformed` (Node would keep only the first).
+ * The one reader for the guard, both strategies and `@BearerToken()`.
+ * @see RFC 6750 §2.1, RFC 9110 §5.3
+ */
+export function readBearerCredentials(request: RequestWithHeaders): BearerCredentials {
+  if (countAuthorizationHeaders(request.rawHeaders ?? request.raw?.rawHeaders) > 1) {
+    return { kind: 'malformed', detail: 'several Authorization headers' };
+  }
+  return parseBearerHeader(request.headers?.authorization);
+}
+
+/** The request's Bearer token when its credentials are well formed, else null (passport-jwt's `jwtFromRequest`). */
+export function bearerTokenFromRequest(request: RequestWithHeaders): string | null {
+  const credentials = readBearerCredentials(request);
+  return credentials.kind === 'token' ? credentials.token : null;
 }

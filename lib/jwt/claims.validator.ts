@@ -8,30 +8,61 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** The claim checks' view of the options. */
+export type ClaimCheckOptions = Pick<
+  ResolvedVoxKeyOptions,
+  'clockTolerance' | 'maxTokenAge' | 'audiences' | 'endpoints'
+>;
+
 /**
- * Checks what jsonwebtoken leaves out after it verified the signature, `nbf`, `exp` (when
- * present), `iss`, `aud` and `maxAge`: `exp` is required, `iat` may not lie in the future,
- * registered string claims are strings, and no `cnf` (sender-constrained tokens are refused).
+ * Checks the claims of a payload whose signature verified, and returns them as `VoxKeyClaims`.
+ * Each failure is a `VoxKeyTokenError` with a typed reason: `nbf` in the future
+ * (`not_yet_valid`), `exp` missing or past (`claims`, `expired`), no configured audience in `aud`
+ * (`audience`), `iss` not exactly the realm URL (`issuer`), `iat` older than `maxTokenAge`
+ * (`too_old`) or in the future (`issued_in_future`), a `cnf` claim (sender-constrained tokens are
+ * refused), and registered string claims that are not strings. Times allow `clockTolerance`.
  * @see RFC 9068 §4, RFC 7519 §4.1, RFC 9449 §6, RFC 8705 §3
  */
 export function validateClaims(
   payload: unknown,
-  options: Pick<ResolvedVoxKeyOptions, 'clockTolerance'>,
+  options: ClaimCheckOptions,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): VoxKeyClaims {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new VoxKeyTokenError('malformed', 'payload is not a JSON object');
   }
   const claims = payload as Record<string, unknown>;
+  const tolerance = options.clockTolerance;
+  if (claims.nbf !== undefined) {
+    if (!isTime(claims.nbf)) throw new VoxKeyTokenError('claims', 'nbf is not a number');
+    if (claims.nbf > nowSeconds + tolerance) {
+      throw new VoxKeyTokenError('not_yet_valid', 'nbf is in the future');
+    }
+  }
   if (!isTime(claims.exp)) throw new VoxKeyTokenError('claims', 'exp is missing or not a number');
-  if (nowSeconds >= claims.exp + options.clockTolerance) {
+  if (nowSeconds >= claims.exp + tolerance) {
     throw new VoxKeyTokenError('expired', 'exp is in the past');
   }
-  if (claims.iat !== undefined) {
-    if (!isTime(claims.iat)) throw new VoxKeyTokenError('claims', 'iat is not a number');
-    if (claims.iat > nowSeconds + options.clockTolerance) {
-      throw new VoxKeyTokenError('issued_in_future', 'iat is in the future');
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.some((aud) => typeof aud === 'string' && options.audiences.includes(aud))) {
+    throw new VoxKeyTokenError('audience', 'aud holds none of the configured audiences');
+  }
+  if (claims.iss !== options.endpoints.issuer) {
+    throw new VoxKeyTokenError('issuer', 'iss is not the realm URL');
+  }
+  if (claims.iat !== undefined && !isTime(claims.iat)) {
+    throw new VoxKeyTokenError('claims', 'iat is not a number');
+  }
+  if (options.maxTokenAge !== undefined) {
+    if (claims.iat === undefined) {
+      throw new VoxKeyTokenError('too_old', 'iat is required when maxTokenAge is set');
     }
+    if (nowSeconds >= (claims.iat as number) + options.maxTokenAge + tolerance) {
+      throw new VoxKeyTokenError('too_old', 'iat is older than maxTokenAge');
+    }
+  }
+  if (claims.iat !== undefined && (claims.iat as number) > nowSeconds + tolerance) {
+    throw new VoxKeyTokenError('issued_in_future', 'iat is in the future');
   }
   // A sender-constrained token (DPoP, mTLS) is bound to a key this library cannot check yet:
   // accepting it as a plain bearer token would undo the binding.

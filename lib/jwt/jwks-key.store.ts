@@ -28,7 +28,7 @@ function exportOf(key: KeyObject): string {
   return key.export({ format: 'der', type: 'spki' }).toString('base64');
 }
 
-/** Whether a key may verify a signature made with `alg`. @see RFC 7518 §3.3-3.5 */
+/** Whether a key may verify a signature made with `alg`. @see RFC 7518 §3.3-3.5, RFC 8037 §3.1 */
 function keyFits(candidate: RealmKey, alg: string): boolean {
   if (candidate.alg !== undefined && candidate.alg !== alg) return false;
   const { key } = candidate;
@@ -40,6 +40,8 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
       key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg]
     );
   }
+  if (alg === 'EdDSA')
+    return key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448';
   return false;
 }
 

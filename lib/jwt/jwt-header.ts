@@ -1,5 +1,6 @@
 import { VoxKeyTokenError } from '../errors/voxkey.error.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type { VoxKeyAlgorithm } from '../interfaces/voxkey-module-options.interface.js';
 
 /** The protected header of a JWS, as far as the library reads it. @see RFC 7515 §4 */
 export interface JwsHeader {
@@ -71,15 +72,16 @@ export function decodeJwsHeader(token: string): JwsHeader {
 }
 
 /**
- * Checks the header before any key is looked up: algorithm allow-list, no `crit` or `b64`
- * (the library understands no extension), the access token `typ`, no nested JWT, a string `kid`.
+ * Checks the header before any key is looked up, and returns its algorithm: algorithm
+ * allow-list, no `crit` or `b64` (the library understands no extension), the access token
+ * `typ`, no nested JWT, a string `kid`.
  * `jku`, `x5u`, `x5c` and `jwk` are ignored: keys only come from the configured realm.
  * @see RFC 8725 §3.1, RFC 7515 §4.1.11, RFC 9068 §2.1, RFC 7797 §3
  */
 export function checkJwsHeader(
   header: JwsHeader,
   options: Pick<ResolvedVoxKeyOptions, 'algorithms' | 'requireTokenType'>,
-): void {
+): VoxKeyAlgorithm {
   const { alg, typ, cty, kid } = header;
   if (typeof alg !== 'string' || !(options.algorithms as readonly string[]).includes(alg)) {
     throw new VoxKeyTokenError('algorithm', 'alg is missing or not in the allow-list');
@@ -100,4 +102,5 @@ export function checkJwsHeader(
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
     throw new VoxKeyTokenError('malformed', 'kid is not a string of acceptable length');
   }
+  return alg as VoxKeyAlgorithm;
 }

@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { MemoryCache } from '../cache/memory-cache.js';
-import { VoxKeyConfigError, VoxKeyError, VoxKeyOAuthError } from '../errors/voxkey.error.js';
+import {
+  VoxKeyConfigError,
+  VoxKeyError,
+  VoxKeyOAuthError,
+  VoxKeyRequestError,
+} from '../errors/voxkey.error.js';
 import { type ClientCredentials, RealmHttpClient } from '../http/realm-http.client.js';
 import type { M2MToken, M2MTokenRequest } from '../interfaces/m2m-token.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
@@ -293,14 +298,14 @@ export class M2MTokenService implements OnApplicationShutdown {
     try {
       return resolveScopes(request.scope, 'scope');
     } catch {
-      throw new VoxKeyError('invalid_scope', `'scope' must be scope tokens (RFC 6749 §3.3)`);
+      throw new VoxKeyRequestError('invalid_scope', `'scope' must be scope tokens (RFC 6749 §3.3)`);
     }
   }
 
   private resourceOf(request: M2MTokenRequest): string | undefined {
     const resource = request.resource ?? this.options.m2m.resource;
     if (resource !== undefined && !isValidResourceIndicator(resource)) {
-      throw new VoxKeyError(
+      throw new VoxKeyRequestError(
         'invalid_resource',
         `'resource' must be an absolute URI without a fragment (RFC 8707 §2)`,
       );

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { MemoryCache } from '../cache/memory-cache.js';
-import { tokenLookupKey } from '../jwt/token-lookup-key.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -35,11 +34,8 @@ export function revocationKey(token: string): string {
 export class RevocationList {
   private readonly logger = new Logger('VoxKeyRevocation');
   private readonly revoked = new Map<string, number>();
-  /**
-   * Tokens the shared store recently said are not revoked, until when that is trusted: the whole
-   * token, under its lookup key.
-   */
-  private readonly checked = new MemoryCache<string>(100_000);
+  /** Tokens the shared store recently said are not revoked, until when that is trusted. */
+  private readonly checked = new MemoryCache<true>(100_000);
   private readonly namespace: string;
   /** Capacity; unexpired entries are never evicted to make room. */
   protected readonly maxEntries: number = MAX_ENTRIES;
@@ -64,14 +60,14 @@ export class RevocationList {
   }
 
   /**
-   * Whether `token` was revoked, here or (with a shared store) by another instance. No hashing,
-   * no store call and no promise while nothing is revoked locally and the store is not shared.
+   * Whether `token` was revoked, here or (with a shared store) by another instance. No hashing
+   * and no store call while nothing is revoked locally and the store is not shared.
    */
-  isRevoked(token: string): boolean | Promise<boolean> {
+  async isRevoked(token: string): Promise<boolean> {
     if (!this.state.shared) {
       return this.revoked.size > 0 && this.revokedLocally(revocationKey(token));
     }
-    if (this.checked.get(tokenLookupKey(token)) === token) return false;
+    if (this.checked.get(token) === true) return false;
     const key = revocationKey(token);
     if (this.revokedLocally(key)) return true;
     return this.isRevokedInStore(token, key);
@@ -85,7 +81,7 @@ export class RevocationList {
     }
     // A revocation made here while the store answered must not be shadowed for a second.
     if (this.revokedLocally(key)) return true;
-    this.checked.set(tokenLookupKey(token), token, SHARED_CHECK_EVERY_MS);
+    this.checked.set(token, true, SHARED_CHECK_EVERY_MS);
     return false;
   }
 

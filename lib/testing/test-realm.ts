@@ -14,7 +14,7 @@ import { getVoxKeyEndpoints, type VoxKeyEndpoints } from '../voxkey-endpoints.js
 
 /** Algorithms the test realm can sign with. */
 export type TestRealmAlgorithm =
-  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
 /** Options of `VoxKeyTestRealm.start()`. */
 export interface TestRealmOptions {
@@ -63,9 +63,12 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
 }
 
 function generateKey(alg: TestRealmAlgorithm): RealmSigningKey {
-  const { privateKey, publicKey } = alg.startsWith('ES')
-    ? generateKeyPairSync('ec', { namedCurve: CURVES[alg] })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } =
+    alg === 'EdDSA'
+      ? generateKeyPairSync('ed25519')
+      : alg.startsWith('ES')
+        ? generateKeyPairSync('ec', { namedCurve: CURVES[alg] })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicJwk = publicKey.export({ format: 'jwk' });
   const kid = createHash('sha256')
     .update(JSON.stringify(publicJwk))
@@ -82,7 +85,8 @@ export function signJws(
   alg: TestRealmAlgorithm,
 ): string {
   const input = `${base64url(header)}.${base64url(payload)}`;
-  const hash = HASHES[alg.slice(2)];
+  // EdDSA hashes internally: node:crypto takes no digest for Ed25519 keys.
+  const hash = alg === 'EdDSA' ? null : HASHES[alg.slice(2)];
   const signature = sign(hash, Buffer.from(input), {
     key: privateKey,
     dsaEncoding: 'ieee-p1363',

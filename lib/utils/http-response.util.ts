@@ -1,5 +1,4 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { httpResponseOf } from './http-context.js';
 
 interface HeaderWritable {
   header?: (name: string, value: string) => unknown;
@@ -8,7 +7,7 @@ interface HeaderWritable {
 
 /** Sets a response header on Express (`res.header`), Fastify (`reply.header`) or plain Node. */
 export function setResponseHeader(context: ExecutionContext, name: string, value: string): void {
-  const response = httpResponseOf<HeaderWritable | undefined>(context);
+  const response = context.switchToHttp().getResponse<HeaderWritable | undefined>();
   if (typeof response?.header === 'function') response.header(name, value);
   else if (typeof response?.setHeader === 'function') response.setHeader(name, value);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { VerifiedTokenCache } from '../../lib/index';
+import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
 import { sleep } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
 
@@ -42,7 +42,7 @@ describe('the fast path (Express)', () => {
       expect(res.body.message).toBe('The access token signing key is unknown');
     });
 
-    it('a cached token skips the parser scan, yet anything around it is still judged in full', async () => {
+    it('the header of a cached token is still parsed in full: anything around it is refused', async () => {
       const token = ctx.realm.mint({ scope: 'read:posts' });
       expect((await call(token)).status).toBe(200); // now cached
       const send = (authorization: string) =>

@@ -6,7 +6,7 @@ import { signJws } from '../../lib/testing/index';
 import { createApp, PLATFORMS, type Platform } from '../support/app';
 import { HttpStub } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
-import { CONTROLLERS } from './routes';
+import { CONTROLLERS } from '../support/routes';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@ import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, PLATFORMS } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
 import { rawRequest } from '../support/raw-http';
-import { CONTROLLERS } from './routes';
+import { CONTROLLERS } from '../support/routes';
 
 describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform) => {
   let realm: VoxKeyTestRealm;

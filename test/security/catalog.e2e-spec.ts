@@ -16,7 +16,7 @@ import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub } from '../support/http-stub';
 import { rawRequest } from '../support/raw-http';
 import { b64url, compact, hmacForge } from '../support/token-forge';
-import { CONTROLLERS } from '../e2e/routes';
+import { CONTROLLERS } from '../support/routes';
 
 type Code = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null;
 

@@ -15,7 +15,7 @@ import {
   VoxKeyOAuthError,
 } from '../../lib/index';
 import { signJws } from '../../lib/testing/index';
-import { CONTROLLERS } from '../e2e/routes';
+import { CONTROLLERS } from '../support/routes';
 import { createApp } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub, json } from '../support/http-stub';

@@ -2,7 +2,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import request from 'supertest';
 import { VoxKeyModule, type VoxKeyModuleOptions } from '../../lib/index';
 import { type TestRealmOptions, VoxKeyTestRealm } from '../../lib/testing/index';
-import { CONTROLLERS } from '../e2e/routes';
+import { CONTROLLERS } from './routes';
 import { createApp, type Platform } from './app';
 
 /**

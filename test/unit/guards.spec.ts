@@ -1,5 +1,6 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import {
   AnyScope,
   InsufficientScopeException,
@@ -9,19 +10,18 @@ import {
   ScopesGuard,
   UnsupportedContextException,
   VoxKeyAuthGuard,
+  VoxKeyModule,
+  type VoxKeyModuleOptions,
 } from '../../lib/index';
-import type { JwksKeyStore } from '../../lib/jwt/jwks-key.store';
-import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
-import type { IntrospectionService } from '../../lib/services/introspection.service';
-import { RevocationList } from '../../lib/services/revocation-list';
-import { SharedState } from '../../lib/store/shared-state';
 import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+import { type ContextType, contextFor } from '../support/execution-context';
 
-const options = resolveVoxKeyOptions({
+const moduleOptions: VoxKeyModuleOptions = {
   domain: 'https://your-domain.com',
   realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
   audience: 'https://api.example.com',
-});
+};
+const options = resolveVoxKeyOptions(moduleOptions);
 
 class Handlers {
   open() {}
@@ -38,65 +38,32 @@ class PublicHandlers {
   any() {}
 }
 
-type ContextType = 'http' | 'graphql' | 'ws' | 'rpc';
-
-/** A fake execution context of the given type; only what the guards read. */
-function contextFor(
-  type: ContextType,
-  cls: object,
-  handler: () => void,
-  request: Record<string, unknown> = {},
-) {
-  const headers: Record<string, string> = {};
-  const response = {
-    header: (name: string, value: string) => (headers[name.toLowerCase()] = value),
-  };
-  const context = {
-    getType: () => type,
-    getClass: () => cls,
-    getHandler: () => handler,
-    getArgs: () => [request, response],
-    getArgByIndex: (i: number) => [request, response][i],
-    switchToHttp: () => ({
-      getRequest: () => request,
-      getResponse: () => response,
-      getNext: () => undefined,
-    }),
-    switchToRpc: () => ({ getData: () => undefined, getContext: () => undefined }),
-    switchToWs: () => ({
-      getData: () => undefined,
-      getClient: () => undefined,
-      getPattern: () => '',
-    }),
-  } as unknown as ExecutionContext;
-  return { context, headers };
-}
-
 beforeAll(() => Logger.overrideLogger(false));
 
 describe('VoxKeyAuthGuard', () => {
-  const keyStore = { retryAfterSeconds: 1, isCurrent: () => true } as unknown as JwksKeyStore;
-  const revocationList = new RevocationList(options, new SharedState(options));
-  const guard = new VoxKeyAuthGuard(
-    new Reflector(),
-    options,
-    keyStore,
-    revocationList,
-    {} as IntrospectionService,
-    new VerifiedTokenCache(options, keyStore),
-  );
-  /** Sync or async, the guard's verdict as a promise. */
-  const activate = (context: ExecutionContext) =>
-    Promise.resolve().then(() => guard.canActivate(context));
+  // The module compiled but not initialised: its strategy is not registered with Passport, as
+  // for a request still in flight while the application closes.
+  let guard: VoxKeyAuthGuard;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [VoxKeyModule.forRoot(moduleOptions)],
+    }).compile();
+    guard = moduleRef.get(VoxKeyAuthGuard);
+  });
+  const activate = (context: ExecutionContext) => guard.canActivate(context);
 
   it.each<ContextType>(['graphql', 'ws', 'rpc'])(
-    'denies the %s context with a clear error',
+    'denies the %s context with a short fixed message, and logs the advice',
     async (type) => {
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       const { context } = contextFor(type, Handlers, Handlers.prototype.open);
       await expect(activate(context)).rejects.toThrow(UnsupportedContextException);
-      await expect(activate(context)).rejects.toThrow(
-        `does not support the '${type}' execution context yet`,
-      );
+      await expect(activate(context)).rejects.toMatchObject({
+        response: { statusCode: 403, message: 'This handler cannot be authenticated' },
+      });
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining(`'${type}'`));
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('@Public()'));
+      warn.mockRestore();
     },
   );
 

@@ -76,7 +76,7 @@ describe('resolveVoxKeyOptions', () => {
     [{ algorithms: ['RS256', 'hs512'] }, "'algorithms' must not contain 'hs512'"],
     [{ algorithms: ['none'] }, "'algorithms' must not contain 'none'"],
     [{ algorithms: ['NONE'] }, "'algorithms' must not contain 'NONE'"],
-    [{ algorithms: ['EdDSA'] }, "'algorithms': 'EdDSA' is not supported yet"],
+    [{ algorithms: ['Ed25519'] }, "'algorithms' contains 'Ed25519'; supported:"],
     [{ algorithms: ['RS1'] }, "'algorithms' contains 'RS1'"],
     [{ clockTolerance: -1 }, "'clockTolerance' must be a number from 0 to 300"],
     [{ clockTolerance: Number.NaN }, "'clockTolerance' must be a number"],

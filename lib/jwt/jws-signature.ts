@@ -1,0 +1,67 @@
+import { constants, type KeyObject, verify, type VerifyKeyObjectInput } from 'node:crypto';
+import type { VoxKeyAlgorithm } from '../interfaces/voxkey-module-options.interface.js';
+
+/** How node:crypto checks one JWS algorithm. */
+interface AlgorithmParameters {
+  /** Digest of the signing input; null for EdDSA, which hashes internally. */
+  readonly digest: string | null;
+  readonly padding?: number;
+  readonly saltLength?: number;
+  /** ECDSA signatures in a JWS are R || S, not DER. */
+  readonly dsaEncoding?: 'ieee-p1363';
+  /** Exact length of an ECDSA signature, in bytes. */
+  readonly signatureBytes?: number;
+}
+
+const PSS = {
+  padding: constants.RSA_PKCS1_PSS_PADDING,
+  saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+};
+
+/** @see RFC 7518 §3.3 (RS), §3.4 (ES), §3.5 (PS); RFC 8037 §3.1 (EdDSA) */
+const ALGORITHMS: Readonly<Record<VoxKeyAlgorithm, AlgorithmParameters>> = {
+  RS256: { digest: 'sha256' },
+  RS384: { digest: 'sha384' },
+  RS512: { digest: 'sha512' },
+  PS256: { digest: 'sha256', ...PSS },
+  PS384: { digest: 'sha384', ...PSS },
+  PS512: { digest: 'sha512', ...PSS },
+  ES256: { digest: 'sha256', dsaEncoding: 'ieee-p1363', signatureBytes: 64 },
+  ES384: { digest: 'sha384', dsaEncoding: 'ieee-p1363', signatureBytes: 96 },
+  ES512: { digest: 'sha512', dsaEncoding: 'ieee-p1363', signatureBytes: 132 },
+  EdDSA: { digest: null },
+};
+
+/**
+ * Whether the signature of a compact JWS (`header.payload.signature`, already split and checked
+ * by `decodeJwsHeader`) verifies under `key` with `alg`. The check runs on libuv's thread pool
+ * (crypto.verify's callback form), so a burst of new tokens does not hold up the event loop.
+ * The caller has checked that the key fits the algorithm.
+ */
+export function verifyJwsSignature(
+  token: string,
+  alg: VoxKeyAlgorithm,
+  key: KeyObject,
+): Promise<boolean> {
+  const parameters = ALGORITHMS[alg];
+  const dot = token.lastIndexOf('.');
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  if (parameters.signatureBytes !== undefined && signature.length !== parameters.signatureBytes) {
+    return Promise.resolve(false);
+  }
+  const input: VerifyKeyObjectInput = {
+    key,
+    padding: parameters.padding,
+    saltLength: parameters.saltLength,
+    dsaEncoding: parameters.dsaEncoding,
+  };
+  return new Promise((resolve, reject) => {
+    verify(
+      parameters.digest,
+      Buffer.from(token.slice(0, dot), 'latin1'),
+      input,
+      signature,
+      (error, valid) => (error ? reject(error) : resolve(valid)),
+    );
+  });
+}

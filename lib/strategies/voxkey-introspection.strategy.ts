@@ -1,0 +1,91 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
+import { Strategy } from 'passport-strategy';
+import { VoxKeyTokenError } from '../errors/voxkey.error.js';
+import type { IntrospectionResult } from '../interfaces/introspection-result.interface.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { bearerTokenFromRequest, type RequestWithHeaders } from '../jwt/bearer-token.parser.js';
+import { IntrospectionService } from '../services/introspection.service.js';
+import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import {
+  assertStrategyNamesFree,
+  registerStrategy,
+  reportFailure,
+  unregisterStrategy,
+} from './strategy-registry.js';
+
+/**
+ * Why an introspection answer cannot authenticate a request on its own, or undefined: it must be
+ * active (which already covers audience and issuer), carry `exp`, be valid now (`nbf`), and be a
+ * bearer access token (an active refresh token or a DPoP-bound token is not).
+ * @see RFC 7662 §2.2
+ */
+function bearerUseProblem(result: IntrospectionResult, clockTolerance: number): string | undefined {
+  if (!result.active) return 'not active';
+  if (typeof result.exp !== 'number') return 'no exp';
+  const now = Date.now() / 1000;
+  if (typeof result.nbf === 'number' && result.nbf > now + clockTolerance) return 'not yet valid';
+  const type = result.token_type?.toLowerCase();
+  if (type !== undefined && type !== 'bearer' && type !== 'access_token')
+    return 'not a bearer access token';
+  if (result.cnf !== undefined) return 'sender-constrained (cnf)';
+  return undefined;
+}
+
+/**
+ * The `voxkey-introspection` Passport strategy, used with `validation: 'introspection'`: a token
+ * (opaque or JWT) is accepted only when the realm's introspection endpoint says it is an active
+ * bearer access token for this API, and `req.user` is the introspection answer. An endpoint that
+ * cannot answer is a `fail(VoxKeyError, 503)`, never a 401.
+ * @see RFC 7662
+ */
+@Injectable()
+export class VoxKeyIntrospectionStrategy
+  extends PassportStrategy(Strategy, VOXKEY_INTROSPECTION_STRATEGY)
+  implements OnModuleInit, OnApplicationShutdown
+{
+  constructor(
+    @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly voxkeyOptions: ResolvedVoxKeyOptions,
+    private readonly introspection: IntrospectionService,
+  ) {
+    assertStrategyNamesFree();
+    super();
+    // As for voxkey-jwt: registered once the application initialises.
+    passport.unuse(VOXKEY_INTROSPECTION_STRATEGY);
+  }
+
+  onModuleInit(): void {
+    if (this.voxkeyOptions.validation === 'introspection') {
+      registerStrategy(VOXKEY_INTROSPECTION_STRATEGY, this);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    unregisterStrategy(VOXKEY_INTROSPECTION_STRATEGY, this);
+  }
+
+  /** Passport's entry point, once per request (on a per-request copy of the strategy). */
+  override authenticate(request: RequestWithHeaders): void {
+    const token = bearerTokenFromRequest(request);
+    if (token === null) {
+      return this.fail(new VoxKeyTokenError('malformed', 'no well-formed Bearer token'), 401);
+    }
+    this.introspection
+      .introspect(token, { tokenTypeHint: 'access_token' })
+      .then((result) => {
+        const problem = bearerUseProblem(result, this.voxkeyOptions.clockTolerance);
+        if (problem) throw new VoxKeyTokenError('inactive', `introspection: ${problem}`);
+        return this.validate(request, result);
+      })
+      .then(
+        (user) => this.success(user),
+        (failure: unknown) => reportFailure(this, failure),
+      );
+  }
+
+  /** Maps an accepted introspection answer to the Passport user (`req.user`): the answer itself. */
+  validate(_request: unknown, result: IntrospectionResult): IntrospectionResult {
+    return result;
+  }
+}

@@ -1,0 +1,136 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { type TokenRejectionReason, VoxKeyModule } from '../../lib/index';
+import { RevocationList } from '../../lib/services/revocation-list';
+import { VoxKeyTestRealm } from '../../lib/testing/index';
+import { MAX_TOKEN_LENGTH } from '../../lib/voxkey.constants';
+import { createApp, PLATFORMS } from '../support/app';
+import { CaptureLogger } from '../support/capture-logger';
+import { CONTROLLERS } from '../support/routes';
+import { b64url, payloadOf } from '../support/token-forge';
+
+/** The client-facing text of each reason, as RFC 6750's error_description. */
+const DESCRIPTIONS: Partial<Record<TokenRejectionReason, string>> = {
+  malformed: 'The access token is malformed',
+  encrypted: 'Encrypted access tokens are not accepted',
+  algorithm: 'The access token algorithm is not accepted',
+  critical_header: 'The access token has unsupported critical header parameters',
+  token_type: 'The access token type is not accepted',
+  unknown_key: 'The access token signing key is unknown',
+  key_mismatch: 'The access token signing key does not match its algorithm',
+  signature: 'The access token signature is invalid',
+  expired: 'The access token expired',
+  not_yet_valid: 'The access token is not valid yet',
+  issued_in_future: 'The access token was issued in the future',
+  too_old: 'The access token is too old',
+  issuer: 'The access token issuer is not accepted',
+  audience: 'The access token audience is not accepted',
+  claims: 'The access token claims are invalid',
+  too_large: 'The access token is too large',
+  revoked: 'The access token was revoked',
+};
+
+/**
+ * Every typed reason the JWT path reports, end to end through a real app: the status, the
+ * challenge's `error_description` (built from the reason, never from a dependency's message)
+ * and the debug log line that names the reason. (`inactive` needs an introspection endpoint:
+ * see active-token.e2e-spec and introspection.e2e-spec.)
+ */
+describe.each(PLATFORMS)('typed rejection reasons on %s', (platform) => {
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+  const logger = new CaptureLogger();
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start();
+    app = await createApp(
+      platform,
+      [
+        VoxKeyModule.forRoot(
+          realm.moduleOptions({ algorithms: ['RS256', 'ES256'], maxTokenAge: 3600 }),
+        ),
+      ],
+      CONTROLLERS,
+      logger,
+    );
+    app.useLogger(logger);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await realm?.close();
+  });
+
+  const cases: [TokenRejectionReason, () => string | Promise<string>][] = [
+    ['malformed', () => 'abc.def'],
+    ['malformed', () => `bm90IGpzb24.${realm.mint().split('.')[1]}.c2ln`],
+    ['encrypted', () => 'a.b.c.d.e'],
+    ['algorithm', () => realm.mint({ header: { alg: 'PS256' } })],
+    ['critical_header', () => realm.mint({ header: { crit: ['exp'] } })],
+    ['token_type', () => realm.mint({ header: { typ: 'id_token+jwt' } })],
+    ['token_type', () => realm.mint({ claims: { cnf: { jkt: 'thumbprint' } } })],
+    ['unknown_key', () => realm.mint({ header: { kid: 'no-such-kid' } })],
+    // An RSA key named by a token that claims ES256.
+    ['key_mismatch', () => realm.mint({ header: { alg: 'ES256' } })],
+    [
+      'signature',
+      () => {
+        const [header, , signature] = realm.mint().split('.');
+        return `${header}.${b64url({ ...payloadOf(realm.mint()), sub: 'admin' })}.${signature}`;
+      },
+    ],
+    ['expired', () => realm.mint({ expiresIn: -60 })],
+    ['not_yet_valid', () => realm.mint({ claims: { nbf: now() + 600 } })],
+    ['issued_in_future', () => realm.mint({ claims: { iat: now() + 600 } })],
+    ['too_old', () => realm.mint({ claims: { iat: now() - 7200 } })],
+    ['too_old', () => realm.mint({ claims: { iat: undefined } })],
+    ['issuer', () => realm.mint({ claims: { iss: `${realm.issuer}/` } })],
+    ['audience', () => realm.mint({ claims: { aud: 'https://other.example' } })],
+    ['claims', () => realm.mint({ claims: { exp: undefined } })],
+    ['claims', () => realm.mint({ claims: { sub: 42 } })],
+    ['too_large', () => 'a'.repeat(MAX_TOKEN_LENGTH + 1)],
+    [
+      'revoked',
+      async () => {
+        const token = realm.mint();
+        await app.get(RevocationList).add(token, Date.now() + 60_000);
+        return token;
+      },
+    ],
+  ];
+
+  it.each(cases)(
+    '%s: 401 with its own description, and the reason in the debug log',
+    async (reason, make) => {
+      const token = await make();
+      const lines = logger.lines.length;
+      const res = await request(app.getHttpServer())
+        .get('/open')
+        .set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({
+        statusCode: 401,
+        error: 'Invalid token',
+        message: DESCRIPTIONS[reason],
+      });
+      expect(res.headers['www-authenticate']).toBe(
+        `Bearer realm="https://api.example.test", error="invalid_token", error_description="${DESCRIPTIONS[reason]}"`,
+      );
+      const logged = logger.lines.slice(lines).filter((line) => line.startsWith('debug'));
+      expect(logged).toEqual([
+        expect.stringMatching(
+          new RegExp(`^debug Rejected \\(401\\): ${reason}: [\\w ,'+()-]+ VoxKeyAuthGuard$`),
+        ),
+      ]);
+      // The log never quotes the token.
+      expect(logged.join('\n')).not.toContain(token.slice(-20));
+    },
+  );
+
+  it('a valid token passes the same app', async () => {
+    const res = await request(app.getHttpServer())
+      .get('/open')
+      .set('Authorization', `Bearer ${realm.mint()}`);
+    expect(res.status).toBe(200);
+  });
+});

@@ -1,0 +1,38 @@
+import type { ExecutionContext } from '@nestjs/common';
+
+export type ContextType = 'http' | 'graphql' | 'ws' | 'rpc';
+
+/**
+ * A fake execution context of the given type, for unit tests of the guards and decorators: only
+ * what they read. `headers` collects the response headers the guards set.
+ */
+export function contextFor(
+  type: ContextType,
+  cls: object,
+  handler: () => void,
+  request: Record<string, unknown> = {},
+) {
+  const headers: Record<string, string> = {};
+  const response = {
+    header: (name: string, value: string) => (headers[name.toLowerCase()] = value),
+  };
+  const context = {
+    getType: () => type,
+    getClass: () => cls,
+    getHandler: () => handler,
+    getArgs: () => [request, response],
+    getArgByIndex: (i: number) => [request, response][i],
+    switchToHttp: () => ({
+      getRequest: () => request,
+      getResponse: () => response,
+      getNext: () => undefined,
+    }),
+    switchToRpc: () => ({ getData: () => undefined, getContext: () => undefined }),
+    switchToWs: () => ({
+      getData: () => undefined,
+      getClient: () => undefined,
+      getPattern: () => '',
+    }),
+  } as unknown as ExecutionContext;
+  return { context, headers };
+}

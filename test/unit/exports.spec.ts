@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+
+/**
+ * The package's public surface is a short, explicit list: every name `lib/index.ts` (and
+ * `lib/testing/index.ts`) exports, types included, is here, and each is documented in the
+ * README's "Public API" section. An internal collaborator that leaks into the index fails this.
+ */
+const DOCUMENTED: Record<string, string[]> = {
+  'lib/index.ts': [
+    'AnyScope',
+    'AuthUnavailableException',
+    'BearerException',
+    'BearerToken',
+    'InjectVoxKeyOptions',
+    'InsufficientScopeException',
+    'IntrospectionResult',
+    'IntrospectionService',
+    'InvalidRequestException',
+    'InvalidTokenException',
+    'M2MToken',
+    'M2MTokenRequest',
+    'M2MTokenService',
+    'MemoryStore',
+    'MissingTokenException',
+    'Public',
+    'RedisClientLike',
+    'RedisStore',
+    'RedisStoreOptions',
+    'RequireActiveToken',
+    'ResolvedVoxKeyOptions',
+    'RevocationService',
+    'ScopeRequirements',
+    'Scopes',
+    'ScopesGuard',
+    'TokenRejectionReason',
+    'TokenRequestOptions',
+    'UnsupportedContextException',
+    'VOXKEY_INTROSPECTION_STRATEGY',
+    'VOXKEY_MODULE_OPTIONS',
+    'VOXKEY_STRATEGY',
+    'VoxKeyAlgorithm',
+    'VoxKeyAuthGuard',
+    'VoxKeyClaims',
+    'VoxKeyConfigError',
+    'VoxKeyEndpoints',
+    'VoxKeyError',
+    'VoxKeyErrorCode',
+    'VoxKeyIntrospectionOptions',
+    'VoxKeyJwksError',
+    'VoxKeyJwksOptions',
+    'VoxKeyM2MOptions',
+    'VoxKeyModule',
+    'VoxKeyModuleAsyncOptions',
+    'VoxKeyModuleExtras',
+    'VoxKeyModuleOptions',
+    'VoxKeyOAuthError',
+    'VoxKeyOptionsFactory',
+    'VoxKeyRequestError',
+    'VoxKeyStore',
+    'VoxKeyTokenError',
+    'VoxKeyTransportError',
+    'VoxKeyUser',
+    'getVoxKeyEndpoints',
+  ],
+  'lib/testing/index.ts': [
+    'MintOptions',
+    'TestRealmAlgorithm',
+    'TestRealmOptions',
+    'VoxKeyTestRealm',
+    'signJws',
+  ],
+};
+
+const root = join(__dirname, '..', '..');
+const entries = Object.keys(DOCUMENTED).map((entry) => join(root, entry));
+const program = ts.createProgram(entries, {
+  experimentalDecorators: true,
+  module: ts.ModuleKind.CommonJS,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  target: ts.ScriptTarget.ES2022,
+  types: [],
+});
+const checker = program.getTypeChecker();
+
+function exportsOf(entry: string): string[] {
+  const source = program.getSourceFile(join(root, entry));
+  const symbol = source && checker.getSymbolAtLocation(source);
+  if (!symbol) throw new Error(`${entry} is not a module`);
+  return checker
+    .getExportsOfModule(symbol)
+    .map((exported) => exported.name)
+    .sort();
+}
+
+describe('the public surface', () => {
+  it.each(Object.keys(DOCUMENTED))('%s exports exactly the documented list', (entry) => {
+    expect(exportsOf(entry)).toEqual([...DOCUMENTED[entry]].sort());
+  });
+
+  it('the README documents every export in its Public API section', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Public API');
+    expect(start).toBeGreaterThan(-1);
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const missing = Object.values(DOCUMENTED)
+      .flat()
+      .filter((name) => !section.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it('internal collaborators stay out of the package entry', async () => {
+    const lib = await import('../../lib/index');
+    for (const internal of ['JwksKeyStore', 'VerifiedTokenCache', 'RevocationList']) {
+      expect(Object.keys(lib)).not.toContain(internal);
+    }
+  });
+});
