@@ -6,13 +6,13 @@
 // the machine's drift hits all alike. Reports req/s, p99 latency and the server's own CPU time
 // per request, each also as a ratio to the bare NestJS route measured alongside, and writes
 // bench/RESULTS.md.
-import autocannon from 'autocannon';
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { VoxKeyTestRealm } from '../lib/testing/index';
 import { AUDIENCE, contenderEnv, readyPort, serverArgs } from './contender';
+import { CONNECTIONS, type Cursor, cpuMicros, load, median, stop } from './measure';
 
 const QUICK = process.argv.includes('--quick');
 /**
@@ -36,14 +36,12 @@ const ROUNDS = QUICK ? 1 : 4;
 const SLICES = QUICK ? 2 : 6;
 const WINDOW_S = 1;
 const WARMUP_S = QUICK ? 1 : 2;
-const CONNECTIONS = 32;
 const POOL_SIZE = QUICK ? 1_000 : 10_000;
 /** More distinct tokens than VoxKey's token cache holds by default (10,000): all first sights. */
 const FRESH_SIZE = 20_000;
 const MEMORY_TOKENS = QUICK ? 100_000 : 1_000_000;
 /** The documented bound: after the run the heap is back within this much of where it started. */
 const MEMORY_BOUND_MB = 32;
-const CLK_TCK = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 
 /** The report's contenders, then experiments that only `--only` runs (see bench/README.md). */
 const CONTENDERS = [
@@ -98,12 +96,6 @@ interface Sample {
   cpuUsPerReq: number;
 }
 
-/** utime + stime of a process, in microseconds, from /proc (the server's own CPU time). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
-}
-
 async function startContender(
   id: ContenderId,
   realm: VoxKeyTestRealm,
@@ -114,14 +106,6 @@ async function startContender(
   });
   const port = await readyPort(child, id);
   return { child, url: `http://127.0.0.1:${port}/posts` };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 /** What each contender answered to none / a valid token / a token without the scope. */
@@ -155,44 +139,6 @@ async function checkCorrectness(
   if (!ok) throw new Error(`${id} is not correct: got ${got.join('/')} for none/valid/no-scope`);
 }
 
-/** Where each (contender, mode) is in its token rotation: it goes on from window to window. */
-type Cursor = { next: number };
-
-/** Drives `url` with the rotation; any non-2xx answer or error fails the run (warm-up included). */
-async function load(
-  url: string,
-  tokens: string[],
-  cursor: Cursor,
-  limit: { duration: number } | { amount: number },
-): Promise<autocannon.Result> {
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        connections: CONNECTIONS,
-        ...limit,
-        requests: [
-          {
-            method: 'GET',
-            setupRequest: (request) => {
-              const token = tokens[cursor.next++ % tokens.length];
-              return {
-                ...request,
-                headers: { ...request.headers, authorization: `Bearer ${token}` },
-              };
-            },
-          },
-        ],
-      },
-      (error, done) => (error ? reject(error) : resolve(done)),
-    );
-  });
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  }
-  return result;
-}
-
 async function measure(
   child: ChildProcess,
   url: string,
@@ -208,9 +154,6 @@ async function measure(
     cpuUsPerReq: cpu / result.requests.total,
   };
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Samples per mode and contender, in window order: window i of every contender ran side by side. */
 type Samples = Record<Mode, Record<string, Sample[]>>;
