@@ -85,7 +85,8 @@ export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefi
   if (!rawHeaders) return 0;
   let count = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === 'authorization') count++;
+    const name = rawHeaders[i];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
   }
   return count;
 }

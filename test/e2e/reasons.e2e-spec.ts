@@ -1,12 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
-import request from 'supertest';
-import { type TokenRejectionReason, VoxKeyModule } from '../../lib/index';
+import type { TokenRejectionReason } from '../../lib/index';
 import { RevocationList } from '../../lib/services/revocation-list';
-import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { MAX_TOKEN_LENGTH } from '../../lib/voxkey.constants';
-import { createApp, PLATFORMS } from '../support/app';
+import { PLATFORMS } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
-import { CONTROLLERS } from '../support/routes';
+import { realmScenario } from '../support/realm-scenario';
 import { b64url, payloadOf } from '../support/token-forge';
 
 /** The client-facing text of each reason, as RFC 6750's error_description. */
@@ -37,63 +34,47 @@ const DESCRIPTIONS: Partial<Record<TokenRejectionReason, string>> = {
  * see active-token.e2e-spec and introspection.e2e-spec.)
  */
 describe.each(PLATFORMS)('typed rejection reasons on %s', (platform) => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
   const logger = new CaptureLogger();
   const now = () => Math.floor(Date.now() / 1000);
-
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start();
-    app = await createApp(
-      platform,
-      [
-        VoxKeyModule.forRoot(
-          realm.moduleOptions({ algorithms: ['RS256', 'ES256'], maxTokenAge: 3600 }),
-        ),
-      ],
-      CONTROLLERS,
-      logger,
-    );
-    app.useLogger(logger);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
-
+  const { ctx, call } = realmScenario(
+    platform,
+    {},
+    { algorithms: ['RS256', 'ES256'], maxTokenAge: 3600 },
+    { logger },
+  );
   const cases: [TokenRejectionReason, () => string | Promise<string>][] = [
     ['malformed', () => 'abc.def'],
-    ['malformed', () => `bm90IGpzb24.${realm.mint().split('.')[1]}.c2ln`],
+    ['malformed', () => `bm90IGpzb24.${ctx.realm.mint().split('.')[1]}.c2ln`],
     ['encrypted', () => 'a.b.c.d.e'],
-    ['algorithm', () => realm.mint({ header: { alg: 'PS256' } })],
-    ['critical_header', () => realm.mint({ header: { crit: ['exp'] } })],
-    ['token_type', () => realm.mint({ header: { typ: 'id_token+jwt' } })],
-    ['token_type', () => realm.mint({ claims: { cnf: { jkt: 'thumbprint' } } })],
-    ['unknown_key', () => realm.mint({ header: { kid: 'no-such-kid' } })],
+    ['algorithm', () => ctx.realm.mint({ header: { alg: 'PS256' } })],
+    ['critical_header', () => ctx.realm.mint({ header: { crit: ['exp'] } })],
+    ['token_type', () => ctx.realm.mint({ header: { typ: 'id_token+jwt' } })],
+    ['token_type', () => ctx.realm.mint({ claims: { cnf: { jkt: 'thumbprint' } } })],
+    ['unknown_key', () => ctx.realm.mint({ header: { kid: 'no-such-kid' } })],
     // An RSA key named by a token that claims ES256.
-    ['key_mismatch', () => realm.mint({ header: { alg: 'ES256' } })],
+    ['key_mismatch', () => ctx.realm.mint({ header: { alg: 'ES256' } })],
     [
       'signature',
       () => {
-        const [header, , signature] = realm.mint().split('.');
-        return `${header}.${b64url({ ...payloadOf(realm.mint()), sub: 'admin' })}.${signature}`;
+        const [header, , signature] = ctx.realm.mint().split('.');
+        return `${header}.${b64url({ ...payloadOf(ctx.realm.mint()), sub: 'admin' })}.${signature}`;
       },
     ],
-    ['expired', () => realm.mint({ expiresIn: -60 })],
-    ['not_yet_valid', () => realm.mint({ claims: { nbf: now() + 600 } })],
-    ['issued_in_future', () => realm.mint({ claims: { iat: now() + 600 } })],
-    ['too_old', () => realm.mint({ claims: { iat: now() - 7200 } })],
-    ['too_old', () => realm.mint({ claims: { iat: undefined } })],
-    ['issuer', () => realm.mint({ claims: { iss: `${realm.issuer}/` } })],
-    ['audience', () => realm.mint({ claims: { aud: 'https://other.example' } })],
-    ['claims', () => realm.mint({ claims: { exp: undefined } })],
-    ['claims', () => realm.mint({ claims: { sub: 42 } })],
+    ['expired', () => ctx.realm.mint({ expiresIn: -60 })],
+    ['not_yet_valid', () => ctx.realm.mint({ claims: { nbf: now() + 600 } })],
+    ['issued_in_future', () => ctx.realm.mint({ claims: { iat: now() + 600 } })],
+    ['too_old', () => ctx.realm.mint({ claims: { iat: now() - 7200 } })],
+    ['too_old', () => ctx.realm.mint({ claims: { iat: undefined } })],
+    ['issuer', () => ctx.realm.mint({ claims: { iss: `${ctx.realm.issuer}/` } })],
+    ['audience', () => ctx.realm.mint({ claims: { aud: 'https://other.example' } })],
+    ['claims', () => ctx.realm.mint({ claims: { exp: undefined } })],
+    ['claims', () => ctx.realm.mint({ claims: { sub: 42 } })],
     ['too_large', () => 'a'.repeat(MAX_TOKEN_LENGTH + 1)],
     [
       'revoked',
       async () => {
-        const token = realm.mint();
-        await app.get(RevocationList).add(token, Date.now() + 60_000);
+        const token = ctx.realm.mint();
+        await ctx.app.get(RevocationList).add(token, Date.now() + 60_000);
         return token;
       },
     ],
@@ -104,9 +85,7 @@ describe.each(PLATFORMS)('typed rejection reasons on %s', (platform) => {
     async (reason, make) => {
       const token = await make();
       const lines = logger.lines.length;
-      const res = await request(app.getHttpServer())
-        .get('/open')
-        .set('Authorization', `Bearer ${token}`);
+      const res = await call(token);
       expect(res.status).toBe(401);
       expect(res.body).toEqual({
         statusCode: 401,
@@ -128,9 +107,6 @@ describe.each(PLATFORMS)('typed rejection reasons on %s', (platform) => {
   );
 
   it('a valid token passes the same app', async () => {
-    const res = await request(app.getHttpServer())
-      .get('/open')
-      .set('Authorization', `Bearer ${realm.mint()}`);
-    expect(res.status).toBe(200);
+    expect((await call(ctx.realm.mint())).status).toBe(200);
   });
 });
