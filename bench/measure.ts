@@ -1,9 +1,10 @@
 // Shared by the benchmark's drivers (run.ts, verify.ts): driving a server with autocannon while
-// rotating tokens, reading a server process's own CPU time, and stopping it.
+// rotating tokens, reading a server process's own CPU time, stopping it, and writing a report.
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 
 /** Connections autocannon keeps open against the server under test. */
 export const CONNECTIONS = 32;
@@ -74,4 +75,10 @@ export async function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/** Writes a markdown report formatted the way `prettier --check` wants it. */
+export async function writeMarkdown(path: string, text: string): Promise<void> {
+  const options = await resolveConfig(path);
+  writeFileSync(path, await format(text, { ...options, filepath: path }));
 }
