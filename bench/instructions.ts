@@ -2,16 +2,17 @@
 // drift with the machine's speed: per-function counts (`--attribute`) repeat within a few percent
 // from one process to the next, where 1-second req/s windows differ by tens of percent here.
 //
-//   npm run bench:instructions -- [--attribute] bare voxkey ...
+//   npm run bench:instructions -- [--attribute] [--fresh] bare voxkey ...
 //
 // Each contender runs under `valgrind --tool=callgrind` with counting off; after a warm-up the
 // driver turns counting on, sends a fixed number of requests (8 at a time, keep-alive, the reused
-// token), turns it off and reads the totals. "mutator" leaves out the garbage collector and the
+// token, or with --fresh a new token each time), turns it off and reads the totals. "mutator" leaves out the garbage collector and the
 // JIT compilers, whose work arrives in chunks that a few thousand requests do not average out.
 // `--attribute` also resolves JIT-compiled JavaScript to function names (node --perf-basic-prof)
 // and lists where the first contender's instructions differ from the second's; the flags it needs
 // change the counts, so compare attributed runs only with each other. IC_KEEP=1 keeps each
-// dump (and the perf map) for callgrind_annotate; IC_WARMUP and IC_MEASURED set the counts.
+// dump (and the perf map) for callgrind_annotate; IC_WARMUP and IC_MEASURED set the counts,
+// IC_ROWS how many differences are listed.
 // Needs valgrind.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -25,12 +26,17 @@ const WARMUP = Number(process.env.IC_WARMUP ?? 20_000);
 const MEASURED = Number(process.env.IC_MEASURED ?? 3_000);
 const CONCURRENCY = 8;
 const ATTRIBUTE = process.argv.includes('--attribute');
+/** `--fresh`: a new token on every request (first sights), rather than one reused token. */
+const FRESH = process.argv.includes('--fresh');
 
-/** Sends `count` requests, CONCURRENCY at a time; anything but a 200 fails the run. */
-async function drive(port: number, token: string, count: number): Promise<void> {
+/**
+ * Sends `count` requests, CONCURRENCY at a time, taking tokens from `tokens` in turn from where
+ * the last call stopped; anything but a 200 fails the run.
+ */
+async function drive(port: number, tokens: Tokens, count: number): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let sent = 0;
-  const one = () =>
+  const one = (token = tokens.list[tokens.next++ % tokens.list.length]) =>
     new Promise<void>((resolve, reject) => {
       const request = http.get(
         {
@@ -107,7 +113,14 @@ function costsOf(
 const NOT_MUTATOR =
   /Scaveng|MarkCompact|heap::|Heap::|Sweeper|Marking|Evacuat|MinorMC|compiler::|maglev|Maglev|Compiler::|OptimizedCompilationJob/;
 
-async function count(id: string, realm: VoxKeyTestRealm, token: string) {
+/** The tokens a run sends, and where it is up to. */
+interface Tokens {
+  readonly list: readonly string[];
+  next: number;
+}
+
+async function count(id: string, realm: VoxKeyTestRealm, list: readonly string[]) {
+  const tokens: Tokens = { list, next: 0 };
   const dir = mkdtempSync(join(tmpdir(), 'voxkey-instructions-'));
   const nodeFlags = ATTRIBUTE ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : [];
   const child = spawn(
@@ -127,11 +140,11 @@ async function count(id: string, realm: VoxKeyTestRealm, token: string) {
   const perfMap = `/tmp/perf-${child.pid}.map`;
   try {
     const port = await readyPort(child, id, 300_000);
-    await drive(port, token, WARMUP);
+    await drive(port, tokens, WARMUP);
     const control = (...args: string[]) =>
       execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'ignore' });
     control('-i', 'on');
-    await drive(port, token, MEASURED);
+    await drive(port, tokens, MEASURED);
     control('-i', 'off');
     control('-d');
     const dump = readdirSync(dir).find((name) => /^callgrind\.out\.\d+$/.test(name));
@@ -166,11 +179,14 @@ async function count(id: string, realm: VoxKeyTestRealm, token: string) {
 async function main(): Promise<void> {
   const ids = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   const realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-  const token = realm.mint({ scope: 'openid read:posts', expiresIn: 3600 });
+  const mint = (i: number) =>
+    realm.mint({ scope: 'openid read:posts', subject: `user-${i}`, expiresIn: 3600 });
+  // Each contender is a new process, so the same list is a first sight for every one of them.
+  const tokens = FRESH ? Array.from({ length: WARMUP + MEASURED }, (_v, i) => mint(i)) : [mint(0)];
   const results: { id: string; total: number; mutator: number; costs: Map<string, number> }[] = [];
   try {
     for (const id of ids) {
-      const result = { id, ...(await count(id, realm, token)) };
+      const result = { id, ...(await count(id, realm, tokens)) };
       results.push(result);
       const base = results.find((r) => r.id === 'bare');
       const ratio = base ? ` (${(result.mutator / base.mutator).toFixed(3)}× bare)` : '';
@@ -191,7 +207,7 @@ async function main(): Promise<void> {
         delta: ((b.costs.get(name) ?? 0) - (a.costs.get(name) ?? 0)) / MEASURED,
       }))
       .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta))
-      .slice(0, 30);
+      .slice(0, Number(process.env.IC_ROWS ?? 30));
     console.log(`\nlargest differences per request, ${b.id} minus ${a.id}:`);
     for (const row of rows)
       console.log(`${row.delta.toFixed(0).padStart(8)}  ${row.name.slice(0, 140)}`);

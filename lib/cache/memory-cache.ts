@@ -1,3 +1,18 @@
+/**
+ * Deletes the oldest entries of an insertion-ordered map until it holds at most `maxEntries`,
+ * and at most 1% fewer. In batches because V8 leaves deleted entries as holes that an iterator
+ * walks from the start until the table is rehashed: deleting the first key on every insertion
+ * cost about 5 µs per insertion in a 10,000-entry map (bench/README.md).
+ */
+export function evictOldest<K, V>(map: Map<K, V>, maxEntries: number): void {
+  if (map.size <= maxEntries) return;
+  let excess = map.size - maxEntries + Math.floor(maxEntries / 100);
+  for (const key of map.keys()) {
+    map.delete(key);
+    if (--excess <= 0) break;
+  }
+}
+
 interface Entry<V> {
   value: V;
   expiresAt: number;
@@ -37,9 +52,7 @@ export class MemoryCache<V> {
     this.entries.delete(key);
     if (!(ttlMs > 0)) return;
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
-    while (this.entries.size > this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
+    evictOldest(this.entries, this.maxEntries);
   }
 
   delete(key: string): void {

@@ -11,32 +11,38 @@ interface AlgorithmParameters {
   readonly dsaEncoding?: 'ieee-p1363';
   /** Exact length of an ECDSA signature, in bytes. */
   readonly signatureBytes?: number;
+  /**
+   * Whether to verify on libuv's thread pool: worth it for ECDSA and EdDSA (45-65 µs a check),
+   * not for RSA (about 17 µs, less than the hand-off costs); see bench/README.md.
+   */
+  readonly offThread: boolean;
 }
 
 const PSS = {
   padding: constants.RSA_PKCS1_PSS_PADDING,
   saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+  offThread: false,
 };
 
 /** @see RFC 7518 §3.3 (RS), §3.4 (ES), §3.5 (PS); RFC 8037 §3.1 (EdDSA) */
 const ALGORITHMS: Readonly<Record<VoxKeyAlgorithm, AlgorithmParameters>> = {
-  RS256: { digest: 'sha256' },
-  RS384: { digest: 'sha384' },
-  RS512: { digest: 'sha512' },
+  RS256: { digest: 'sha256', offThread: false },
+  RS384: { digest: 'sha384', offThread: false },
+  RS512: { digest: 'sha512', offThread: false },
   PS256: { digest: 'sha256', ...PSS },
   PS384: { digest: 'sha384', ...PSS },
   PS512: { digest: 'sha512', ...PSS },
-  ES256: { digest: 'sha256', dsaEncoding: 'ieee-p1363', signatureBytes: 64 },
-  ES384: { digest: 'sha384', dsaEncoding: 'ieee-p1363', signatureBytes: 96 },
-  ES512: { digest: 'sha512', dsaEncoding: 'ieee-p1363', signatureBytes: 132 },
-  EdDSA: { digest: null },
+  ES256: { digest: 'sha256', dsaEncoding: 'ieee-p1363', signatureBytes: 64, offThread: true },
+  ES384: { digest: 'sha384', dsaEncoding: 'ieee-p1363', signatureBytes: 96, offThread: true },
+  ES512: { digest: 'sha512', dsaEncoding: 'ieee-p1363', signatureBytes: 132, offThread: true },
+  EdDSA: { digest: null, offThread: true },
 };
 
 /**
  * Whether the signature of a compact JWS (`header.payload.signature`, already split and checked
- * by `decodeJwsHeader`) verifies under `key` with `alg`. The check runs on libuv's thread pool
- * (crypto.verify's callback form), so a burst of new tokens does not hold up the event loop.
- * The caller has checked that the key fits the algorithm.
+ * by `decodeJwsHeader`) verifies under `key` with `alg`, with Node's one-shot `crypto.verify`:
+ * on libuv's thread pool for ECDSA and EdDSA (so a burst of new tokens does not hold up the
+ * event loop), on the calling thread for RSA. The caller has checked that the key fits `alg`.
  */
 export function verifyJwsSignature(
   token: string,

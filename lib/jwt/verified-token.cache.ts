@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
+import { evictOldest } from '../cache/memory-cache.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -26,8 +27,8 @@ export interface VerifiedToken {
  * Tokens whose signature and claims were verified, so a token seen again skips the signature
  * check and Passport. A hit is only a token still within its lifetime (`exp`, `nbf`,
  * `maxTokenAge`); the guard checks the deny list before, and that the key is still published
- * after. An entry never outlives its token, and past `tokenCache.maxEntries` the oldest entry
- * goes first (a hit writes nothing).
+ * after. An entry never outlives its token, and past `tokenCache.maxEntries` the oldest entries
+ * go first (a hit writes nothing).
  */
 @Injectable()
 export class VerifiedTokenCache {
@@ -80,8 +81,6 @@ export class VerifiedTokenCache {
       from: nbf - this.tolerance,
       key,
     });
-    if (this.entries.size > this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
+    evictOldest(this.entries, this.maxEntries);
   }
 }
