@@ -8,15 +8,10 @@ import {
 } from '../errors/bearer.exceptions.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
-import { isPublicRoute } from '../utils/reflect.util.js';
+import { RouteMetadataCache, type ScopeRequirements } from '../utils/route-metadata.util.js';
 import { grantedScopes } from '../utils/scopes.util.js';
-import { ANY_SCOPE_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
 
-/** What a route demands: every scope of `all`, and one scope of each list in `anyOf`. */
-export interface ScopeRequirements {
-  readonly all: readonly string[];
-  readonly anyOf: readonly (readonly string[])[];
-}
+export type { ScopeRequirements } from '../utils/route-metadata.util.js';
 
 /**
  * Enforces `@Scopes()` and `@AnyScope()` after `VoxKeyAuthGuard`: 403 `insufficient_scope`
@@ -34,13 +29,17 @@ export interface ScopeRequirements {
 export class ScopesGuard implements CanActivate {
   protected readonly logger = new Logger('ScopesGuard');
 
+  private readonly routes: RouteMetadataCache;
+
   constructor(
     protected readonly reflector: Reflector,
     @InjectVoxKeyOptions() protected readonly options: ResolvedVoxKeyOptions,
-  ) {}
+  ) {
+    this.routes = new RouteMetadataCache(reflector);
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    if (isPublicRoute(this.reflector, context)) return true;
+    if (this.routes.get(context).isPublic) return true;
     const required = this.getRequirements(context);
     if (required.all.length === 0 && required.anyOf.length === 0) return true;
     if (context.getType() !== 'http') {
@@ -78,15 +77,6 @@ export class ScopesGuard implements CanActivate {
 
   /** Scopes required by the handler and its controller together. */
   protected getRequirements(context: ExecutionContext): ScopeRequirements {
-    const all = new Set<string>();
-    const anyOf: string[][] = [];
-    for (const target of [context.getClass(), context.getHandler()]) {
-      for (const list of this.reflector.get<string[][] | undefined>(SCOPES_METADATA, target) ??
-        []) {
-        for (const scope of list) all.add(scope);
-      }
-      anyOf.push(...(this.reflector.get<string[][] | undefined>(ANY_SCOPE_METADATA, target) ?? []));
-    }
-    return { all: [...all], anyOf };
+    return this.routes.get(context).scopes;
   }
 }

@@ -1,6 +1,7 @@
 import { type ExecutionContext, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import passport from 'passport';
 import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import {
   AuthUnavailableException,
@@ -30,17 +31,12 @@ import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
 import type { VoxKeyJwtAuthInfo } from '../strategies/voxkey-jwt.strategy.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
-import { isPublicRoute } from '../utils/reflect.util.js';
-import {
-  REQUIRE_ACTIVE_METADATA,
-  VOXKEY_INTROSPECTION_STRATEGY,
-  VOXKEY_STRATEGY,
-} from '../voxkey.constants.js';
+import { RouteMetadataCache } from '../utils/route-metadata.util.js';
+import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
-/** The request as the guard reads and writes it; Passport sets `user` and `authInfo`. */
+/** The request as the guard reads and writes it. */
 interface AuthenticatedRequest extends RequestWithHeaders {
   user?: unknown;
-  authInfo?: unknown;
 }
 
 /** A log-safe account of a failure: our errors' messages are fixed text; others give only their name. */
@@ -55,7 +51,7 @@ function describeFailure(failure: unknown): string {
  * contexts (GraphQL, WebSockets, microservices) are denied unless public.
  *
  * One way through: Bearer credentials → deny list → verified-token cache → on a miss,
- * `AuthGuard.canActivate`, which runs the Passport strategy `validation` chose (`voxkey-jwt` or
+ * `passport.authenticate` with the strategy `validation` chose (`voxkey-jwt` or
  * `voxkey-introspection`) → `handleRequest` → `req.user`. A failure is a 400 or 401 with an RFC
  * 6750 challenge, or a 503 when the realm could not be asked; never a pass.
  *
@@ -81,16 +77,18 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   ) {
     const strategy =
       voxkeyOptions.validation === 'jwt' ? VOXKEY_STRATEGY : VOXKEY_INTROSPECTION_STRATEGY;
-    // AuthGuard's own option: the strategy passport.authenticate runs on a miss.
     super({ defaultStrategy: strategy });
     this.strategy = strategy;
+    this.routes = new RouteMetadataCache(reflector);
   }
+
+  private readonly routes: RouteMetadataCache;
 
   /** The Passport strategy `validation` chose. */
   private readonly strategy: string;
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (isPublicRoute(this.reflector, context)) return true;
+    if (this.routes.get(context).isPublic) return true;
     if (context.getType() !== 'http') {
       this.logger.warn(
         `Denied a '${context.getType()}' handler: VoxKey authenticates HTTP routes only; mark the handler @Public() to allow it`,
@@ -113,29 +111,54 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const cached = jwt ? this.verifiedTokens.get(token) : undefined;
     if (cached !== undefined && this.keyStore.isCurrent(cached.key)) {
       // The same hook as on a miss, so a subclass policy applies to cached tokens too.
-      const info: VoxKeyJwtAuthInfo = { key: cached.key };
-      request.authInfo = info;
-      request.user = await this.handleRequest(null, cached.claims, info, context);
+      request.user = await this.handleRequest(null, cached.claims, { key: cached.key }, context);
     } else {
-      await this.authenticate(context);
+      const { user, info } = await this.authenticate(context, request);
+      request.user = user;
       // Cached only once the whole check, handleRequest included, accepted it.
-      const info = request.authInfo as VoxKeyJwtAuthInfo | undefined;
-      if (jwt && info?.key && request.user) {
-        this.verifiedTokens.set(token, request.user as VoxKeyClaims, info.key);
-      }
+      const key = (info as VoxKeyJwtAuthInfo | undefined)?.key;
+      if (jwt && key) this.verifiedTokens.set(token, user as VoxKeyClaims, key);
     }
     if (jwt && this.requiresActiveToken(context)) await this.assertActive(context, token);
     return true;
   }
 
   /**
-   * `AuthGuard.canActivate`: Passport runs the strategy and `handleRequest` turns its outcome into
-   * `req.user` or an HTTP error. Passport failing by itself (no such strategy while the
-   * application closes) is a 503, never a 500.
+   * Runs the strategy through Passport's public `passport.authenticate`, as
+   * `AuthGuard.canActivate` does, and hands its outcome to `handleRequest`. Passport is given
+   * the request's credentials (its headers), not the framework's request object: the strategy
+   * reads nothing else, and the helpers Passport adds to the object it is given (`logIn`,
+   * `isAuthenticated`, ...) serve sessions, which a bearer token has no use for. Passport failing
+   * by itself (no such strategy while the application closes) is a 503, never a 500.
    */
-  private async authenticate(context: ExecutionContext): Promise<void> {
+  private async authenticate(
+    context: ExecutionContext,
+    request: RequestWithHeaders,
+  ): Promise<{ user: unknown; info: unknown }> {
+    const credentials: RequestWithHeaders = {
+      headers: request.headers,
+      rawHeaders: request.rawHeaders ?? request.raw?.rawHeaders,
+    };
+    const options = { session: false, ...(await this.getAuthenticateOptions(context)) };
     try {
-      await super.canActivate(context);
+      return await new Promise((resolve, reject) => {
+        const done = (error: unknown, user: unknown, info?: unknown, status?: unknown) => {
+          try {
+            Promise.resolve(this.handleRequest(error, user, info, context, status)).then(
+              (accepted) => resolve({ user: accepted, info }),
+              reject,
+            );
+          } catch (failure) {
+            reject(failure);
+          }
+        };
+        passport.authenticate(this.strategy, options, done)(
+          credentials,
+          context.switchToHttp().getResponse(),
+          // Called only when Passport itself fails, or a strategy passes: neither authenticates.
+          (error?: unknown) => (error ? reject(error) : done(null, false)),
+        );
+      });
     } catch (error) {
       if (error instanceof HttpException) throw error;
       this.errorOncePerMinute(
@@ -148,12 +171,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
 
   /** Whether `@RequireActiveToken()` marks the handler or its controller. */
   protected requiresActiveToken(context: ExecutionContext): boolean {
-    return (
-      this.reflector.getAllAndOverride<boolean | undefined>(REQUIRE_ACTIVE_METADATA, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true
-    );
+    return this.routes.get(context).requireActive;
   }
 
   /** `@RequireActiveToken()`: the realm must still consider the token active (fail closed). */
