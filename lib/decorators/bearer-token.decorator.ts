@@ -2,9 +2,10 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { bearerTokenFromRequest, type RequestWithHeaders } from '../jwt/bearer-token.parser.js';
 
 /**
- * The raw access token of the request, exactly as `VoxKeyAuthGuard` read and validated it
- * (undefined on routes where no VoxKey user was set, public routes included). Use it rather
- * than slicing the `Authorization` header yourself, e.g. to revoke the caller's own token.
+ * The raw access token of an authenticated request, read from its `Authorization` header by the
+ * same reader `VoxKeyAuthGuard` uses, so on a route the guard protects it is the token the guard
+ * validated. Undefined while `req.user` is not set (on `@Public()` routes, for instance). Use it
+ * rather than slicing the header yourself, e.g. to revoke the caller's own token.
  *
  * @example
  * @Post('logout') logout(@BearerToken() token: string) { return this.revocation.revoke(token); }

@@ -30,6 +30,7 @@ export class ScopesGuard implements CanActivate {
   protected readonly logger = new Logger('ScopesGuard');
 
   private readonly routes: RouteMetadataCache;
+  private readonly warned = new WeakSet<object>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -43,9 +44,13 @@ export class ScopesGuard implements CanActivate {
     const required = this.getRequirements(context);
     if (required.all.length === 0 && required.anyOf.length === 0) return true;
     if (context.getType() !== 'http') {
-      this.logger.warn(
-        `Denied a '${context.getType()}' handler: VoxKey checks scopes on HTTP routes only; mark the handler @Public() to allow it`,
-      );
+      // Once per handler: clients must not be able to flood the log.
+      if (!this.warned.has(context.getHandler())) {
+        this.warned.add(context.getHandler());
+        this.logger.warn(
+          `Denied a '${context.getType()}' handler: VoxKey checks scopes on HTTP routes only; mark the handler @Public() to allow it`,
+        );
+      }
       throw new UnsupportedContextException(context.getType());
     }
 

@@ -61,13 +61,17 @@ export function verifyJwsSignature(
     saltLength: parameters.saltLength,
     dsaEncoding: parameters.dsaEncoding,
   };
+  const data = Buffer.from(token.slice(0, dot), 'latin1');
+  if (!parameters.offThread) {
+    try {
+      return Promise.resolve(verify(parameters.digest, data, input, signature));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   return new Promise((resolve, reject) => {
-    verify(
-      parameters.digest,
-      Buffer.from(token.slice(0, dot), 'latin1'),
-      input,
-      signature,
-      (error, valid) => (error ? reject(error) : resolve(valid)),
+    verify(parameters.digest, data, input, signature, (error, valid) =>
+      error ? reject(error) : resolve(valid),
     );
   });
 }

@@ -66,7 +66,8 @@ export class VerifiedTokenCache {
 
   /** Remembers claims that were just verified for `token` with `key`. */
   set(token: string, claims: VoxKeyClaims, key: KeyObject): void {
-    if (this.maxEntries === 0) return;
+    // Only claims whose lifetime is known are kept: an entry must never outlive its token.
+    if (this.maxEntries === 0 || !Number.isFinite(claims.exp)) return;
     const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
     const end =
       this.maxTokenAge !== undefined && typeof claims.iat === 'number'

@@ -2,8 +2,14 @@ import passport from 'passport';
 import { VoxKeyConfigError, VoxKeyError, VoxKeyTokenError } from '../errors/voxkey.error.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
-/** The VoxKey strategy holding each name in Passport's registry, which is process-wide. */
-const owners = new Map<string, object>();
+/**
+ * The VoxKey strategy holding each name in Passport's registry, which is process-wide: kept on
+ * `globalThis` under a `Symbol.for` key, so the CommonJS and ESM builds, if both are loaded,
+ * share it as they share Passport.
+ */
+const owners: Map<string, object> = ((globalThis as { [key: symbol]: Map<string, object> })[
+  Symbol.for('voxkey:passport-strategy-owners')
+] ??= new Map());
 
 /**
  * Refuses a second VoxKey module in this process while another one holds the strategy names:

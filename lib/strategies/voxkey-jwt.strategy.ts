@@ -19,10 +19,12 @@ import {
   unregisterStrategy,
 } from './strategy-registry.js';
 
-/** What the strategy reports with a success, as Passport's `info` (and `req.authInfo`). */
+/** What the strategy reports with a success, as Passport's `info`. */
 export interface VoxKeyJwtAuthInfo {
   /** The realm key that verified the token's signature. */
   readonly key: KeyObject;
+  /** The verified claims (the user too, unless a subclass's `validate` maps them). */
+  readonly claims: VoxKeyClaims;
 }
 
 /**
@@ -46,9 +48,9 @@ export class VoxKeyJwtStrategy
     private readonly keyStore: JwksKeyStore,
   ) {
     assertStrategyNamesFree();
+    // passport-jwt's constructor requires these; its authenticate, which would use them, is replaced.
     super({
       jwtFromRequest: bearerTokenFromRequest,
-      // Only read if passport-jwt's own authenticate ran, which this class replaces.
       secretOrKeyProvider: (_request: unknown, _token: string, done: (error: unknown) => void) =>
         done(new VoxKeyTokenError('signature', 'not verified by this strategy')),
       passReqToCallback: true,
@@ -73,15 +75,19 @@ export class VoxKeyJwtStrategy
       return this.fail(new VoxKeyTokenError('malformed', 'no well-formed Bearer token'), 401);
     }
     this.verify(token)
-      .then(({ claims, key }) => ({ user: this.validate(request, claims), info: { key } }))
+      .then(async (info) => {
+        const user: unknown = await this.validate(request, info.claims);
+        if (!user) throw new VoxKeyTokenError('claims', 'validate() returned no user');
+        return { user, info };
+      })
       .then(
-        ({ user, info }: { user: unknown; info: VoxKeyJwtAuthInfo }) => this.success(user, info),
+        ({ user, info }) => this.success(user, info),
         (failure: unknown) => reportFailure(this, failure),
       );
   }
 
   /** Header, key, signature, then claims: cheap checks first, the signature before any claim is trusted. */
-  private async verify(token: string): Promise<{ claims: VoxKeyClaims; key: KeyObject }> {
+  private async verify(token: string): Promise<VoxKeyJwtAuthInfo> {
     const header = decodeJwsHeader(token);
     const alg = checkJwsHeader(header, this.voxkeyOptions);
     const key = await this.keyStore.getKey(header.kid, alg);
@@ -101,9 +107,10 @@ export class VoxKeyJwtStrategy
 
   /**
    * Maps the verified claims to the Passport user (`req.user`): the claims themselves. A
-   * subclass may return something richer; every check has already passed.
+   * subclass may return something richer (or a promise of it); every check has already passed,
+   * and no user is a 401. `request` is what Passport was given: the request's headers.
    */
-  validate(_request: unknown, claims: VoxKeyClaims): VoxKeyClaims {
+  validate(_request: unknown, claims: VoxKeyClaims): VoxKeyClaims | Promise<unknown> {
     return claims;
   }
 }

@@ -75,3 +75,44 @@ describe.each(PLATFORMS)('a VoxKeyAuthGuard subclass with its own dependency (%s
     expect((await get('/posts', ctx.realm.mint())).status).toBe(403);
   });
 });
+
+/** A subclass whose handleRequest maps the claims to a user of its own. */
+@Injectable()
+class MappingAuthGuard extends VoxKeyAuthGuard {
+  override handleRequest<TUser>(
+    error: unknown,
+    user: unknown,
+    info: unknown,
+    context: ExecutionContext,
+  ): TUser {
+    const claims = super.handleRequest<{ sub: string; exp: number }>(error, user, info, context);
+    return { id: claims.sub, sawExp: typeof claims.exp === 'number' } as TUser;
+  }
+}
+
+@Module({
+  providers: [MappingAuthGuard, { provide: APP_GUARD, useExisting: MappingAuthGuard }],
+})
+class MappingModule {}
+
+describe('a subclass that maps the user in handleRequest (Express)', () => {
+  const { ctx, call } = realmScenario(
+    'express',
+    {},
+    { globalGuard: false, clockTolerance: 0 },
+    { imports: [MappingModule] },
+  );
+
+  it('gets the verified claims on a miss and on a cache hit, and an expired cached token is refused', async () => {
+    const token = ctx.realm.mint({ subject: 'mapped', expiresIn: 2 });
+    const me = () =>
+      request(ctx.app.getHttpServer()).get('/me').set('Authorization', `Bearer ${token}`);
+    expect((await me()).body).toEqual({ id: 'mapped', sawExp: true });
+    expect((await me()).body).toEqual({ id: 'mapped', sawExp: true });
+    // The cache keeps the verified claims, so their exp still ends the token's life.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const res = await call(token);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('The access token expired');
+  });
+});

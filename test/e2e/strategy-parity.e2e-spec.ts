@@ -9,7 +9,7 @@ import { createApp, PLATFORMS } from '../support/app';
 import { compact, payloadOf } from '../support/token-forge';
 
 /**
- * On a cache miss VoxKeyAuthGuard authenticates through AuthGuard.canActivate, that is through
+ * On a cache miss VoxKeyAuthGuard authenticates through Passport's public
  * `passport.authenticate('voxkey-jwt')`, like the stock `AuthGuard('voxkey-jwt')`. Both must
  * reach the same verdict on every token fault, with the same claims. (Outages differ: the stock
  * guard knows no 503; see the README's Guards section.)
