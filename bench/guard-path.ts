@@ -7,6 +7,7 @@ import { Controller, type ExecutionContext, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Scopes, ScopesGuard, VoxKeyAuthGuard, VoxKeyModule } from '../lib/index';
 import { VoxKeyTestRealm } from '../lib/testing/index';
+import { contextFor as fakeContext } from '../test/support/execution-context';
 
 @Controller('posts')
 class PostsController {
@@ -17,19 +18,7 @@ class PostsController {
 
 function contextFor(authorization: string): ExecutionContext {
   const request = { headers: { authorization }, rawHeaders: ['Authorization', authorization] };
-  const response = { header: () => undefined };
-  return {
-    getType: () => 'http',
-    getClass: () => PostsController,
-    getHandler: () => PostsController.prototype.list,
-    getArgs: () => [request, response],
-    getArgByIndex: (i: number) => [request, response][i],
-    switchToHttp: () => ({
-      getRequest: () => request,
-      getResponse: () => response,
-      getNext: () => undefined,
-    }),
-  } as unknown as ExecutionContext;
+  return fakeContext('http', PostsController, PostsController.prototype.list, request).context;
 }
 
 const IN_FLIGHT = 32;

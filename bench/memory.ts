@@ -8,6 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { Scopes, VoxKeyAuthGuard, VoxKeyModule } from '../lib/index';
 import { VerifiedTokenCache } from '../lib/jwt/verified-token.cache';
 import { VoxKeyTestRealm } from '../lib/testing/index';
+import { contextFor as fakeContext } from '../test/support/execution-context';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const BATCH = 1_000;
@@ -24,19 +25,7 @@ const collect = () => (globalThis as { gc?: () => void }).gc?.();
 
 function contextFor(authorization: string): ExecutionContext {
   const request = { headers: { authorization }, rawHeaders: ['Authorization', authorization] };
-  const response = { header: () => undefined };
-  return {
-    getType: () => 'http',
-    getClass: () => PostsController,
-    getHandler: () => PostsController.prototype.list,
-    getArgs: () => [request, response],
-    getArgByIndex: (i: number) => [request, response][i],
-    switchToHttp: () => ({
-      getRequest: () => request,
-      getResponse: () => response,
-      getNext: () => undefined,
-    }),
-  } as unknown as ExecutionContext;
+  return fakeContext('http', PostsController, PostsController.prototype.list, request).context;
 }
 
 async function main(): Promise<void> {
