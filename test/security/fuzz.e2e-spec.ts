@@ -51,6 +51,24 @@ describe('fuzzing', () => {
     );
   });
 
+  it('parseBearerHeader accepts exactly what RFC 6750 §2.1 allows (against a reference grammar)', () => {
+    // The grammar written out once more, independently: optional leading and trailing spaces,
+    // the scheme in any ASCII case, one or more spaces, one b64token.
+    const REFERENCE = /^ *[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *$/;
+    fc.assert(
+      fc.property(headerLike, (header) => {
+        const expected = REFERENCE.exec(header)?.[1];
+        const result = parseBearerHeader(header);
+        if (expected === undefined || expected.length > MAX_TOKEN_LENGTH) {
+          expect(result.kind).not.toBe('token');
+        } else {
+          expect(result).toEqual({ kind: 'token', token: expected });
+        }
+      }),
+      { numRuns: RUNS * 10 },
+    );
+  });
+
   it('the header parser only ever fails with a VoxKeyTokenError', () => {
     const options = { algorithms: ['RS256'] as const, requireTokenType: false };
     const segment = fc.oneof(

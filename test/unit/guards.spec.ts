@@ -1,6 +1,6 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import {
   AnyScope,
   InsufficientScopeException,
@@ -44,11 +44,15 @@ describe('VoxKeyAuthGuard', () => {
   // The module compiled but not initialised: its strategy is not registered with Passport, as
   // for a request still in flight while the application closes.
   let guard: VoxKeyAuthGuard;
+  let moduleRef: TestingModule | undefined;
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
+    moduleRef = await Test.createTestingModule({
       imports: [VoxKeyModule.forRoot(moduleOptions)],
     }).compile();
     guard = moduleRef.get(VoxKeyAuthGuard);
+  });
+  afterAll(async () => {
+    await moduleRef?.close();
   });
   const activate = (context: ExecutionContext) => guard.canActivate(context);
 
@@ -87,7 +91,7 @@ describe('VoxKeyAuthGuard', () => {
     expect(headers['www-authenticate']).toBe('Bearer realm="https://api.example.com"');
   });
 
-  it('answers 503 with Retry-After, never 500 or a pass, when no voxkey-jwt strategy is registered (a request in flight at shutdown)', async () => {
+  it('answers 503 with Retry-After, never 500 or a pass, when no voxkey-jwt strategy is registered (as for a request still in flight once the application has closed)', async () => {
     const { context, headers } = contextFor('http', Handlers, Handlers.prototype.open, {
       headers: { authorization: 'Bearer a.b.c' },
     });

@@ -32,9 +32,12 @@ describe('evictOldest', () => {
 describe('MemoryCache', () => {
   it('never holds more than maxEntries, dropping the least recently used', () => {
     const cache = new MemoryCache<number>(200, () => 0);
-    for (let i = 0; i < 201; i++) cache.set(`k${i}`, i, 1_000);
+    for (let i = 0; i < 200; i++) cache.set(`k${i}`, i, 1_000);
+    expect(cache.get('k0')).toBe(0); // now the most recently used
+    cache.set('k200', 200, 1_000);
     expect(cache.size).toBeLessThanOrEqual(200);
-    expect(cache.get('k0')).toBeUndefined();
+    expect(cache.get('k0')).toBe(0);
+    expect(cache.get('k1')).toBeUndefined();
     expect(cache.get('k200')).toBe(200);
   });
 });
