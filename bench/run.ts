@@ -80,6 +80,7 @@ const CONTENDERS = [
     experiment: true,
   },
   { id: 'voxkey-auth-only', name: 'VoxKeyAuthGuard alone (no ScopesGuard)', experiment: true },
+  { id: 'voxkey-nocache', name: 'voxkey, verified-token cache off', experiment: true },
 ] as const;
 const isExperiment = (c: (typeof CONTENDERS)[number]) => 'experiment' in c;
 type ContenderId = (typeof CONTENDERS)[number]['id'];
