@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { Controller, type ExecutionContext, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Scopes, VoxKeyAuthGuard, VoxKeyModule } from '../lib/index';
-import { VerifiedTokenCache } from '../lib/jwt/verified-token.cache';
+import { VerifiedTokenCache } from '../lib/cache/verified-token.cache';
 import { VoxKeyTestRealm } from '../lib/testing/index';
 import { contextFor as fakeContext } from '../test/support/execution-context';
 

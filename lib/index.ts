@@ -5,7 +5,7 @@ export {
   VOXKEY_MODULE_OPTIONS,
   VOXKEY_STRATEGY,
 } from './voxkey.constants.js';
-export { getVoxKeyEndpoints, type VoxKeyEndpoints } from './voxkey-endpoints.js';
+export { getVoxKeyEndpoints, type VoxKeyEndpoints } from './realm/realm-endpoints.js';
 export type {
   VoxKeyAlgorithm,
   VoxKeyJwksOptions,
@@ -51,7 +51,7 @@ export {
   type TokenRejectionReason,
   type VoxKeyErrorCode,
   type VoxKeyTransportError,
-} from './errors/voxkey.error.js';
+} from './errors/voxkey.errors.js';
 export {
   AuthUnavailableException,
   BearerException,

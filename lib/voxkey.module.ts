@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
-import { RealmHttpClient } from './http/realm-http.client.js';
-import { JwksKeyStore } from './jwt/jwks-key.store.js';
-import { VerifiedTokenCache } from './jwt/verified-token.cache.js';
+import { RealmHttpClient } from './realm/realm-http.client.js';
+import { JwksKeyProvider } from './keys/jwks-key.provider.js';
+import { VerifiedTokenCache } from './cache/verified-token.cache.js';
 import { IntrospectionService } from './services/introspection.service.js';
 import { M2MTokenService } from './services/m2m-token.service.js';
 import { RevocationList } from './services/revocation-list.js';
@@ -13,7 +13,7 @@ import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.s
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
-import { resolvedOptionsProvider } from './voxkey-options.provider.js';
+import { resolvedOptionsProvider } from './voxkey.providers.js';
 
 /**
  * Protects a NestJS API with VoxKey access tokens, and provides `IntrospectionService`,
@@ -37,7 +37,7 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
   providers: [
     resolvedOptionsProvider,
     SharedState,
-    JwksKeyStore,
+    JwksKeyProvider,
     VerifiedTokenCache,
     RealmHttpClient,
     RevocationList,
@@ -52,7 +52,7 @@ import { resolvedOptionsProvider } from './voxkey-options.provider.js';
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
     // For the guards' property injection when an application provides a guard subclass itself.
-    JwksKeyStore,
+    JwksKeyProvider,
     VerifiedTokenCache,
     RevocationList,
     IntrospectionService,

@@ -1,5 +1,6 @@
 import { ANY_SCOPE_METADATA } from '../voxkey.constants.js';
-import { appendMetadata, scopeList } from './scope-list.js';
+import { appendMetadata } from '../utils/route-metadata.util.js';
+import { scopeList } from '../utils/scopes.util.js';
 
 /**
  * Requires at least one of the listed scopes. Each `@AnyScope` list (on the controller, on the

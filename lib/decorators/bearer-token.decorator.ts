@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { bearerTokenFromRequest, type RequestWithHeaders } from '../jwt/bearer-token.parser.js';
+import { bearerTokenFromRequest, type RequestWithHeaders } from '../token/bearer-header.parser.js';
 
 /**
  * The raw access token of an authenticated request, read from its `Authorization` header by the

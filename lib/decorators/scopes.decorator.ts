@@ -1,5 +1,6 @@
 import { SCOPES_METADATA } from '../voxkey.constants.js';
-import { appendMetadata, scopeList } from './scope-list.js';
+import { appendMetadata } from '../utils/route-metadata.util.js';
+import { scopeList } from '../utils/scopes.util.js';
 
 /**
  * Requires every listed scope. On a controller and on a handler, and when stacked, all apply:

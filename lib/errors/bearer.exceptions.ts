@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { TokenRejectionReason } from './voxkey.error.js';
+import type { TokenRejectionReason } from './voxkey.errors.js';
 
 /** Fixed descriptions sent to clients for each rejection reason. They never carry token content. */
 const TOKEN_ERROR_DESCRIPTIONS: Readonly<Record<TokenRejectionReason, string>> = {

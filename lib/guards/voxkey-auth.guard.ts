@@ -17,16 +17,16 @@ import {
   VoxKeyJwksError,
   VoxKeyOAuthError,
   VoxKeyTokenError,
-} from '../errors/voxkey.error.js';
+} from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import {
   type BearerCredentials,
   readBearerCredentials,
   type RequestWithHeaders,
-} from '../jwt/bearer-token.parser.js';
-import { JwksKeyStore } from '../jwt/jwks-key.store.js';
-import { VerifiedTokenCache } from '../jwt/verified-token.cache.js';
+} from '../token/bearer-header.parser.js';
+import { JwksKeyProvider } from '../keys/jwks-key.provider.js';
+import { VerifiedTokenCache } from '../cache/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
 import type { VoxKeyJwtAuthInfo } from '../strategies/voxkey-jwt.strategy.js';
@@ -66,7 +66,7 @@ function describeFailure(failure: unknown): string {
 export class VoxKeyAuthGuard extends AuthGuard() {
   protected readonly logger = new Logger('VoxKeyAuthGuard');
 
-  @Inject(JwksKeyStore) private readonly keyStore!: JwksKeyStore;
+  @Inject(JwksKeyProvider) private readonly keys!: JwksKeyProvider;
   @Inject(RevocationList) private readonly revocationList!: RevocationList;
   @Inject(IntrospectionService) private readonly introspection!: IntrospectionService;
   @Inject(VerifiedTokenCache) private readonly verifiedTokens!: VerifiedTokenCache;
@@ -110,7 +110,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
 
     const jwt = this.voxkeyOptions.validation === 'jwt';
     const cached = jwt ? this.verifiedTokens.get(token) : undefined;
-    if (cached !== undefined && this.keyStore.isCurrent(cached.key)) {
+    if (cached !== undefined && this.keys.isCurrent(cached.key)) {
       // The same hook, with what the strategy reported, so a subclass policy applies to cached
       // tokens too.
       const info: VoxKeyJwtAuthInfo = cached;
@@ -258,9 +258,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       this.logger.debug(`Token not checked: unavailable: ${describeFailure(failure)}`);
     }
     const retryAfter =
-      failure instanceof VoxKeyOAuthError
-        ? (failure.retryAfter ?? 1)
-        : this.keyStore.retryAfterSeconds;
+      failure instanceof VoxKeyOAuthError ? (failure.retryAfter ?? 1) : this.keys.retryAfterSeconds;
     const exception = new AuthUnavailableException(retryAfter);
     setResponseHeader(context, 'Retry-After', String(exception.retryAfter));
     return exception;

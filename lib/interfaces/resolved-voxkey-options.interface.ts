@@ -1,5 +1,5 @@
 import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
-import type { VoxKeyEndpoints } from '../voxkey-endpoints.js';
+import type { VoxKeyEndpoints } from '../realm/realm-endpoints.js';
 import type { VoxKeyAlgorithm } from './voxkey-module-options.interface.js';
 
 /** Options after validation, with every default filled in and the realm endpoints derived. */

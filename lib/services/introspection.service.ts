@@ -1,16 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { VoxKeyOAuthError } from '../errors/voxkey.error.js';
-import { RealmHttpClient } from '../http/realm-http.client.js';
+import { VoxKeyOAuthError } from '../errors/voxkey.errors.js';
+import { RealmHttpClient } from '../realm/realm-http.client.js';
 import type {
   IntrospectionResult,
   TokenRequestOptions,
 } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
-import { SingleFlight } from '../utils/single-flight.js';
-import { hashToken } from '../utils/token-hash.util.js';
+import { SingleFlight } from '../utils/single-flight.util.js';
+import { hashToken } from '../token/token-hash.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
-import { apiCredentials } from './realm-credentials.js';
+import { apiCredentials } from '../realm/realm-credentials.js';
 import { RevocationList } from './revocation-list.js';
 
 const INACTIVE: IntrospectionResult = Object.freeze({ active: false });

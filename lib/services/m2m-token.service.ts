@@ -6,13 +6,14 @@ import {
   VoxKeyError,
   VoxKeyOAuthError,
   VoxKeyRequestError,
-} from '../errors/voxkey.error.js';
-import { type ClientCredentials, RealmHttpClient } from '../http/realm-http.client.js';
+} from '../errors/voxkey.errors.js';
+import { type ClientCredentials, RealmHttpClient } from '../realm/realm-http.client.js';
 import type { M2MToken, M2MTokenRequest } from '../interfaces/m2m-token.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
-import { SingleFlight } from '../utils/single-flight.js';
-import { isValidResourceIndicator, resolveScopes } from '../voxkey-options.provider.js';
+import { SingleFlight } from '../utils/single-flight.util.js';
+import { isValidResourceIndicator } from '../realm/realm-endpoints.js';
+import { resolveScopes } from '../utils/scopes.util.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 
 interface CachedToken {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { revocationKey } from '../token/token-hash.js';
 import { MemoryCache } from '../cache/memory-cache.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
@@ -9,20 +9,6 @@ import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 const MAX_ENTRIES = 1_000_000;
 /** How long "not revoked" from a shared store is trusted: revocations reach every instance within this. */
 const SHARED_CHECK_EVERY_MS = 1_000;
-
-/**
- * The deny-list key of a token. For a JWT it is the hash of the signing input
- * (`header.payload`), so another encoding of the same signature (spare bits in the last base64url
- * character, or ECDSA's `(r, n - s)`) cannot slip past; for other tokens, the hash of the token.
- */
-export function revocationKey(token: string): string {
-  const first = token.indexOf('.');
-  const last = token.lastIndexOf('.');
-  const signed = first > 0 && last > first && token.indexOf('.', first + 1) === last;
-  return createHash('sha256')
-    .update(signed ? token.slice(0, last) : token)
-    .digest('base64url');
-}
 
 /**
  * Tokens revoked through this API, kept by hash until they expire, so a revoked JWT is refused

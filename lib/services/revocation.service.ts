@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RealmHttpClient } from '../http/realm-http.client.js';
+import { RealmHttpClient } from '../realm/realm-http.client.js';
 import type { TokenRequestOptions } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
-import { unverifiedExpiry } from '../utils/token-hash.util.js';
+import { unverifiedExpiry } from '../token/jws-header.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import { IntrospectionService } from './introspection.service.js';
-import { apiCredentials } from './realm-credentials.js';
+import { apiCredentials } from '../realm/realm-credentials.js';
 import { RevocationList } from './revocation-list.js';
 
 /** Longest a JWT stays on the deny list, whatever its (unverified) `exp` says. */

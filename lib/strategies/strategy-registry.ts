@@ -1,5 +1,5 @@
 import passport from 'passport';
-import { VoxKeyConfigError, VoxKeyError, VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyConfigError, VoxKeyError, VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
 /**

@@ -2,10 +2,10 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-strategy';
-import { VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
-import { bearerTokenFromRequest, type RequestWithHeaders } from '../jwt/bearer-token.parser.js';
+import { bearerTokenFromRequest, type RequestWithHeaders } from '../token/bearer-header.parser.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import {

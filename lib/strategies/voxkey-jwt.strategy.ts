@@ -3,14 +3,14 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import passport from 'passport';
 import { Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
-import { VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
-import { bearerTokenFromRequest } from '../jwt/bearer-token.parser.js';
-import { validateClaims } from '../jwt/claims.validator.js';
-import { JwksKeyStore } from '../jwt/jwks-key.store.js';
-import { verifyJwsSignature } from '../jwt/jws-signature.js';
-import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../jwt/jwt-header.js';
+import { bearerTokenFromRequest } from '../token/bearer-header.parser.js';
+import { validateClaims } from '../token/claims.validator.js';
+import { JwksKeyProvider } from '../keys/jwks-key.provider.js';
+import { verifyJwsSignature } from '../token/jws-signature.js';
+import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../token/jws-header.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 import {
   assertStrategyNamesFree,
@@ -45,7 +45,7 @@ export class VoxKeyJwtStrategy
 {
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly voxkeyOptions: ResolvedVoxKeyOptions,
-    private readonly keyStore: JwksKeyStore,
+    private readonly keys: JwksKeyProvider,
   ) {
     assertStrategyNamesFree();
     // passport-jwt's constructor requires these; its authenticate, which would use them, is replaced.
@@ -90,7 +90,7 @@ export class VoxKeyJwtStrategy
   private async verify(token: string): Promise<VoxKeyJwtAuthInfo> {
     const header = decodeJwsHeader(token);
     const alg = checkJwsHeader(header, this.voxkeyOptions);
-    const key = await this.keyStore.getKey(header.kid, alg);
+    const key = await this.keys.getKey(header.kid, alg);
     let valid: boolean;
     try {
       valid = await verifyJwsSignature(token, alg, key);

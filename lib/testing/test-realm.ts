@@ -10,7 +10,7 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { VoxKeyModuleOptions } from '../interfaces/voxkey-module-options.interface.js';
-import { getVoxKeyEndpoints, type VoxKeyEndpoints } from '../voxkey-endpoints.js';
+import { getVoxKeyEndpoints, type VoxKeyEndpoints } from '../realm/realm-endpoints.js';
 
 /** Algorithms the test realm can sign with. */
 export type TestRealmAlgorithm =

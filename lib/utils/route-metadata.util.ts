@@ -63,3 +63,16 @@ export class RouteMetadataCache {
     return route;
   }
 }
+
+/**
+ * A class or method decorator that appends `entry` to the list stored under `key`, instead of
+ * replacing it as `SetMetadata` would: stacked scope decorators must all apply, never only the
+ * outermost one. A subclass starts from its parent's list, so it can add requirements, not drop them.
+ */
+export function appendMetadata<T>(key: string, entry: T): MethodDecorator & ClassDecorator {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const holder = (descriptor?.value ?? target) as object;
+    const existing = (Reflect.getMetadata(key, holder) as T[] | undefined) ?? [];
+    Reflect.defineMetadata(key, [...existing, entry], holder);
+  };
+}

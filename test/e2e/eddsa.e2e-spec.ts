@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import request from 'supertest';
 import { VoxKeyModule } from '../../lib/index';
-import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
+import { VerifiedTokenCache } from '../../lib/cache/verified-token.cache';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, PLATFORMS } from '../support/app';
 import { CONTROLLERS } from '../support/routes';

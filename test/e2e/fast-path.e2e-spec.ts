@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
+import { VerifiedTokenCache } from '../../lib/cache/verified-token.cache';
 import { sleep } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
 

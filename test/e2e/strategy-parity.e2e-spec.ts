@@ -3,7 +3,7 @@ import { AuthGuard } from '@nestjs/passport';
 import passport from 'passport';
 import request from 'supertest';
 import { VoxKeyAuthGuard, VoxKeyModule } from '../../lib/index';
-import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
+import { VerifiedTokenCache } from '../../lib/cache/verified-token.cache';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, PLATFORMS } from '../support/app';
 import { compact, payloadOf } from '../support/token-forge';

@@ -1,11 +1,11 @@
-import { RealmHttpClient } from '../../lib/http/realm-http.client';
+import { RealmHttpClient } from '../../lib/realm/realm-http.client';
 import type { VoxKeyModuleOptions } from '../../lib/index';
 import { IntrospectionService } from '../../lib/services/introspection.service';
 import { M2MTokenService } from '../../lib/services/m2m-token.service';
 import { RevocationList } from '../../lib/services/revocation-list';
 import { RevocationService } from '../../lib/services/revocation.service';
 import { SharedState } from '../../lib/store/shared-state';
-import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
 
 /** The services wired by hand, as the module does, for service-level tests against a real realm. */
 export function buildServices(options: VoxKeyModuleOptions) {

@@ -112,7 +112,7 @@ describe('the public surface', () => {
 
   it('internal collaborators stay out of the package entry', async () => {
     const lib = await import('../../lib/index');
-    for (const internal of ['JwksKeyStore', 'VerifiedTokenCache', 'RevocationList']) {
+    for (const internal of ['JwksKeyProvider', 'VerifiedTokenCache', 'RevocationList']) {
       expect(Object.keys(lib)).not.toContain(internal);
     }
   });

@@ -13,7 +13,7 @@ import {
   VoxKeyModule,
   type VoxKeyModuleOptions,
 } from '../../lib/index';
-import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
 import { type ContextType, contextFor } from '../support/execution-context';
 
 const moduleOptions: VoxKeyModuleOptions = {

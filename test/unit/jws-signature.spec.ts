@@ -1,6 +1,6 @@
 import crypto, { generateKeyPairSync } from 'node:crypto';
 import type { VoxKeyAlgorithm } from '../../lib/index';
-import { verifyJwsSignature } from '../../lib/jwt/jws-signature';
+import { verifyJwsSignature } from '../../lib/token/jws-signature';
 import { signJws, type TestRealmAlgorithm } from '../../lib/testing/index';
 
 const KEYS = {

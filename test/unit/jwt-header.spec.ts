@@ -1,5 +1,5 @@
 import { VoxKeyTokenError } from '../../lib/index';
-import { checkJwsHeader, decodeJwsHeader } from '../../lib/jwt/jwt-header';
+import { checkJwsHeader, decodeJwsHeader } from '../../lib/token/jws-header';
 import { b64url } from '../support/token-forge';
 
 const reasonOf = (fn: () => unknown) => {

@@ -1,33 +1,4 @@
-import { evictOldest, MemoryCache } from '../../lib/cache/memory-cache';
-
-describe('evictOldest', () => {
-  it('leaves a map at or under its bound alone', () => {
-    const map = new Map([['a', 1]]);
-    evictOldest(map, 1);
-    expect([...map.keys()]).toEqual(['a']);
-  });
-
-  it('drops the oldest entries, down to 1% under the bound, and keeps the newest', () => {
-    const map = new Map<number, number>();
-    for (let i = 0; i < 1_001; i++) map.set(i, i);
-    evictOldest(map, 1_000);
-    // 1 over the bound, plus 1% of it: 11 go, the oldest first.
-    expect(map.size).toBe(990);
-    expect(map.has(10)).toBe(false);
-    expect(map.has(11)).toBe(true);
-    expect(map.has(1_000)).toBe(true);
-  });
-
-  it('bounds below 100 evict exactly the excess', () => {
-    const map = new Map<number, number>([
-      [1, 1],
-      [2, 2],
-      [3, 3],
-    ]);
-    evictOldest(map, 2);
-    expect([...map.keys()]).toEqual([2, 3]);
-  });
-});
+import { MemoryCache } from '../../lib/cache/memory-cache';
 
 describe('MemoryCache', () => {
   it('never holds more than maxEntries, dropping the least recently used', () => {
@@ -35,9 +6,39 @@ describe('MemoryCache', () => {
     for (let i = 0; i < 200; i++) cache.set(`k${i}`, i, 1_000);
     expect(cache.get('k0')).toBe(0); // now the most recently used
     cache.set('k200', 200, 1_000);
-    expect(cache.size).toBeLessThanOrEqual(200);
+    expect(cache.size).toBe(200);
     expect(cache.get('k0')).toBe(0);
     expect(cache.get('k1')).toBeUndefined();
     expect(cache.get('k200')).toBe(200);
+  });
+
+  it('never returns an entry past its lifetime, measured with the injected clock', () => {
+    let now = 1_000;
+    const cache = new MemoryCache<string>(10, () => now);
+    cache.set('a', 'x', 500);
+    now = 1_499;
+    expect(cache.get('a')).toBe('x');
+    now = 1_500;
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('stores nothing for a lifetime of zero, less or not a number, and forgets an earlier value', () => {
+    const cache = new MemoryCache<string>(10, () => 0);
+    cache.set('a', 'x', 1_000);
+    for (const ttl of [0, -1, Number.NaN]) {
+      cache.set('a', 'y', ttl);
+      expect(cache.get('a')).toBeUndefined();
+    }
+  });
+
+  it('deletes one entry, or all of them', () => {
+    const cache = new MemoryCache<string>(10, () => 0);
+    cache.set('a', 'x', 1_000);
+    cache.set('b', 'y', 1_000);
+    cache.delete('a');
+    expect([cache.get('a'), cache.get('b')]).toEqual([undefined, 'y']);
+    cache.clear();
+    expect(cache.size).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { getVoxKeyEndpoints, type VoxKeyModuleOptions } from '../../lib/index';
-import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
 
 const REALM = '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a';
 const base: VoxKeyModuleOptions = {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { VerifiedTokenCache } from '../../lib/jwt/verified-token.cache';
-import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+import { VerifiedTokenCache } from '../../lib/cache/verified-token.cache';
+import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
 
 const options = (maxEntries?: number) =>
   resolveVoxKeyOptions({
@@ -44,14 +44,14 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('t', 1000)!.claims.scope).toBe('a');
   });
 
-  it('is bounded: past maxEntries the oldest entry goes first', () => {
+  it('is bounded: past maxEntries the least recently used entry goes first', () => {
     const cache = cacheWith(2);
     cache.set('a', claims(2000), KEY);
     cache.set('b', claims(2000), KEY);
-    cache.get('a', 1000); // a hit writes nothing and does not reorder
+    cache.get('a', 1000); // a hit makes 'a' the most recently used
     cache.set('c', claims(2000), KEY);
     expect([cache.get('a', 1000), cache.get('b', 1000), cache.get('c', 1000)].map(Boolean)).toEqual(
-      [false, true, true],
+      [true, false, true],
     );
     expect(cache.size).toBe(2);
   });

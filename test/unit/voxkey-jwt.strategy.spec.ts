@@ -1,8 +1,8 @@
 import { type VoxKeyClaims, VoxKeyTokenError } from '../../lib/index';
-import { JwksKeyStore } from '../../lib/jwt/jwks-key.store';
+import { JwksKeyProvider } from '../../lib/keys/jwks-key.provider';
 import { VoxKeyJwtStrategy } from '../../lib/strategies/voxkey-jwt.strategy';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
-import { resolveVoxKeyOptions } from '../../lib/voxkey-options.provider';
+import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
 
 /** Runs a strategy once, as Passport does (a per-request copy with its actions), to its outcome. */
 function run(strategy: VoxKeyJwtStrategy, authorization: string) {
@@ -27,7 +27,7 @@ describe('VoxKeyJwtStrategy', () => {
     Kind: new (...args: ConstructorParameters<typeof VoxKeyJwtStrategy>) => T,
   ): T => {
     const options = resolveVoxKeyOptions(realm.moduleOptions());
-    const strategy = new Kind(options, new JwksKeyStore(options));
+    const strategy = new Kind(options, new JwksKeyProvider(options));
     made.push(strategy);
     return strategy;
   };

@@ -1,5 +1,5 @@
-import { VoxKeyConfigError } from '../errors/voxkey.error.js';
-import type { ClientCredentials } from '../http/realm-http.client.js';
+import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
+import type { ClientCredentials } from './realm-http.client.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 
 /** This API's own client credentials, required by introspection and revocation. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import { VoxKeyJwksError, VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyJwksError, VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import { createJwksFetcher } from './jwks.fetcher.js';
@@ -55,7 +55,7 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
  * - Keys marked `use: enc`, symmetric keys and RSA keys under 2048 bits are never kept.
  */
 @Injectable()
-export class JwksKeyStore {
+export class JwksKeyProvider {
   private readonly logger = new Logger('VoxKeyJwks');
   private readonly client: JwksClient;
   private keys: readonly RealmKey[] = [];

@@ -1,4 +1,4 @@
-import { VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import { evictOldest } from '../cache/memory-cache.js';
+import { LRUCache } from 'lru-cache';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
@@ -27,34 +27,35 @@ export interface VerifiedToken {
  * Tokens whose signature and claims were verified, so a token seen again skips the signature
  * check and Passport. A hit is only a token still within its lifetime (`exp`, `nbf`,
  * `maxTokenAge`); the guard checks the deny list before, and that the key is still published
- * after. An entry never outlives its token, and past `tokenCache.maxEntries` the oldest entries
- * go first (a hit writes nothing).
+ * after. An entry never outlives its token, and past `tokenCache.maxEntries` the least recently
+ * used entries go first.
  */
 @Injectable()
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
+  /** Lifetimes are checked here (`nbf` too, against the caller's clock), so lru-cache only bounds it. */
+  private readonly entries: LRUCache<string, Entry> | undefined;
   /** Lookups answered from the cache, and those that were not: for monitoring and tests. */
   readonly stats = { hits: 0, misses: 0 };
-  private readonly maxEntries: number;
   private readonly tolerance: number;
   private readonly maxTokenAge: number | undefined;
 
   constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions) {
-    this.maxEntries = options.tokenCache.maxEntries;
+    const { maxEntries } = options.tokenCache;
+    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
     this.maxTokenAge = options.maxTokenAge;
     this.tolerance = options.clockTolerance;
   }
 
   /** Number of cached tokens. */
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   /** The token's claims (a copy) and verifying key, when it was verified and is still within its lifetime. */
   get(token: string, nowSeconds = Date.now() / 1000): VerifiedToken | undefined {
-    const entry = this.entries.get(token);
+    const entry = this.entries?.get(token);
     if (entry === undefined || nowSeconds >= entry.until || nowSeconds < entry.from) {
-      if (entry !== undefined && nowSeconds >= entry.until) this.entries.delete(token);
+      if (entry !== undefined && nowSeconds >= entry.until) this.entries?.delete(token);
       this.stats.misses++;
       return undefined;
     }
@@ -67,14 +68,13 @@ export class VerifiedTokenCache {
   /** Remembers claims that were just verified for `token` with `key`. */
   set(token: string, claims: VoxKeyClaims, key: KeyObject): void {
     // Only claims whose lifetime is known are kept: an entry must never outlive its token.
-    if (this.maxEntries === 0 || !Number.isFinite(claims.exp)) return;
+    if (this.entries === undefined || !Number.isFinite(claims.exp)) return;
     const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
     const end =
       this.maxTokenAge !== undefined && typeof claims.iat === 'number'
         ? Math.min(claims.exp, claims.iat + this.maxTokenAge)
         : claims.exp;
     const nested = Object.values(claims).some((v) => typeof v === 'object' && v !== null);
-    this.entries.delete(token);
     this.entries.set(token, {
       claims: nested ? structuredClone(claims) : { ...claims },
       nested,
@@ -82,6 +82,5 @@ export class VerifiedTokenCache {
       from: nbf - this.tolerance,
       key,
     });
-    evictOldest(this.entries, this.maxEntries);
   }
 }

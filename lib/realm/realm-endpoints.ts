@@ -29,3 +29,15 @@ export function getVoxKeyEndpoints(origin: string, realm: string): VoxKeyEndpoin
     revocationEndpoint: `${issuer}/revoke`,
   };
 }
+
+/**
+ * Whether a resource indicator is an absolute URI without a fragment, as RFC 8707 §2 requires.
+ */
+export function isValidResourceIndicator(value: unknown): value is string {
+  if (typeof value !== 'string' || value.includes('#')) return false;
+  try {
+    return new URL(value).protocol.length > 1;
+  } catch {
+    return false;
+  }
+}

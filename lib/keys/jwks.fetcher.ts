@@ -1,4 +1,4 @@
-import { VoxKeyJwksError } from '../errors/voxkey.error.js';
+import { VoxKeyJwksError } from '../errors/voxkey.errors.js';
 import { BodyTooLargeError, isAbort, readCappedText } from '../utils/http-body.util.js';
 
 /** Largest JWKS body read, in bytes; a realm's key set is a few kilobytes. */

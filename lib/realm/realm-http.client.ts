@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { VoxKeyOAuthError } from '../errors/voxkey.error.js';
+import { VoxKeyOAuthError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import {
   BodyTooLargeError,

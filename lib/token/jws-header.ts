@@ -1,4 +1,4 @@
-import { VoxKeyTokenError } from '../errors/voxkey.error.js';
+import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyAlgorithm } from '../interfaces/voxkey-module-options.interface.js';
 
@@ -87,4 +87,17 @@ export function checkJwsHeader(
     throw new VoxKeyTokenError('malformed', 'kid is not a string of acceptable length');
   }
   return alg as VoxKeyAlgorithm;
+}
+
+/** The `exp` of a JWT, in seconds, read without verification; undefined for other tokens. */
+export function unverifiedExpiry(token: string): number | undefined {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first < 1 || second < 0 || token.indexOf('.', second + 1) !== -1) return undefined;
+  try {
+    const { exp } = decodeJsonSegment(token.slice(first + 1, second), 'payload');
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+  } catch {
+    return undefined;
+  }
 }

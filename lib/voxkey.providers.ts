@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { VoxKeyConfigError } from './errors/voxkey.error.js';
+import { VoxKeyConfigError } from './errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from './interfaces/resolved-voxkey-options.interface.js';
 import type {
   VoxKeyAlgorithm,
@@ -10,21 +10,38 @@ import {
   VOXKEY_MODULE_OPTIONS,
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
-import { getVoxKeyEndpoints } from './voxkey-endpoints.js';
+import { getVoxKeyEndpoints } from './realm/realm-endpoints.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
-import { isValidScopeToken } from './utils/scopes.util.js';
+import { resolveScopes } from './utils/scopes.util.js';
+import { isValidResourceIndicator } from './realm/realm-endpoints.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Printable ASCII without quote and backslash: safe inside a quoted WWW-Authenticate parameter.
 const HEADER_SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
 
-const DEFAULTS = {
-  algorithms: ['RS256'] as VoxKeyAlgorithm[],
-  clockTolerance: 5,
-  jwks: { cacheMaxAgeMs: 10 * 60_000, cooldownMs: 30_000, timeoutMs: 5_000 },
-  requestTimeoutMs: 5_000,
-  introspection: { cacheTtlMs: 30_000, inactiveCacheTtlMs: 3_000, cacheMaxEntries: 10_000 },
-  m2m: { refreshMarginMs: 60_000, maxRetries: 3 },
+const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
+
+/** Every numeric option: its default (none for `maxTokenAge`) and the range accepted. */
+const NUMERIC_OPTIONS = {
+  clockTolerance: { fallback: 5, min: 0, max: 300 },
+  maxTokenAge: { fallback: undefined, min: 1, max: 31_536_000 },
+  'jwks.cacheMaxAgeMs': { fallback: 10 * 60_000, min: 1_000, max: 86_400_000 },
+  'jwks.cooldownMs': { fallback: 30_000, min: 0, max: 3_600_000 },
+  'jwks.timeoutMs': { fallback: 5_000, min: 100, max: 60_000 },
+  'tokenCache.maxEntries': { fallback: 10_000, min: 0, max: 10_000_000 },
+  requestTimeoutMs: { fallback: 5_000, min: 100, max: 60_000 },
+  'introspection.cacheTtlMs': { fallback: 30_000, min: 0, max: 3_600_000 },
+  'introspection.inactiveCacheTtlMs': { fallback: 3_000, min: 0, max: 10_000 },
+  'introspection.cacheMaxEntries': { fallback: 10_000, min: 1, max: 10_000_000 },
+  'm2m.refreshMarginMs': { fallback: 60_000, min: 0, max: 3_600_000 },
+  'm2m.maxRetries': { fallback: 3, min: 0, max: 10 },
+} as const;
+
+type NumericOption = keyof typeof NUMERIC_OPTIONS;
+type NumericValues = {
+  [K in NumericOption]: (typeof NUMERIC_OPTIONS)[K]['fallback'] extends number
+    ? number
+    : number | undefined;
 };
 
 function isLoopback(hostname: string): boolean {
@@ -84,7 +101,7 @@ function resolveAudiences(value: unknown): string[] {
 }
 
 function resolveAlgorithms(value: unknown): VoxKeyAlgorithm[] {
-  if (value === undefined) return DEFAULTS.algorithms;
+  if (value === undefined) return DEFAULT_ALGORITHMS;
   if (!Array.isArray(value) || value.length === 0) {
     throw new VoxKeyConfigError(`'algorithms' must be a non-empty list such as ['RS256']`);
   }
@@ -104,17 +121,26 @@ function resolveAlgorithms(value: unknown): VoxKeyAlgorithm[] {
   return [...new Set(value as VoxKeyAlgorithm[])];
 }
 
-function resolveNumber(
-  value: unknown,
-  name: string,
-  fallback: number,
-  { min, max }: { min: number; max: number },
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new VoxKeyConfigError(`'${name}' must be a number from ${min} to ${max}`);
+/**
+ * Reads every numeric option of {@link NUMERIC_OPTIONS} (`'jwks.timeoutMs'` is `options.jwks.timeoutMs`;
+ * the groups were checked to be objects), each a finite number in its range, or its default.
+ */
+function resolveNumbers(options: VoxKeyModuleOptions): NumericValues {
+  const values: Partial<Record<NumericOption, number | undefined>> = {};
+  for (const [name, { fallback, min, max }] of Object.entries(NUMERIC_OPTIONS)) {
+    const [group, field] = name.includes('.') ? name.split('.') : [undefined, name];
+    const holder = (group === undefined ? options : options[group as keyof VoxKeyModuleOptions]) as
+      Record<string, unknown> | undefined;
+    const value = holder?.[field];
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    ) {
+      throw new VoxKeyConfigError(`'${name}' must be a number from ${min} to ${max}`);
+    }
+    values[name as NumericOption] = (value as number | undefined) ?? fallback;
   }
-  return value;
+  return values as NumericValues;
 }
 
 function optionalString(value: unknown, name: string): string | undefined {
@@ -146,30 +172,6 @@ function oneOf<T extends string>(
     );
   }
   return value as T;
-}
-
-/** A scope list from a list or a space-delimited string, each a valid scope token. */
-export function resolveScopes(value: unknown, name: string): string[] {
-  if (value === undefined) return [];
-  const list = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
-  if (!Array.isArray(list) || !list.every(isValidScopeToken)) {
-    throw new VoxKeyConfigError(
-      `'${name}' must be scope tokens, as a list or a space-delimited string`,
-    );
-  }
-  return [...new Set(list)].sort();
-}
-
-/**
- * Whether a resource indicator is an absolute URI without a fragment, as RFC 8707 §2 requires.
- */
-export function isValidResourceIndicator(value: unknown): value is string {
-  if (typeof value !== 'string' || value.includes('#')) return false;
-  try {
-    return new URL(value).protocol.length > 1;
-  } catch {
-    return false;
-  }
 }
 
 function resolveStore(value: unknown): VoxKeyStore | undefined {
@@ -234,8 +236,9 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       `'clientId' and 'clientSecret' are required when 'validation' is 'introspection'`,
     );
   }
-  const introspection = optionalObject(options.introspection, 'introspection');
-  const tokenCache = optionalObject(options.tokenCache, 'tokenCache');
+  // Option groups must be objects before their numbers are read.
+  optionalObject(options.introspection, 'introspection');
+  optionalObject(options.tokenCache, 'tokenCache');
   const m2m = optionalObject(options.m2m, 'm2m');
   const m2mClientId = optionalString(m2m.clientId, 'm2m.clientId');
   const m2mClientSecret = optionalString(m2m.clientSecret, 'm2m.clientSecret');
@@ -247,46 +250,22 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       `'m2m.resource' must be an absolute URI without a fragment (RFC 8707 §2)`,
     );
   }
+  const n = resolveNumbers(options);
   const endpoints = getVoxKeyEndpoints(origin, realm);
   return Object.freeze({
     endpoints: Object.freeze(endpoints),
     audiences: Object.freeze(audiences),
     algorithms: Object.freeze(resolveAlgorithms(options.algorithms)),
-    clockTolerance: resolveNumber(
-      options.clockTolerance,
-      'clockTolerance',
-      DEFAULTS.clockTolerance,
-      {
-        min: 0,
-        max: 300,
-      },
-    ),
-    maxTokenAge:
-      options.maxTokenAge === undefined
-        ? undefined
-        : resolveNumber(options.maxTokenAge, 'maxTokenAge', 0, { min: 1, max: 31_536_000 }),
+    clockTolerance: n.clockTolerance,
+    maxTokenAge: n.maxTokenAge,
     requireTokenType: options.requireTokenType ?? false,
     jwks: Object.freeze({
-      cacheMaxAgeMs: resolveNumber(
-        jwks.cacheMaxAgeMs,
-        'jwks.cacheMaxAgeMs',
-        DEFAULTS.jwks.cacheMaxAgeMs,
-        { min: 1_000, max: 86_400_000 },
-      ),
-      cooldownMs: resolveNumber(jwks.cooldownMs, 'jwks.cooldownMs', DEFAULTS.jwks.cooldownMs, {
-        min: 0,
-        max: 3_600_000,
-      }),
-      timeoutMs: resolveNumber(jwks.timeoutMs, 'jwks.timeoutMs', DEFAULTS.jwks.timeoutMs, {
-        min: 100,
-        max: 60_000,
-      }),
+      cacheMaxAgeMs: n['jwks.cacheMaxAgeMs'],
+      cooldownMs: n['jwks.cooldownMs'],
+      timeoutMs: n['jwks.timeoutMs'],
     }),
     tokenCache: Object.freeze({
-      maxEntries: resolveNumber(tokenCache.maxEntries, 'tokenCache.maxEntries', 10_000, {
-        min: 0,
-        max: 10_000_000,
-      }),
+      maxEntries: n['tokenCache.maxEntries'],
     }),
     clientId,
     clientSecret,
@@ -297,47 +276,19 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       ['client_secret_basic', 'client_secret_post'] as const,
       'client_secret_basic',
     ),
-    requestTimeoutMs: resolveNumber(
-      options.requestTimeoutMs,
-      'requestTimeoutMs',
-      DEFAULTS.requestTimeoutMs,
-      { min: 100, max: 60_000 },
-    ),
+    requestTimeoutMs: n.requestTimeoutMs,
     introspection: Object.freeze({
-      cacheTtlMs: resolveNumber(
-        introspection.cacheTtlMs,
-        'introspection.cacheTtlMs',
-        DEFAULTS.introspection.cacheTtlMs,
-        { min: 0, max: 3_600_000 },
-      ),
-      inactiveCacheTtlMs: resolveNumber(
-        introspection.inactiveCacheTtlMs,
-        'introspection.inactiveCacheTtlMs',
-        DEFAULTS.introspection.inactiveCacheTtlMs,
-        { min: 0, max: 10_000 },
-      ),
-      cacheMaxEntries: resolveNumber(
-        introspection.cacheMaxEntries,
-        'introspection.cacheMaxEntries',
-        DEFAULTS.introspection.cacheMaxEntries,
-        { min: 1, max: 10_000_000 },
-      ),
+      cacheTtlMs: n['introspection.cacheTtlMs'],
+      inactiveCacheTtlMs: n['introspection.inactiveCacheTtlMs'],
+      cacheMaxEntries: n['introspection.cacheMaxEntries'],
     }),
     m2m: Object.freeze({
       clientId: m2mClientId ?? clientId,
       clientSecret: m2mClientSecret ?? clientSecret,
       scope: Object.freeze(resolveScopes(m2m.scope, 'm2m.scope')),
       resource: m2m.resource,
-      refreshMarginMs: resolveNumber(
-        m2m.refreshMarginMs,
-        'm2m.refreshMarginMs',
-        DEFAULTS.m2m.refreshMarginMs,
-        { min: 0, max: 3_600_000 },
-      ),
-      maxRetries: resolveNumber(m2m.maxRetries, 'm2m.maxRetries', DEFAULTS.m2m.maxRetries, {
-        min: 0,
-        max: 10,
-      }),
+      refreshMarginMs: n['m2m.refreshMarginMs'],
+      maxRetries: n['m2m.maxRetries'],
     }),
     store: resolveStore(options.store),
     encryptionKey: resolveEncryptionKey(options.encryptionKey),
