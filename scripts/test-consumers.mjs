@@ -2,12 +2,16 @@
 // Consumer compatibility check (`npm run test:consumers`).
 //
 // Packs the library with `npm pack` (prepack builds dist/), checks that the tarball holds only
-// what users need, then installs it into throwaway apps copied from test/consumers/<name>/
-// into a temporary folder: NestJS 11 CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app
-// is checked twice: compiled with tsc and run with node (`npm run build && npm run check`), and
-// by its own jest test (`npm test`). Both expect GET /posts to answer 401 without a token, 200
-// with a `read:posts` token and 403 with a token lacking that scope; the node run also checks
-// that the module's `request` listener (req.user declared on arrival) is on the server.
+// what users need, then installs it into throwaway apps set up in a temporary folder: NestJS 11
+// CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app takes its package.json and tsconfig
+// files from test/consumers/<name>/ and its sources from test/consumers/template/src/, shared
+// by all three; an ES module app (`"type": "module"`) gets `.js` added to relative imports.
+// Each app is checked twice: compiled with tsc and run with node (`npm run build`, then
+// `node dist/check.js`), and by its own jest test (`npm test`, which type-checks first). Both
+// expect GET /posts to answer 401 without a token, 200 with a `read:posts` token (body
+// { for: 'test-user', posts: [] }) and 403 with a token lacking that scope; the node run sends
+// the `read:posts` token twice (a cache miss, then a hit) and fails if node has not exited 5 s
+// after the app and the test realm are closed (an open handle).
 //
 // Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
 //   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>
