@@ -2,12 +2,16 @@
 // Consumer compatibility check (`npm run test:consumers`).
 //
 // Packs the library with `npm pack` (prepack builds dist/), checks that the tarball holds only
-// what users need, then installs it into throwaway apps copied from test/consumers/<name>/
-// into a temporary folder: NestJS 11 CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app
-// is checked twice: compiled with tsc and run with node (`npm run build && npm run check`), and
-// by its own jest test (`npm test`). Both expect GET /posts to answer 401 without a token, 200
-// with a `read:posts` token and 403 with a token lacking that scope; the node run also checks
-// that the module's `request` listener (req.user declared on arrival) is on the server.
+// what users need, then installs it into throwaway apps set up in a temporary folder: NestJS 11
+// CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app takes its package.json and tsconfig
+// files from test/consumers/<name>/ and its sources from test/consumers/template/src/, shared
+// by all three; an ES module app (`"type": "module"`) gets `.js` added to relative imports.
+// Each app is checked twice: compiled with tsc and run with node (`npm run build`, then
+// `node dist/check.js`), and by its own jest test (`npm test`, which type-checks first). Both
+// expect GET /posts to answer 401 without a token, 200 with a `read:posts` token (body
+// { for: 'test-user', posts: [] }) and 403 with a token lacking that scope; the node run sends
+// the `read:posts` token twice (a cache miss, then a hit) and fails if node has not exited 5 s
+// after the app and the test realm are closed (an open handle).
 //
 // Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
 //   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>
@@ -18,7 +22,16 @@
 // Every child process runs in its own process group and is killed when its time is up.
 // Network: the npm registry for the installs; the apps listen on 127.0.0.1 only.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import process from 'node:process';
@@ -26,7 +39,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Each consumer's own folder holds its package.json and tsconfig files; the sources are shared.
 const TEMPLATES = join(ROOT, 'test', 'consumers');
+const SHARED_SOURCES = join(TEMPLATES, 'template', 'src');
 const CONSUMERS = ['nest11-cjs', 'nest12-cjs', 'nest12-esm'];
 
 const MINUTE = 60_000;
@@ -246,13 +261,51 @@ async function packAndCheck(dir) {
   return tarball;
 }
 
-/** Copies a template and installs its pinned dependencies plus the tarball. */
+// A relative specifier in an import or export: `from './x'`, `import './x'`, `import('./x')`.
+const RELATIVE_SPECIFIER = /(\b(?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"]*)\2/g;
+
+/**
+ * The shared sources import siblings the CommonJS way, without an extension (`./app.module`), as
+ * a Nest starter app does. Node's ES module loader needs the file's full name, and so does tsc
+ * with `module: nodenext` in a `"type": "module"` package (TS2307 without it), so for such an app
+ * every relative specifier gets `.js`; one left out fails the app's build and its `npm test`.
+ * (The sources cannot carry `.js` for all three: tsc would take it under CommonJS too, but jest
+ * in the CommonJS apps would not find `./x.js` next to x.ts without a moduleNameMapper.)
+ */
+function withJsSuffixes(source) {
+  return source.replace(RELATIVE_SPECIFIER, (match, head, quote, specifier) =>
+    /\.(?:[cm]?js|json)$/.test(specifier) ? match : `${head}${quote}${specifier}.js${quote}`,
+  );
+}
+
+/** Writes the shared sources into `app/src`, with `.js` suffixes if the app is an ES module. */
+function copySources(app) {
+  const { type } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  const esm = type === 'module';
+  for (const entry of readdirSync(SHARED_SOURCES, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const from = join(entry.parentPath, entry.name);
+    const to = join(app, 'src', relative(SHARED_SOURCES, from));
+    mkdirSync(dirname(to), { recursive: true });
+    const text = readFileSync(from, 'utf8');
+    writeFileSync(to, esm && /\.[cm]?ts$/.test(entry.name) ? withJsSuffixes(text) : text);
+  }
+}
+
+/** Sets up an app (its own files, the shared sources) and installs its pins plus the tarball. */
 async function install(name, dir, tarball) {
+  const own = join(TEMPLATES, name);
+  if (existsSync(join(own, 'src'))) {
+    throw new Error(
+      `${relative(ROOT, own)}/src: the sources live in ${relative(ROOT, SHARED_SOURCES)}`,
+    );
+  }
   const app = join(dir, name);
-  cpSync(join(TEMPLATES, name), app, {
+  cpSync(own, app, {
     recursive: true,
     filter: (source) => !/(^|[\\/])(node_modules|dist|package-lock\.json)$/.test(source),
   });
+  copySources(app);
   const result = await run(
     NPM,
     ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-exact', tarball],

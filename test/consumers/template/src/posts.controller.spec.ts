@@ -1,12 +1,16 @@
-// Native ESM jest, as the jest docs have ESM users run it: `node --experimental-vm-modules`
-// with ts-jest's default-esm preset, so this file, NestJS 12 and the library's dist/esm all load
-// as ES modules. No fallback to @swc/jest with CommonJS output was needed.
+// Each app's package.json says how jest runs this file:
+// - nest11-cjs: ts-jest, as the Nest starter sets it up.
+// - nest12-cjs: @swc/jest with CommonJS output. NestJS 12 is ESM-only and jest on Node 20 cannot
+//   require ES modules, so transformIgnorePatterns lets @nestjs/* through the transform.
+// - nest12-esm: native ESM jest, as the jest docs have ESM users run it: `node
+//   --experimental-vm-modules` with ts-jest's default-esm preset, so this file, NestJS 12 and the
+//   library's dist/esm all load as ES modules (its moduleNameMapper maps `./x.js` back to x.ts).
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { VoxKeyModule } from '@voxkey/nestjs';
 import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
 import request from 'supertest';
-import { PostsController } from './posts.controller.js';
+import { PostsController } from './posts.controller';
 
 describe('GET /posts', () => {
   let realm: VoxKeyTestRealm | undefined;
