@@ -14,6 +14,10 @@ const GLOBAL_GUARDS: Provider[] = [
   { provide: APP_GUARD, useExisting: ScopesGuard },
 ];
 
+/**
+ * `forRoot`/`forRootAsync` from Nest's `ConfigurableModuleBuilder`; the extras' transform, which
+ * runs for both, is the one place that adds the global guards.
+ */
 export const { ConfigurableModuleClass: ConfigurableVoxKeyModule, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<VoxKeyModuleOptions>({
     moduleName: 'VoxKey',

@@ -148,9 +148,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * Runs the strategy through Passport's public `passport.authenticate`, as
    * `AuthGuard.canActivate` does, and hands its outcome to `handleRequest`. Passport is given
    * the request's credentials (its headers), not the framework's request object: the strategy
-   * reads nothing else, and the helpers Passport adds to the object it is given (`logIn`,
-   * `isAuthenticated`, ...) serve sessions, which a bearer token has no use for (and cost about
-   * 178,000 instructions per request on Express, bench/README.md). Passport failing by itself
+   * reads nothing else, and the session helpers Passport adds to the object it is given
+   * (`logIn`, `isAuthenticated`, ...) are of no use to a bearer token and costly on Express's
+   * request objects (bench/README.md). Passport failing by itself
    * (no such strategy while the application closes) is a 503, never a 500.
    */
   private async authenticate(

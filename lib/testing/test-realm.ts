@@ -77,7 +77,13 @@ function generateKey(alg: TestRealmAlgorithm): RealmSigningKey {
   return { kid, alg, privateKey, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
-/** Signs `header.payload` with a key, the way the realm would. */
+/**
+ * Signs `header.payload` with a key, the way the realm would: for tokens that `mint()` cannot
+ * make (a hand-built header, a foreign key).
+ * @example
+ * const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+ * const forged = signJws({ alg: 'RS256', kid: realm.currentKid }, { sub: 'x' }, privateKey, 'RS256');
+ */
 export function signJws(
   header: Record<string, unknown>,
   payload: unknown,

@@ -12,8 +12,8 @@ interface AlgorithmParameters {
   /** Exact length of an ECDSA signature, in bytes. */
   readonly signatureBytes?: number;
   /**
-   * Whether to verify on libuv's thread pool: worth it for ECDSA and EdDSA (45-65 µs a check),
-   * not for RSA (about 17 µs, less than the hand-off costs); see bench/README.md.
+   * Whether to verify on libuv's thread pool: worth it for ECDSA and EdDSA, whose checks are
+   * slow; not for RSA, whose check costs less than the hand-off (bench/README.md).
    */
   readonly offThread: boolean;
 }
