@@ -2,6 +2,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { listenNest } from './common';
-import { VoxKeyAppModule } from './voxkey-app';
+import { voxkeyAppModule } from './voxkey-app';
 
-void NestFactory.create(VoxKeyAppModule, { logger: false }).then(listenNest);
+void NestFactory.create(voxkeyAppModule(), { logger: false }).then(listenNest);
