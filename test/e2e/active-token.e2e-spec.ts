@@ -20,6 +20,7 @@ import {
   OidcRealm,
   OPAQUE_RESOURCE,
 } from '../support/oidc-realm';
+import { expectRefusal } from '../support/expect-refusal';
 
 @Controller()
 class ServiceRoutes {
@@ -101,12 +102,7 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
       expect((await get('/live', token)).status).toBe(200);
       await revokeAtRealm(realm, token);
       const res = await get('/live', token);
-      expect(res.status).toBe(401);
-      expect(res.body).toEqual({
-        statusCode: 401,
-        error: 'Invalid token',
-        message: 'The access token is not active',
-      });
+      expectRefusal(res, 401, 'Invalid token', 'The access token is not active');
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
       // Local validation alone cannot know; that is the trade-off @RequireActiveToken buys.
       expect((await get('/posts', token)).status).toBe(200);
@@ -162,12 +158,12 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
         const token = await realm.issueToken();
         realm.intercept.introspect = (_req, res) => (fault(res), true);
         const res = await get('/live', token);
-        expect(res.status).toBe(503);
-        expect(res.body).toEqual({
-          statusCode: 503,
-          error: 'Service Unavailable',
-          message: 'The access token cannot be validated right now; try again later',
-        });
+        expectRefusal(
+          res,
+          503,
+          'Service Unavailable',
+          'The access token cannot be validated right now; try again later',
+        );
         expect(res.headers['retry-after']).toMatch(/^\d+$/);
         expect((await get('/posts', token)).status).toBe(200);
       },

@@ -7,6 +7,7 @@ import { createApp, PLATFORMS, type Platform } from '../support/app';
 import { HttpStub } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
 import { CONTROLLERS } from '../support/routes';
+import { expectRefusal } from '../support/expect-refusal';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);
@@ -131,12 +132,12 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
 
       const unknown = ctx.realm.mint({ header: { kid: 'not-yet-fetched' } });
       const res = await call(unknown);
-      expect(res.status).toBe(503);
-      expect(res.body).toEqual({
-        statusCode: 503,
-        error: 'Service Unavailable',
-        message: 'The access token cannot be validated right now; try again later',
-      });
+      expectRefusal(
+        res,
+        503,
+        'Service Unavailable',
+        'The access token cannot be validated right now; try again later',
+      );
       expect(res.headers['retry-after']).toBeDefined();
       expect(res.text).not.toContain(unknown.split('.')[1]);
     });

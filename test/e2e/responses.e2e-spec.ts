@@ -1,42 +1,30 @@
-import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { VoxKeyModule } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
-import { createApp, PLATFORMS } from '../support/app';
+import { PLATFORMS } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
 import { rawRequest } from '../support/raw-http';
-import { CONTROLLERS } from '../support/routes';
+import { expectRefusal } from '../support/expect-refusal';
+import { realmScenario } from '../support/realm-scenario';
 
 describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform) => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
   const logger = new CaptureLogger();
+  const { ctx } = realmScenario(
+    platform,
+    { audience: 'https://api.example.test/v1' },
+    {},
+    { logger },
+  );
   const tokens: string[] = [];
   const mint = (...args: Parameters<VoxKeyTestRealm['mint']>) => {
-    const token = realm.mint(...args);
+    const token = ctx.realm.mint(...args);
     tokens.push(token);
     return token;
   };
   const get = (path: string, authorization?: string) => {
-    const req = request(app.getHttpServer()).get(path);
+    const req = request(ctx.app.getHttpServer()).get(path);
     return authorization === undefined ? req : req.set('Authorization', authorization);
   };
-
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start({ audience: 'https://api.example.test/v1' });
-    app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot(realm.moduleOptions())],
-      CONTROLLERS,
-      logger,
-    );
-    app.useLogger(logger);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
 
   describe('no credentials: 401 "No token" without an error code (RFC 6750 §3.1)', () => {
     it.each([
@@ -47,13 +35,13 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       ['a scheme glued to the token', 'Bearerabc.def.ghi'],
     ])('%s', async (_name, authorization) => {
       const res = await get('/open', authorization);
-      expect(res.status).toBe(401);
-      expect(res.body).toEqual({
-        statusCode: 401,
-        error: 'No token',
-        message: 'A Bearer access token is required in the Authorization header',
-      });
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="https://api.example.test/v1"');
+      expectRefusal(
+        res,
+        401,
+        'No token',
+        'A Bearer access token is required in the Authorization header',
+        'Bearer realm="https://api.example.test/v1"',
+      );
     });
   });
 
@@ -68,19 +56,17 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       ['a tab instead of a space', 'Bearer\taaa.bbb.ccc'],
     ])('%s', async (_name, authorization) => {
       const res = await get('/open', authorization);
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Invalid request',
-        message: 'The Authorization header is malformed',
-      });
-      expect(res.headers['www-authenticate']).toBe(
+      expectRefusal(
+        res,
+        400,
+        'Invalid request',
+        'The Authorization header is malformed',
         'Bearer realm="https://api.example.test/v1", error="invalid_request", error_description="The Authorization header is malformed"',
       );
     });
 
     it('two Authorization header fields (raw socket)', async () => {
-      const port = (app.getHttpServer().address() as AddressInfo).port;
+      const port = (ctx.app.getHttpServer().address() as AddressInfo).port;
       const token = mint();
       const res = await rawRequest(port, [
         'GET /open HTTP/1.1',
@@ -93,7 +79,7 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
     });
 
     it('one Authorization field over the raw socket is accepted', async () => {
-      const port = (app.getHttpServer().address() as AddressInfo).port;
+      const port = (ctx.app.getHttpServer().address() as AddressInfo).port;
       const res = await rawRequest(port, [
         'GET /open HTTP/1.1',
         'Host: 127.0.0.1',
@@ -111,7 +97,7 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       expect((await get('/open', `Bearer   ${mint()}`)).status).toBe(200);
     });
     it('the token is not read from the query string', async () => {
-      const res = await request(app.getHttpServer()).get(`/open?access_token=${mint()}`);
+      const res = await request(ctx.app.getHttpServer()).get(`/open?access_token=${mint()}`);
       expect(res.status).toBe(401);
       expect(res.body.error).toBe('No token');
     });
@@ -138,13 +124,11 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
     it('never echoes the token', async () => {
       const token = mint({ claims: { aud: 'https://other.example.test' } });
       const res = await get('/open', `Bearer ${token}`);
-      expect(res.status).toBe(401);
-      expect(res.body).toEqual({
-        statusCode: 401,
-        error: 'Invalid token',
-        message: 'The access token audience is not accepted',
-      });
-      expect(res.headers['www-authenticate']).toBe(
+      expectRefusal(
+        res,
+        401,
+        'Invalid token',
+        'The access token audience is not accepted',
         'Bearer realm="https://api.example.test/v1", error="invalid_token", error_description="The access token audience is not accepted"',
       );
       for (const part of token.split('.')) expect(res.text).not.toContain(part);
@@ -176,13 +160,11 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       ['a comma-separated list', 'openid,read:posts'],
     ])('%s: 403 insufficient_scope', async (_name, scope) => {
       const res = await get('/posts', `Bearer ${mint({ scope })}`);
-      expect(res.status).toBe(403);
-      expect(res.body).toEqual({
-        statusCode: 403,
-        error: 'Insufficient scope',
-        message: 'The access token lacks a required scope',
-      });
-      expect(res.headers['www-authenticate']).toBe(
+      expectRefusal(
+        res,
+        403,
+        'Insufficient scope',
+        'The access token lacks a required scope',
         'Bearer realm="https://api.example.test/v1", error="insufficient_scope", error_description="The access token lacks a required scope", scope="read:posts"',
       );
     });
@@ -257,7 +239,7 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
         sub: 'user-42',
-        iss: realm.issuer,
+        iss: ctx.realm.issuer,
         aud: 'https://api.example.test/v1',
         scope: 'openid',
         email: 'a@example.test',

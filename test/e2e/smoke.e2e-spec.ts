@@ -1,8 +1,8 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import request from 'supertest';
-import { Scopes, VoxKeyModule } from '../../lib/index';
-import { VoxKeyTestRealm } from '../../lib/testing/index';
-import { createApp, PLATFORMS } from '../support/app';
+import { Scopes } from '../../lib/index';
+import { PLATFORMS } from '../support/app';
+import { realmScenario } from '../support/realm-scenario';
 
 @Controller('posts')
 class PostsController {
@@ -12,31 +12,18 @@ class PostsController {
 }
 
 describe.each(PLATFORMS)('smoke on %s', (platform) => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
-  beforeAll(async () => {
-    realm = await VoxKeyTestRealm.start();
-    app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot(realm.moduleOptions())],
-      [PostsController],
-    );
-  });
-  afterAll(async () => {
-    await app?.close();
-    await realm?.close();
-  });
+  const { ctx } = realmScenario(platform, {}, {}, { controllers: [PostsController] });
   it('works', async () => {
-    const ok = await request(app.getHttpServer())
+    const ok = await request(ctx.app.getHttpServer())
       .get('/posts')
-      .set('Authorization', `Bearer ${realm.mint({ scope: 'read:posts' })}`);
+      .set('Authorization', `Bearer ${ctx.realm.mint({ scope: 'read:posts' })}`);
     expect(ok.status).toBe(200);
-    const none = await request(app.getHttpServer()).get('/posts');
+    const none = await request(ctx.app.getHttpServer()).get('/posts');
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toContain('Bearer realm=');
-    const forbidden = await request(app.getHttpServer())
+    const forbidden = await request(ctx.app.getHttpServer())
       .get('/posts')
-      .set('Authorization', `Bearer ${realm.mint({ scope: 'x' })}`);
+      .set('Authorization', `Bearer ${ctx.realm.mint({ scope: 'x' })}`);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toEqual({
       statusCode: 403,

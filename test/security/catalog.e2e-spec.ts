@@ -5,18 +5,16 @@
  * secret. Cases covered in depth elsewhere are repeated here in short form, so this file reads
  * as the whole list; see test/e2e for the detailed suites.
  */
-import type { INestApplication } from '@nestjs/common';
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { VoxKeyModule } from '../../lib/index';
 import { signJws, VoxKeyTestRealm } from '../../lib/testing/index';
-import { createApp, PLATFORMS } from '../support/app';
+import { PLATFORMS } from '../support/app';
+import { realmScenario } from '../support/realm-scenario';
 import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub } from '../support/http-stub';
 import { rawRequest } from '../support/raw-http';
 import { b64url, compact, hmacForge } from '../support/token-forge';
-import { CONTROLLERS } from '../support/routes';
 
 type Code = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null;
 
@@ -41,14 +39,18 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
 
 describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
-  let realm: VoxKeyTestRealm;
-  let app: INestApplication;
-  let tracker: HttpStub;
   const logger = new CaptureLogger();
+  const { ctx } = realmScenario(
+    platform,
+    { audience: AUDIENCE },
+    { algorithms: ['RS256', 'ES256'] },
+    { logger },
+  );
+  let tracker: HttpStub;
   /** Every token and secret the suite produced, to prove none leaks into logs. */
   const secrets = new Set<string>();
   const mint = (...args: Parameters<VoxKeyTestRealm['mint']>) => {
-    const token = realm.mint(...args);
+    const token = ctx.realm.mint(...args);
     secrets.add(token);
     return token;
   };
@@ -57,7 +59,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
     return `Bearer ${token}`;
   };
   const payload = (extra: Record<string, unknown> = {}) => ({
-    iss: realm.issuer,
+    iss: ctx.realm.issuer,
     aud: AUDIENCE,
     sub: 'attacker',
     iat: now(),
@@ -66,23 +68,13 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
     ...extra,
   });
   const realmKey = () =>
-    (realm as unknown as { keys: { privateKey: Parameters<typeof signJws>[2] }[] }).keys[0]
+    (ctx.realm as unknown as { keys: { privateKey: Parameters<typeof signJws>[2] }[] }).keys[0]
       .privateKey;
 
   beforeAll(async () => {
     tracker = await HttpStub.start();
-    realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
-    app = await createApp(
-      platform,
-      [VoxKeyModule.forRoot(realm.moduleOptions({ algorithms: ['RS256', 'ES256'] }))],
-      CONTROLLERS,
-      logger,
-    );
-    app.useLogger(logger);
   });
   afterAll(async () => {
-    await app?.close();
-    await realm?.close();
     await tracker?.close();
   });
 
@@ -255,7 +247,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         name: 'payload is a JSON string',
         source: 'RFC 7519 §7.2',
         header: () =>
-          bearer(signJws({ alg: 'RS256', kid: realm.currentKid }, '"x"', realmKey(), 'RS256')),
+          bearer(signJws({ alg: 'RS256', kid: ctx.realm.currentKid }, '"x"', realmKey(), 'RS256')),
         status: 401,
         code: 'invalid_token',
       },
@@ -263,7 +255,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         name: 'payload is null',
         source: 'RFC 7519 §7.2',
         header: () =>
-          bearer(signJws({ alg: 'RS256', kid: realm.currentKid }, 'null', realmKey(), 'RS256')),
+          bearer(signJws({ alg: 'RS256', kid: ctx.realm.currentKid }, 'null', realmKey(), 'RS256')),
         status: 401,
         code: 'invalid_token',
       },
@@ -299,7 +291,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         source: 'RFC 7515 §5.2 step 4',
         header: () =>
           bearer(
-            `${Buffer.from(`{"alg":"RS256","alg":"none","kid":"${realm.currentKid}"}`).toString('base64url')}.${b64url(payload())}.`,
+            `${Buffer.from(`{"alg":"RS256","alg":"none","kid":"${ctx.realm.currentKid}"}`).toString('base64url')}.${b64url(payload())}.`,
           ),
         status: 401,
         code: 'invalid_token',
@@ -330,28 +322,29 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
       ...['none', 'None', 'NONE', 'nOnE'].map((alg) => ({
         name: `alg ${alg}, empty signature`,
         source: 'RFC 8725 §3.1, CVE-2015-9235',
-        header: () => bearer(compact({ alg, kid: realm.currentKid }, payload(), '')),
+        header: () => bearer(compact({ alg, kid: ctx.realm.currentKid }, payload(), '')),
         status: 401 as const,
         code: 'invalid_token' as Code,
       })),
       {
         name: 'alg none with a signature',
         source: 'RFC 8725 §3.1',
-        header: () => bearer(compact({ alg: 'none', kid: realm.currentKid }, payload(), 'c2ln')),
+        header: () =>
+          bearer(compact({ alg: 'none', kid: ctx.realm.currentKid }, payload(), 'c2ln')),
         status: 401,
         code: 'invalid_token',
       },
       {
         name: 'missing alg',
         source: 'RFC 7515 §4.1.1',
-        header: () => bearer(compact({ kid: realm.currentKid }, payload(), 'c2ln')),
+        header: () => bearer(compact({ kid: ctx.realm.currentKid }, payload(), 'c2ln')),
         status: 401,
         code: 'invalid_token',
       },
       {
         name: 'alg as a number',
         source: 'RFC 7515 §4.1.1',
-        header: () => bearer(compact({ alg: 256, kid: realm.currentKid }, payload(), 'c2ln')),
+        header: () => bearer(compact({ alg: 256, kid: ctx.realm.currentKid }, payload(), 'c2ln')),
         status: 401,
         code: 'invalid_token',
       },
@@ -360,15 +353,15 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
           name: `${alg} keyed with the realm public key as ${form}`,
           source: 'RFC 8725 §2.1, CVE-2016-10555',
           header: () => {
-            const jwk = realm.jwks.keys[0];
+            const jwk = ctx.realm.jwks.keys[0];
             const key = createPublicKey({ key: jwk, format: 'jwk' });
             const secret = {
               spki: () => key.export({ type: 'spki', format: 'pem' }) as string,
               pkcs1: () => key.export({ type: 'pkcs1', format: 'pem' }) as string,
               jwk: () => JSON.stringify(jwk),
-              jwks: () => JSON.stringify(realm.jwks),
+              jwks: () => JSON.stringify(ctx.realm.jwks),
             }[form]();
-            return bearer(hmacForge(alg, { kid: realm.currentKid }, payload(), secret));
+            return bearer(hmacForge(alg, { kid: ctx.realm.currentKid }, payload(), secret));
           },
           status: 401 as const,
           code: 'invalid_token' as Code,
@@ -395,7 +388,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         description: 'The access token signing key does not match its algorithm',
         header: () =>
           bearer(
-            signJws({ alg: 'ES256', kid: realm.currentKid }, payload(), ec.privateKey, 'ES256'),
+            signJws({ alg: 'ES256', kid: ctx.realm.currentKid }, payload(), ec.privateKey, 'ES256'),
           ),
         status: 401,
         code: 'invalid_token',
@@ -407,7 +400,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         header: () =>
           bearer(
             signJws(
-              { alg: 'RS256', kid: realm.currentKid },
+              { alg: 'RS256', kid: ctx.realm.currentKid },
               payload(),
               weakRsa.privateKey,
               'RS256',
@@ -444,7 +437,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         header: () =>
           bearer(
             signJws(
-              { alg: 'RS256', kid: realm.currentKid },
+              { alg: 'RS256', kid: ctx.realm.currentKid },
               payload(),
               attacker.privateKey,
               'RS256',
@@ -619,7 +612,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
       {
         name: 'iss with a trailing slash',
         source: 'RFC 9068 §4 (exact match)',
-        header: () => bearer(mint({ claims: { iss: `${realm.issuer}/` } })),
+        header: () => bearer(mint({ claims: { iss: `${ctx.realm.issuer}/` } })),
         status: 401,
         code: 'invalid_token',
       },
@@ -627,14 +620,14 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
         name: 'iss of another realm',
         source: 'RFC 9068 §4',
         header: () =>
-          bearer(mint({ claims: { iss: realm.issuer.replace(/[0-9a-f]{8}-/, '00000000-') } })),
+          bearer(mint({ claims: { iss: ctx.realm.issuer.replace(/[0-9a-f]{8}-/, '00000000-') } })),
         status: 401,
         code: 'invalid_token',
       },
       {
         name: 'iss as a list',
         source: 'RFC 7519 §4.1.1',
-        header: () => bearer(mint({ claims: { iss: [realm.issuer] } })),
+        header: () => bearer(mint({ claims: { iss: [ctx.realm.issuer] } })),
         status: 401,
         code: 'invalid_token',
       },
@@ -782,7 +775,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
       ),
     )('%s', async (_title, c) => {
       const header = c.header();
-      const req = request(app.getHttpServer()).get(c.path ?? '/open');
+      const req = request(ctx.app.getHttpServer()).get(c.path ?? '/open');
       const res = await (header === undefined ? req : req.set('Authorization', header));
       expect(res.status).toBe(c.status);
       if (c.description) expect(res.body.message).toBe(c.description);
@@ -802,7 +795,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
   });
 
   it('duplicate Authorization header fields over a raw socket → 400 invalid_request (RFC 6750 §3.1)', async () => {
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    const { port } = ctx.app.getHttpServer().address() as AddressInfo;
     const token = mint();
     const res = await rawRequest(port, [
       'GET /open HTTP/1.1',
@@ -816,9 +809,9 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
 
   it('a token in the query string or the body is not accepted (RFC 6750 §2.2, §2.3 not supported)', async () => {
     const token = mint();
-    const query = await request(app.getHttpServer()).get(`/open?access_token=${token}`);
+    const query = await request(ctx.app.getHttpServer()).get(`/open?access_token=${token}`);
     expect(query.status).toBe(401);
-    const body = await request(app.getHttpServer())
+    const body = await request(ctx.app.getHttpServer())
       .post('/open')
       .type('form')
       .send({ access_token: token });
@@ -827,7 +820,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
   });
 
   it("an oversized header (over Node's 16 KB limit) → 431 from Node, never a handler", async () => {
-    const res = await request(app.getHttpServer())
+    const res = await request(ctx.app.getHttpServer())
       .get('/open')
       .set('Authorization', `Bearer ${'a'.repeat(20_000)}`);
     expect(res.status).toBe(431);
@@ -835,8 +828,8 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
 
   it('no request left for jku, x5u, x5c, jwk or a foreign iss', () => {
     expect(tracker.requests).toEqual([]);
-    const jwksPath = new URL(realm.endpoints.jwksUri).pathname;
-    expect(realm.requests.every((r) => r === `GET ${jwksPath}`)).toBe(true);
+    const jwksPath = new URL(ctx.realm.endpoints.jwksUri).pathname;
+    expect(ctx.realm.requests.every((r) => r === `GET ${jwksPath}`)).toBe(true);
   });
 
   it('__proto__ members do not pollute prototypes (a valid token with them passes as data)', async () => {
@@ -845,13 +838,14 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
       '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},',
     );
     const token = signJws(
-      { alg: 'RS256', typ: 'at+jwt', kid: realm.currentKid },
+      { alg: 'RS256', typ: 'at+jwt', kid: ctx.realm.currentKid },
       body,
       realmKey(),
       'RS256',
     );
     expect(
-      (await request(app.getHttpServer()).get('/open').set('Authorization', bearer(token))).status,
+      (await request(ctx.app.getHttpServer()).get('/open').set('Authorization', bearer(token)))
+        .status,
     ).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
