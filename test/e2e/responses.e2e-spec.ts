@@ -3,7 +3,7 @@ import request from 'supertest';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { PLATFORMS } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
-import { rawRequest } from '../support/raw-http';
+import { rawRequest, withTwoAuthorizationFields } from '../support/raw-http';
 import { expectRefusal } from '../support/expect-refusal';
 import { realmScenario } from '../support/realm-scenario';
 
@@ -68,12 +68,7 @@ describe.each(PLATFORMS)('Bearer parsing, responses and scopes on %s', (platform
     it('two Authorization header fields (raw socket)', async () => {
       const port = (ctx.app.getHttpServer().address() as AddressInfo).port;
       const token = mint();
-      const res = await rawRequest(port, [
-        'GET /open HTTP/1.1',
-        'Host: 127.0.0.1',
-        `Authorization: Bearer ${token}`,
-        `Authorization: Bearer ${token}`,
-      ]);
+      const res = await withTwoAuthorizationFields(port, token);
       expect(res.status).toBe(400);
       expect(res.text).not.toContain(token);
     });

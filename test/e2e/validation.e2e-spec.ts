@@ -4,7 +4,7 @@ import { signJws, type TestRealmOptions } from '../../lib/testing/index';
 import { PLATFORMS, type Platform } from '../support/app';
 import { HttpStub } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
-import { b64url, compact, hmacForge, payloadOf } from '../support/token-forge';
+import { b64url, compact, hmacForge, payloadOf, validClaims } from '../support/token-forge';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);
@@ -34,15 +34,8 @@ describe.each(PLATFORMS)('JWT validation on %s', (platform) => {
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
       return res;
     };
-    const realmPayload = (overrides: Record<string, unknown> = {}) => ({
-      iss: ctx.realm.issuer,
-      aud: AUDIENCE,
-      sub: 'attacker',
-      iat: now(),
-      exp: now() + 300,
-      scope: 'read:posts',
-      ...overrides,
-    });
+    const realmPayload = (overrides: Record<string, unknown> = {}) =>
+      validClaims(ctx.realm.issuer, AUDIENCE, overrides);
 
     it('accepts a valid token', async () => {
       expect((await call(ctx.realm.mint())).status).toBe(200);

@@ -13,8 +13,8 @@ import { PLATFORMS } from '../support/app';
 import { realmScenario } from '../support/realm-scenario';
 import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub } from '../support/http-stub';
-import { rawRequest } from '../support/raw-http';
-import { b64url, compact, hmacForge } from '../support/token-forge';
+import { withTwoAuthorizationFields } from '../support/raw-http';
+import { b64url, compact, hmacForge, validClaims } from '../support/token-forge';
 
 type Code = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null;
 
@@ -58,15 +58,8 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
     secrets.add(token);
     return `Bearer ${token}`;
   };
-  const payload = (extra: Record<string, unknown> = {}) => ({
-    iss: ctx.realm.issuer,
-    aud: AUDIENCE,
-    sub: 'attacker',
-    iat: now(),
-    exp: now() + 300,
-    scope: 'read:posts',
-    ...extra,
-  });
+  const payload = (extra: Record<string, unknown> = {}) =>
+    validClaims(ctx.realm.issuer, AUDIENCE, extra);
   const realmKey = () =>
     (ctx.realm as unknown as { keys: { privateKey: Parameters<typeof signJws>[2] }[] }).keys[0]
       .privateKey;
@@ -797,12 +790,7 @@ describe.each(PLATFORMS)('security catalogue on %s', (platform) => {
   it('duplicate Authorization header fields over a raw socket → 400 invalid_request (RFC 6750 §3.1)', async () => {
     const { port } = ctx.app.getHttpServer().address() as AddressInfo;
     const token = mint();
-    const res = await rawRequest(port, [
-      'GET /open HTTP/1.1',
-      'Host: 127.0.0.1',
-      `Authorization: Bearer ${token}`,
-      `Authorization: Bearer ${token}`,
-    ]);
+    const res = await withTwoAuthorizationFields(port, token);
     expect(res.status).toBe(400);
     expect(res.text).toContain('error="invalid_request"');
   });

@@ -18,3 +18,17 @@ export function rawRequest(
     socket.write([...head, 'Connection: close', '', ''].join('\r\n'));
   });
 }
+
+/** GET `path` with the same Bearer token in two `Authorization` fields, which clients cannot send. */
+export function withTwoAuthorizationFields(
+  port: number,
+  token: string,
+  path = '/open',
+): Promise<{ status: number; text: string }> {
+  return rawRequest(port, [
+    `GET ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    `Authorization: Bearer ${token}`,
+    `Authorization: Bearer ${token}`,
+  ]);
+}

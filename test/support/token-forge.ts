@@ -27,3 +27,21 @@ export function hmacForge(
 export function payloadOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
+
+/** Claims of a valid five-minute token of `issuer` for `audience`, with `read:posts`, plus `extra`. */
+export function validClaims(
+  issuer: string,
+  audience: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: issuer,
+    aud: audience,
+    sub: 'attacker',
+    iat: now,
+    exp: now + 300,
+    scope: 'read:posts',
+    ...extra,
+  };
+}
