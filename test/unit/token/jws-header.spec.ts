@@ -1,6 +1,6 @@
-import { VoxKeyTokenError } from '../../lib/index';
-import { checkJwsHeader, decodeJwsHeader } from '../../lib/token/jws-header';
-import { b64url } from '../support/token-forge';
+import { VoxKeyTokenError } from '../../../lib/index';
+import { checkJwsHeader, decodeJwsHeader } from '../../../lib/token/jws-header';
+import { b64url } from '../../support/token-forge';
 
 const reasonOf = (fn: () => unknown) => {
   try {

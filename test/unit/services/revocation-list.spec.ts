@@ -1,16 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { MemoryCache } from '../../lib/cache/memory-cache';
-import { RevocationList } from '../../lib/services/revocation-list';
-import { SharedState } from '../../lib/store/shared-state';
-import { MemoryStore } from '../../lib/store/memory.store';
-import { TokenCipher } from '../../lib/store/token-cipher';
-import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
-import { basicAuthorization, formEncode } from '../../lib/realm/realm-http.client';
-import { parseRetryAfter } from '../../lib/utils/http-body.util';
-import { SingleFlight } from '../../lib/utils/single-flight.util';
-import { unverifiedExpiry } from '../../lib/token/jws-header';
-import { hashToken, revocationKey } from '../../lib/token/token-hash';
-import { b64url } from '../support/token-forge';
+import { MemoryCache } from '../../../lib/cache/memory-cache';
+import { RevocationList } from '../../../lib/services/revocation-list';
+import { SharedState } from '../../../lib/store/shared-state';
+import { MemoryStore } from '../../../lib/store/memory.store';
+import { TokenCipher } from '../../../lib/store/token-cipher';
+import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
+import { basicAuthorization, formEncode } from '../../../lib/realm/realm-http.client';
+import { parseRetryAfter } from '../../../lib/utils/http-body.util';
+import { SingleFlight } from '../../../lib/utils/single-flight.util';
+import { unverifiedExpiry } from '../../../lib/token/jws-header';
+import { hashToken, revocationKey } from '../../../lib/token/token-hash';
+import { b64url } from '../../support/token-forge';
 
 describe('client_secret_basic encoding (RFC 6749 §2.3.1)', () => {
   it('form-encodes before joining and base64-encoding', () => {

@@ -12,9 +12,9 @@ import {
   VoxKeyAuthGuard,
   VoxKeyModule,
   type VoxKeyModuleOptions,
-} from '../../lib/index';
-import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
-import { type ContextType, contextFor } from '../support/execution-context';
+} from '../../../lib/index';
+import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
+import { type ContextType, contextFor } from '../../support/execution-context';
 
 const moduleOptions: VoxKeyModuleOptions = {
   domain: 'https://your-domain.com',

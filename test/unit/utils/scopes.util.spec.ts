@@ -1,5 +1,5 @@
-import { AnyScope, Scopes } from '../../lib/index';
-import { grantedScopes, isValidScopeToken } from '../../lib/utils/scopes.util';
+import { AnyScope, Scopes } from '../../../lib/index';
+import { grantedScopes, isValidScopeToken } from '../../../lib/utils/scopes.util';
 
 describe('grantedScopes', () => {
   const set = (claims: Record<string, unknown>) => [...grantedScopes(claims)].sort();

@@ -1,4 +1,4 @@
-import { MemoryCache } from '../../lib/cache/memory-cache';
+import { MemoryCache } from '../../../lib/cache/memory-cache';
 
 describe('MemoryCache', () => {
   it('never holds more than maxEntries, dropping the least recently used', () => {

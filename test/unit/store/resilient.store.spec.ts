@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { ResilientStore } from '../../lib/store/resilient.store';
-import type { VoxKeyStore } from '../../lib/store/voxkey-store.interface';
-import { CaptureLogger } from '../support/capture-logger';
+import { ResilientStore } from '../../../lib/store/resilient.store';
+import type { VoxKeyStore } from '../../../lib/store/voxkey-store.interface';
+import { CaptureLogger } from '../../support/capture-logger';
 
 /** Fault injection: a shared store that hangs, or fails, on demand. */
 class FaultyStore implements VoxKeyStore {
