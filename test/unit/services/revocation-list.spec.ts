@@ -1,86 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { MemoryCache } from '../../../lib/cache/memory-cache';
 import { RevocationList } from '../../../lib/services/revocation-list';
 import { SharedState } from '../../../lib/store/shared-state';
-import { MemoryStore } from '../../../lib/store/memory.store';
-import { TokenCipher } from '../../../lib/store/token-cipher';
 import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
-import { basicAuthorization, formEncode } from '../../../lib/realm/realm-http.client';
-import { parseRetryAfter } from '../../../lib/utils/http-body.util';
-import { SingleFlight } from '../../../lib/utils/single-flight.util';
-import { unverifiedExpiry } from '../../../lib/token/jws-header';
-import { hashToken, revocationKey } from '../../../lib/token/token-hash';
-import { b64url } from '../../support/token-forge';
-
-describe('client_secret_basic encoding (RFC 6749 §2.3.1)', () => {
-  it('form-encodes before joining and base64-encoding', () => {
-    expect(formEncode('a b+c:d%e/é')).toBe('a+b%2Bc%3Ad%25e%2F%C3%A9');
-    const header = basicAuthorization({ clientId: 'id:1', clientSecret: 'sec ret+/é' });
-    expect(Buffer.from(header.slice(6), 'base64').toString()).toBe('id%3A1:sec+ret%2B%2F%C3%A9');
-    expect(header.startsWith('Basic ')).toBe(true);
-  });
-});
-
-describe('parseRetryAfter (RFC 9110 §10.2.3)', () => {
-  it('reads delay-seconds and HTTP dates', () => {
-    const now = Date.parse('2026-11-29T06:00:00Z');
-    expect(parseRetryAfter('7', now)).toBe(7);
-    expect(parseRetryAfter('Sun, 29 Nov 2026 06:00:30 GMT', now)).toBe(30);
-    expect(parseRetryAfter('Sun, 29 Nov 2026 05:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter('-1', now)).toBeUndefined();
-    expect(parseRetryAfter(null, now)).toBeUndefined();
-  });
-});
-
-describe('MemoryCache', () => {
-  it('expires entries and evicts the least recently used past its size', () => {
-    let now = 0;
-    const cache = new MemoryCache<number>(2, () => now);
-    cache.set('a', 1, 100);
-    cache.set('b', 2, 100);
-    expect(cache.get('a')).toBe(1); // a is now the most recent
-    cache.set('c', 3, 100);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBe(1);
-    now = 100;
-    expect(cache.get('a')).toBeUndefined();
-    cache.set('d', 4, 0);
-    expect(cache.get('d')).toBeUndefined();
-  });
-});
-
-describe('SingleFlight', () => {
-  it('shares one promise per key while it runs, then forgets it', async () => {
-    const flight = new SingleFlight<number>();
-    let calls = 0;
-    const work = () => new Promise<number>((resolve) => setTimeout(() => resolve(++calls), 5));
-    const [a, b] = await Promise.all([flight.run('k', work), flight.run('k', work)]);
-    expect([a, b, calls]).toEqual([1, 1, 1]);
-    expect(flight.has('k')).toBe(false);
-    await expect(flight.run('k', work)).resolves.toBe(2);
-  });
-  it('a failure is shared too and not kept', async () => {
-    const flight = new SingleFlight<number>();
-    await expect(flight.run('k', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
-    await expect(flight.run('k', () => Promise.resolve(1))).resolves.toBe(1);
-  });
-});
-
-describe('token hashing', () => {
-  it('never keeps the raw token', () => {
-    const token = 'secret.token.value';
-    expect(hashToken(token)).not.toContain('secret');
-    expect(hashToken(token)).toHaveLength(43);
-  });
-  it('reads a JWT exp without verifying, and nothing else', () => {
-    expect(unverifiedExpiry(`${b64url({})}.${b64url({ exp: 123 })}.sig`)).toBe(123);
-    expect(unverifiedExpiry(`${b64url({})}.${b64url({ exp: '123' })}.sig`)).toBeUndefined();
-    expect(unverifiedExpiry('opaque-token')).toBeUndefined();
-    expect(unverifiedExpiry('a.b')).toBeUndefined();
-    expect(unverifiedExpiry('a.%%%.c')).toBeUndefined();
-  });
-});
+import { revocationKey } from '../../../lib/token/token-hash';
 
 describe('RevocationList (in-process store)', () => {
   const options = resolveVoxKeyOptions({
@@ -115,38 +37,6 @@ describe('RevocationList (in-process store)', () => {
     const revoked = list();
     await revoked.add('x', Date.now() - 1);
     expect(await revoked.isRevoked('x')).toBe(false);
-  });
-});
-
-describe('TokenCipher', () => {
-  const cipher = new TokenCipher(Buffer.alloc(32, 9));
-  it('opens what it sealed, only under the same store key', () => {
-    const sealed = cipher.seal('secret-token', 'k1');
-    expect(sealed).not.toContain('secret-token');
-    expect(cipher.open(sealed, 'k1')).toBe('secret-token');
-    expect(cipher.open(sealed, 'k2')).toBeUndefined();
-    expect(new TokenCipher(Buffer.alloc(32, 1)).open(sealed, 'k1')).toBeUndefined();
-  });
-  it('refuses a truncated authentication tag or a tampered body', () => {
-    const [v, iv, body, tag] = cipher.seal('secret-token', 'k').split('.');
-    expect(cipher.open([v, iv, body, tag.slice(0, 6)].join('.'), 'k')).toBeUndefined();
-    const flipped = Buffer.from(body, 'base64url');
-    flipped[0] ^= 1;
-    expect(cipher.open([v, iv, flipped.toString('base64url'), tag].join('.'), 'k')).toBeUndefined();
-  });
-  it('never reuses an IV', () => {
-    expect(cipher.seal('x', 'k').split('.')[1]).not.toBe(cipher.seal('x', 'k').split('.')[1]);
-  });
-});
-
-describe('MemoryStore.deleteIfEquals', () => {
-  it('releases a lock only for its holder', async () => {
-    const store = new MemoryStore();
-    await store.setIfAbsent('lock', 'a', 10_000);
-    await store.deleteIfEquals('lock', 'b');
-    expect(await store.get('lock')).toBe('a');
-    await store.deleteIfEquals('lock', 'a');
-    expect(await store.get('lock')).toBeUndefined();
   });
 });
 
