@@ -1,12 +1,12 @@
 import { VoxKeyOAuthError } from '../../lib/index';
 import { API_CLIENT, JWT_RESOURCE, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
-import { buildServices } from '../support/services';
+import { buildServices, closeServices, type Services } from '../support/services';
 import { json, sleep } from '../support/http-stub';
 import { b64url } from '../support/token-forge';
 
 describe('IntrospectionService and RevocationService against oidc-provider', () => {
   let realm: OidcRealm;
-  let services: ReturnType<typeof buildServices>;
+  let services: Services;
   const introspections = () => realm.counts.introspect;
   const build = (extra: Record<string, unknown> = {}) =>
     buildServices(
@@ -20,10 +20,11 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
   beforeAll(async () => {
     realm = await OidcRealm.start();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     realm.reset();
-    services = build();
+    services = await build();
   });
+  afterEach(closeServices);
   afterAll(async () => realm?.close());
 
   describe('introspection', () => {
@@ -48,7 +49,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       const before = introspections();
       expect(await services.introspection.isActive(token)).toBe(false);
       expect(introspections() - before).toBe(0); // this API's deny list answers without asking
-      expect(await build().introspection.isActive(token)).toBe(false);
+      expect(await (await build()).introspection.isActive(token)).toBe(false);
       expect(introspections() - before).toBe(1); // another instance asks, and the realm agrees
     });
 
@@ -92,7 +93,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('with cacheTtlMs: 0 every call asks the realm', async () => {
-      services = build({ introspection: { cacheTtlMs: 0 } });
+      services = await build({ introspection: { cacheTtlMs: 0 } });
       const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
       const before = introspections();
       await services.introspection.isActive(token);
@@ -101,7 +102,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('inactive answers are kept only briefly', async () => {
-      services = build({ introspection: { inactiveCacheTtlMs: 300 } });
+      services = await build({ introspection: { inactiveCacheTtlMs: 300 } });
       const before = introspections();
       expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
       expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
@@ -112,7 +113,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('an active answer for another audience is inactive for this API (RFC 8707, RFC 9700 §2.3)', async () => {
-      services = build({ audience: JWT_RESOURCE });
+      services = await build({ audience: JWT_RESOURCE });
       const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
       expect(await services.introspection.introspect(token)).toEqual({ active: false });
     });
@@ -150,7 +151,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('our own credentials rejected: invalid_client, not retryable', async () => {
-      services = build({ clientSecret: 'wrong-secret' });
+      services = await build({ clientSecret: 'wrong-secret' });
       const error = await services.introspection.introspect('any').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VoxKeyOAuthError);
       expect(error).toMatchObject({ error: 'invalid_client', status: 401, retryable: false });
@@ -187,7 +188,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
         aud: JWT_RESOURCE,
       });
       await services.revocation.revoke(token);
-      expect(await build().introspection.isActive(token)).toBe(false);
+      expect(await (await build()).introspection.isActive(token)).toBe(false);
     });
 
     it('each caller gets its own copy of a cached answer', async () => {
@@ -200,7 +201,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('without client credentials it refuses clearly', async () => {
-      services = buildServices({
+      services = await buildServices({
         domain: realm.domain,
         realm: realm.realm,
         audience: JWT_RESOURCE,
@@ -262,7 +263,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
         retryable: false,
       });
       delete realm.intercept.revoke;
-      services = build({ clientId: API_CLIENT.clientId, clientSecret: 'nope' });
+      services = await build({ clientId: API_CLIENT.clientId, clientSecret: 'nope' });
       await expect(services.revocation.revoke('t')).rejects.toMatchObject({
         error: 'invalid_client',
         retryable: false,
