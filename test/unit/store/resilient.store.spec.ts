@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ResilientStore } from '../../../lib/store/resilient.store';
 import type { VoxKeyStore } from '../../../lib/store/voxkey-store.interface';
 import { CaptureLogger } from '../../support/capture-logger';
+import { movableClock, skipTime } from '../../support/clock';
 
 /** Fault injection: a shared store that hangs, or fails, on demand. */
 class FaultyStore implements VoxKeyStore {
@@ -32,6 +33,7 @@ describe('ResilientStore', () => {
   const logger = new CaptureLogger();
   beforeAll(() => Logger.overrideLogger(logger));
   afterAll(() => Logger.overrideLogger(false));
+  movableClock();
 
   it('a slow store: answers from in-process state after the time limit, warns once, probes once a second', async () => {
     const primary = new FaultyStore();
@@ -48,7 +50,7 @@ describe('ResilientStore', () => {
     expect(logger.lines.filter((l) => l.includes('Shared store unavailable'))).toHaveLength(1);
 
     primary.mode = 'ok';
-    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    skipTime(1_050);
     await expect(store.get('a')).resolves.toBe('1');
     expect(store.degraded).toBe(false);
     expect(logger.lines.some((l) => l.includes('reachable again'))).toBe(true);
