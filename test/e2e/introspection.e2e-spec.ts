@@ -1,7 +1,8 @@
 import { VoxKeyOAuthError } from '../../lib/index';
 import { API_CLIENT, JWT_RESOURCE, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
 import { buildServices, closeServices, type Services } from '../support/services';
-import { json, sleep } from '../support/http-stub';
+import { movableClock, skipTime } from '../support/clock';
+import { json } from '../support/http-stub';
 import { b64url } from '../support/token-forge';
 
 describe('IntrospectionService and RevocationService against oidc-provider', () => {
@@ -82,14 +83,17 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       );
     });
 
-    it('a cached answer never outlives the token exp', async () => {
-      realm.accessTokenTtl = 2;
-      const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
-      expect(await services.introspection.isActive(token)).toBe(true);
-      const before = introspections();
-      await sleep(2100);
-      expect(await services.introspection.isActive(token)).toBe(false);
-      expect(introspections() - before).toBe(1);
+    describe('with the clock moved forward', () => {
+      movableClock();
+      it('a cached answer never outlives the token exp', async () => {
+        realm.accessTokenTtl = 2;
+        const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
+        expect(await services.introspection.isActive(token)).toBe(true);
+        const before = introspections();
+        skipTime(2100);
+        expect(await services.introspection.isActive(token)).toBe(false);
+        expect(introspections() - before).toBe(1);
+      });
     });
 
     it('with cacheTtlMs: 0 every call asks the realm', async () => {
@@ -101,15 +105,18 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       expect(introspections() - before).toBe(2);
     });
 
-    it('inactive answers are kept only briefly', async () => {
-      services = await build({ introspection: { inactiveCacheTtlMs: 300 } });
-      const before = introspections();
-      expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
-      expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
-      expect(introspections() - before).toBe(1);
-      await sleep(350);
-      await services.introspection.isActive('not-a-token-the-realm-knows');
-      expect(introspections() - before).toBe(2);
+    describe('with the clock moved forward, briefly', () => {
+      movableClock();
+      it('inactive answers are kept only briefly', async () => {
+        services = await build({ introspection: { inactiveCacheTtlMs: 300 } });
+        const before = introspections();
+        expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
+        expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
+        expect(introspections() - before).toBe(1);
+        skipTime(350);
+        await services.introspection.isActive('not-a-token-the-realm-knows');
+        expect(introspections() - before).toBe(2);
+      });
     });
 
     it('an active answer for another audience is inactive for this API (RFC 8707, RFC 9700 §2.3)', async () => {

@@ -1,5 +1,6 @@
 import { VoxKeyError, VoxKeyOAuthError } from '../../lib/index';
 import { buildServices, closeServices, type Services } from '../support/services';
+import { movableClock, skipTime } from '../support/clock';
 import { json, sleep } from '../support/http-stub';
 import {
   JWT_RESOURCE,
@@ -81,29 +82,32 @@ describe('M2MTokenService against oidc-provider', () => {
     expect(await services.m2m.getAuthorizationHeader()).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
-  it('never hands out a token with less than the margin left, and refreshes ahead of it', async () => {
-    realm.accessTokenTtl = 3;
-    services = await buildServices(
-      realm.moduleOptions({ m2m: { ...M2M_CLIENT, refreshMarginMs: 1000 } }) as never,
-    );
-    const before = counted();
-    const first = await services.m2m.getToken();
-    // More than twice the margin left: the cached token, nothing fetched.
-    expect(await services.m2m.getToken()).toBe(first);
-    expect(counted() - before).toBe(1);
-    // Between one and two margins left: still the cached token, a refresh starts in the background.
-    await sleep(1300);
-    expect(await services.m2m.getToken()).toBe(first);
-    await sleep(100);
-    expect(counted() - before).toBe(2);
-    const second = await services.m2m.getToken();
-    expect(second).not.toBe(first);
-    expect(counted() - before).toBe(2);
-    // Under the margin: a new token is fetched before anything is returned.
-    await sleep(2100);
-    const third = await services.m2m.getToken();
-    expect(third).not.toBe(second);
-    expect(counted() - before).toBe(3);
+  describe('with the clock moved forward', () => {
+    movableClock();
+    it('never hands out a token with less than the margin left, and refreshes ahead of it', async () => {
+      realm.accessTokenTtl = 3;
+      services = await buildServices(
+        realm.moduleOptions({ m2m: { ...M2M_CLIENT, refreshMarginMs: 1000 } }) as never,
+      );
+      const before = counted();
+      const first = await services.m2m.getToken();
+      // More than twice the margin left: the cached token, nothing fetched.
+      expect(await services.m2m.getToken()).toBe(first);
+      expect(counted() - before).toBe(1);
+      // Between one and two margins left: still the cached token, a refresh starts in the background.
+      skipTime(1300);
+      expect(await services.m2m.getToken()).toBe(first);
+      await sleep(100); // the background refresh is a real request
+      expect(counted() - before).toBe(2);
+      const second = await services.m2m.getToken();
+      expect(second).not.toBe(first);
+      expect(counted() - before).toBe(2);
+      // Under the margin: a new token is fetched before anything is returned.
+      skipTime(2100);
+      const third = await services.m2m.getToken();
+      expect(third).not.toBe(second);
+      expect(counted() - before).toBe(3);
+    });
   });
 
   describe('token endpoint faults', () => {
