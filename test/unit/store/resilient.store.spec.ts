@@ -64,3 +64,51 @@ describe('ResilientStore', () => {
     await expect(store.setIfAbsent('lock', 'y', 1000)).resolves.toBe(false);
   });
 });
+
+describe('ResilientStore.connect', () => {
+  const logger = new CaptureLogger();
+  beforeAll(() => Logger.overrideLogger(logger));
+  afterAll(() => Logger.overrideLogger(false));
+  afterEach(() => {
+    jest.useRealTimers();
+    logger.lines.length = 0;
+  });
+  const connectingStore = (connect: () => Promise<void>) => {
+    const primary = Object.assign(new FaultyStore(), { connect });
+    return { primary, store: new ResilientStore(primary) };
+  };
+
+  it('a store that connects: not degraded, and calls go to it', async () => {
+    const { primary, store } = connectingStore(async () => undefined);
+    await store.connect();
+    expect(store.degraded).toBe(false);
+    await store.set('a', '1', 1_000);
+    expect(primary.calls).toBe(1);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('a refused connection: connect() still resolves, warns, and the store starts on in-process state', async () => {
+    const { primary, store } = connectingStore(() => Promise.reject(new Error('ECONNREFUSED')));
+    await expect(store.connect()).resolves.toBeUndefined();
+    expect(store.degraded).toBe(true);
+    expect(
+      logger.lines.filter((l) => l.includes('unavailable at startup (ECONNREFUSED)')),
+    ).toHaveLength(1);
+    await store.set('a', '1', 1_000);
+    await expect(store.get('a')).resolves.toBe('1');
+    expect(primary.calls).toBe(0); // not tried again within the probe interval
+  });
+
+  it('a connection that hangs: connect() gives up after its time limit', async () => {
+    jest.useFakeTimers();
+    const { store } = connectingStore(() => new Promise<void>(() => undefined));
+    let settled = false;
+    const connecting = store.connect().then(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(2_999);
+    expect(settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await connecting;
+    expect(store.degraded).toBe(true);
+    expect(logger.lines.some((l) => l.includes('no connection within 3000 ms'))).toBe(true);
+  });
+});
