@@ -83,7 +83,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       );
     });
 
-    describe('with the clock moved forward', () => {
+    describe('active answers, with a movable clock', () => {
       movableClock();
       it('a cached answer never outlives the token exp', async () => {
         realm.accessTokenTtl = 2;
@@ -105,7 +105,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       expect(introspections() - before).toBe(2);
     });
 
-    describe('with the clock moved forward, briefly', () => {
+    describe('inactive answers, with a movable clock', () => {
       movableClock();
       it('inactive answers are kept only briefly', async () => {
         services = await build({ introspection: { inactiveCacheTtlMs: 300 } });

@@ -82,7 +82,7 @@ describe('M2MTokenService against oidc-provider', () => {
     expect(await services.m2m.getAuthorizationHeader()).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
-  describe('with the clock moved forward', () => {
+  describe('the refresh margin, with a movable clock', () => {
     movableClock();
     it('never hands out a token with less than the margin left, and refreshes ahead of it', async () => {
       realm.accessTokenTtl = 3;

@@ -117,7 +117,7 @@ describeWithRedis('shared state on a real Redis', () => {
       expect(realm.counts.introspect - before).toBe(1);
     });
 
-    describe('with the clock moved forward', () => {
+    describe('the one-second memo, with a movable clock', () => {
       movableClock();
       it('a revocation through one instance is honoured by the others within a second', async () => {
         const [a, b] = await Promise.all([instance(), instance()]);
