@@ -28,6 +28,10 @@ module.exports = {
   transformIgnorePatterns: [
     `/node_modules/(?!(?:(?:@[^/]+/)?[^/]+/node_modules/)*(?:${ESM_DEPS.join('|')})/)`,
   ],
+  // Coverage is measured by `npm test` (jest --coverage), over every file of the library,
+  // lib/testing included; plain `npx jest` skips it, as it slows the suite.
+  collectCoverageFrom: ['lib/**/*.ts'],
+  coverageThreshold: { global: { lines: 90, branches: 90 } },
   testTimeout: 15000,
   // The sample e2e builds the package and starts it the way `npm start` does.
   slowTestThreshold: 30,

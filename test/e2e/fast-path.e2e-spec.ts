@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { VerifiedTokenCache } from '../../lib/cache/verified-token.cache';
+import { movableClock, skipTime } from '../support/clock';
 import { sleep } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
 
 describe('the fast path (Express)', () => {
   describe('verified-token cache', () => {
+    movableClock();
     const { ctx, call } = realmScenario(
       'express',
       {},
@@ -25,7 +27,7 @@ describe('the fast path (Express)', () => {
       const token = ctx.realm.mint({ expiresIn: 1 });
       expect((await call(token)).status).toBe(200);
       expect((await call(token)).status).toBe(200);
-      await sleep(1_100);
+      skipTime(1_100);
       const res = await call(token);
       expect(res.status).toBe(401);
       expect(res.body.message).toBe('The access token expired');
@@ -66,6 +68,7 @@ describe('the fast path (Express)', () => {
   });
 
   describe('cache and key set freshness', () => {
+    movableClock();
     const { ctx, call } = realmScenario(
       'express',
       {},
@@ -78,7 +81,7 @@ describe('the fast path (Express)', () => {
       const token = ctx.realm.mint({ expiresIn: 3600 });
       expect((await call(token)).status).toBe(200);
       expect((await call(token)).status).toBe(200);
-      await sleep(2_100);
+      skipTime(2_100);
       const res = await call(token);
       expect(res.status).toBe(401);
       expect(res.body.message).toBe('The access token is too old');
@@ -86,6 +89,7 @@ describe('the fast path (Express)', () => {
   });
 
   describe('key set freshness under cache hits only', () => {
+    movableClock();
     const { ctx, call } = realmScenario(
       'express',
       {},
@@ -97,7 +101,7 @@ describe('the fast path (Express)', () => {
       expect((await call(token)).status).toBe(200);
       expect((await call(token)).status).toBe(200); // cached
       ctx.realm.rotateKeys({ keepPrevious: false });
-      await sleep(1_100); // the fetched set is now older than cacheMaxAgeMs
+      skipTime(1_100); // the fetched set is now older than cacheMaxAgeMs
       const before = ctx.realm.jwksRequests;
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -119,11 +123,12 @@ describe('the fast path (Express)', () => {
   };
 
   describe('key rotation under load (cool-down 1 s)', () => {
+    movableClock();
     const { ctx, call } = realmScenario('express', {}, { jwks: { cooldownMs: 1_000 } });
 
     it('1,000 concurrent requests carrying a new kid cause exactly one JWKS request', async () => {
       expect((await call(ctx.realm.mint())).status).toBe(200); // warm: the first key is known
-      await sleep(1_100); // past the cool-down of that fetch
+      skipTime(1_100); // past the cool-down of that fetch
       ctx.realm.rotateKeys();
       const tokens = Array.from({ length: 1000 }, (_v, i) => ctx.realm.mint({ subject: `u${i}` }));
       const before = ctx.realm.jwksRequests;

@@ -9,6 +9,7 @@ import {
 } from '../../lib/index';
 import { PLATFORMS } from '../support/app';
 import { realmScenario } from '../support/realm-scenario';
+import { movableClock, skipTime } from '../support/clock';
 
 /** A dependency of the application's own, which the subclass adds. */
 @Injectable()
@@ -102,6 +103,7 @@ describe('a subclass that maps the user in handleRequest (Express)', () => {
     { globalGuard: false, clockTolerance: 0 },
     { imports: [MappingModule] },
   );
+  movableClock();
 
   it('gets the verified claims on a miss and on a cache hit, and an expired cached token is refused', async () => {
     const token = ctx.realm.mint({ subject: 'mapped', expiresIn: 2 });
@@ -110,7 +112,7 @@ describe('a subclass that maps the user in handleRequest (Express)', () => {
     expect((await me()).body).toEqual({ id: 'mapped', sawExp: true });
     expect((await me()).body).toEqual({ id: 'mapped', sawExp: true });
     // The cache keeps the verified claims, so their exp still ends the token's life.
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    skipTime(2_100);
     const res = await call(token);
     expect(res.status).toBe(401);
     expect(res.body.message).toBe('The access token expired');

@@ -1,12 +1,13 @@
 import { VoxKeyOAuthError } from '../../lib/index';
 import { API_CLIENT, JWT_RESOURCE, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
-import { buildServices } from '../support/services';
-import { json, sleep } from '../support/http-stub';
+import { buildServices, closeServices, type Services } from '../support/services';
+import { movableClock, skipTime } from '../support/clock';
+import { json } from '../support/http-stub';
 import { b64url } from '../support/token-forge';
 
 describe('IntrospectionService and RevocationService against oidc-provider', () => {
   let realm: OidcRealm;
-  let services: ReturnType<typeof buildServices>;
+  let services: Services;
   const introspections = () => realm.counts.introspect;
   const build = (extra: Record<string, unknown> = {}) =>
     buildServices(
@@ -20,10 +21,11 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
   beforeAll(async () => {
     realm = await OidcRealm.start();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     realm.reset();
-    services = build();
+    services = await build();
   });
+  afterEach(closeServices);
   afterAll(async () => realm?.close());
 
   describe('introspection', () => {
@@ -48,7 +50,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       const before = introspections();
       expect(await services.introspection.isActive(token)).toBe(false);
       expect(introspections() - before).toBe(0); // this API's deny list answers without asking
-      expect(await build().introspection.isActive(token)).toBe(false);
+      expect(await (await build()).introspection.isActive(token)).toBe(false);
       expect(introspections() - before).toBe(1); // another instance asks, and the realm agrees
     });
 
@@ -81,18 +83,21 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       );
     });
 
-    it('a cached answer never outlives the token exp', async () => {
-      realm.accessTokenTtl = 2;
-      const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
-      expect(await services.introspection.isActive(token)).toBe(true);
-      const before = introspections();
-      await sleep(2100);
-      expect(await services.introspection.isActive(token)).toBe(false);
-      expect(introspections() - before).toBe(1);
+    describe('active answers, with a movable clock', () => {
+      movableClock();
+      it('a cached answer never outlives the token exp', async () => {
+        realm.accessTokenTtl = 2;
+        const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
+        expect(await services.introspection.isActive(token)).toBe(true);
+        const before = introspections();
+        skipTime(2100);
+        expect(await services.introspection.isActive(token)).toBe(false);
+        expect(introspections() - before).toBe(1);
+      });
     });
 
     it('with cacheTtlMs: 0 every call asks the realm', async () => {
-      services = build({ introspection: { cacheTtlMs: 0 } });
+      services = await build({ introspection: { cacheTtlMs: 0 } });
       const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
       const before = introspections();
       await services.introspection.isActive(token);
@@ -100,19 +105,22 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       expect(introspections() - before).toBe(2);
     });
 
-    it('inactive answers are kept only briefly', async () => {
-      services = build({ introspection: { inactiveCacheTtlMs: 300 } });
-      const before = introspections();
-      expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
-      expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
-      expect(introspections() - before).toBe(1);
-      await sleep(350);
-      await services.introspection.isActive('not-a-token-the-realm-knows');
-      expect(introspections() - before).toBe(2);
+    describe('inactive answers, with a movable clock', () => {
+      movableClock();
+      it('inactive answers are kept only briefly', async () => {
+        services = await build({ introspection: { inactiveCacheTtlMs: 300 } });
+        const before = introspections();
+        expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
+        expect(await services.introspection.isActive('not-a-token-the-realm-knows')).toBe(false);
+        expect(introspections() - before).toBe(1);
+        skipTime(350);
+        await services.introspection.isActive('not-a-token-the-realm-knows');
+        expect(introspections() - before).toBe(2);
+      });
     });
 
     it('an active answer for another audience is inactive for this API (RFC 8707, RFC 9700 §2.3)', async () => {
-      services = build({ audience: JWT_RESOURCE });
+      services = await build({ audience: JWT_RESOURCE });
       const token = await realm.issueToken({ resource: OPAQUE_RESOURCE });
       expect(await services.introspection.introspect(token)).toEqual({ active: false });
     });
@@ -150,7 +158,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('our own credentials rejected: invalid_client, not retryable', async () => {
-      services = build({ clientSecret: 'wrong-secret' });
+      services = await build({ clientSecret: 'wrong-secret' });
       const error = await services.introspection.introspect('any').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VoxKeyOAuthError);
       expect(error).toMatchObject({ error: 'invalid_client', status: 401, retryable: false });
@@ -187,7 +195,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
         aud: JWT_RESOURCE,
       });
       await services.revocation.revoke(token);
-      expect(await build().introspection.isActive(token)).toBe(false);
+      expect(await (await build()).introspection.isActive(token)).toBe(false);
     });
 
     it('each caller gets its own copy of a cached answer', async () => {
@@ -200,7 +208,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
     });
 
     it('without client credentials it refuses clearly', async () => {
-      services = buildServices({
+      services = await buildServices({
         domain: realm.domain,
         realm: realm.realm,
         audience: JWT_RESOURCE,
@@ -262,7 +270,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
         retryable: false,
       });
       delete realm.intercept.revoke;
-      services = build({ clientId: API_CLIENT.clientId, clientSecret: 'nope' });
+      services = await build({ clientId: API_CLIENT.clientId, clientSecret: 'nope' });
       await expect(services.revocation.revoke('t')).rejects.toMatchObject({
         error: 'invalid_client',
         retryable: false,

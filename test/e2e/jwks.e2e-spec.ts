@@ -4,14 +4,14 @@ import request from 'supertest';
 import { type VoxKeyModuleOptions, VoxKeyModule } from '../../lib/index';
 import { signJws } from '../../lib/testing/index';
 import { createApp, PLATFORMS, type Platform } from '../support/app';
-import { HttpStub } from '../support/http-stub';
+import { movableClock, skipTime } from '../support/clock';
+import { HttpStub, sleep } from '../support/http-stub';
 import { realmScenario } from '../support/realm-scenario';
 import { CONTROLLERS } from '../support/routes';
 import { expectRefusal } from '../support/expect-refusal';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A key of our own, published by a stub JWKS server that plays the realm. */
 function ownKey(kid: string, bits = 2048, extra: Record<string, unknown> = {}) {
@@ -118,6 +118,7 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   });
 
   describe('JWKS endpoint down after warm-up', () => {
+    movableClock();
     const { ctx, call } = realmScenario(
       platform,
       { audience: AUDIENCE },
@@ -144,9 +145,9 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
 
     it('after the cache lifetime the stale keys still work while refreshes fail', async () => {
       const before = ctx.realm.jwksRequests;
-      await sleep(1100);
+      skipTime(1100);
       expect((await call(ctx.realm.mint())).status).toBe(200);
-      await sleep(50);
+      await sleep(50); // the background refresh is a real request
       expect(ctx.realm.jwksRequests).toBeGreaterThan(before);
     });
 
@@ -158,6 +159,7 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
   });
 
   describe('JWKS endpoint down, within the retry back-off', () => {
+    movableClock();
     const { ctx, call } = realmScenario(
       platform,
       { audience: AUDIENCE },
@@ -166,7 +168,7 @@ describe.each(PLATFORMS)('JWKS handling on %s', (platform) => {
     it('an unknown kid gets 503 every time, not 401, while the endpoint fails', async () => {
       expect((await call(ctx.realm.mint())).status).toBe(200);
       ctx.realm.jwksAvailable = false;
-      await new Promise((resolve) => setTimeout(resolve, 2050));
+      skipTime(2050);
       const statuses = [];
       for (let i = 0; i < 4; i++)
         statuses.push((await call(ctx.realm.mint({ header: { kid: `new-${i}` } }))).status);

@@ -1,5 +1,6 @@
 import { VoxKeyError, VoxKeyOAuthError } from '../../lib/index';
-import { buildServices } from '../support/services';
+import { buildServices, closeServices, type Services } from '../support/services';
+import { movableClock, skipTime } from '../support/clock';
 import { json, sleep } from '../support/http-stub';
 import {
   JWT_RESOURCE,
@@ -12,22 +13,22 @@ import { payloadOf } from '../support/token-forge';
 
 describe('M2MTokenService against oidc-provider', () => {
   let realm: OidcRealm;
-  let services: ReturnType<typeof buildServices>;
+  let services: Services;
   const counted = () => realm.counts.token;
 
   beforeAll(async () => {
     realm = await OidcRealm.start();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     realm.reset();
-    services = buildServices(
+    services = await buildServices(
       realm.moduleOptions({
         requestTimeoutMs: 500,
         m2m: { ...M2M_CLIENT, scope: 'read:posts', resource: JWT_RESOURCE, maxRetries: 2 },
       }) as never,
     );
   });
-  afterEach(() => services.m2m.onApplicationShutdown());
+  afterEach(closeServices);
   afterAll(async () => realm?.close());
 
   it('gets a JWT access token for the resource with the default scope', async () => {
@@ -81,29 +82,32 @@ describe('M2MTokenService against oidc-provider', () => {
     expect(await services.m2m.getAuthorizationHeader()).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
-  it('never hands out a token with less than the margin left, and refreshes ahead of it', async () => {
-    realm.accessTokenTtl = 3;
-    services = buildServices(
-      realm.moduleOptions({ m2m: { ...M2M_CLIENT, refreshMarginMs: 1000 } }) as never,
-    );
-    const before = counted();
-    const first = await services.m2m.getToken();
-    // More than twice the margin left: the cached token, nothing fetched.
-    expect(await services.m2m.getToken()).toBe(first);
-    expect(counted() - before).toBe(1);
-    // Between one and two margins left: still the cached token, a refresh starts in the background.
-    await sleep(1300);
-    expect(await services.m2m.getToken()).toBe(first);
-    await sleep(100);
-    expect(counted() - before).toBe(2);
-    const second = await services.m2m.getToken();
-    expect(second).not.toBe(first);
-    expect(counted() - before).toBe(2);
-    // Under the margin: a new token is fetched before anything is returned.
-    await sleep(2100);
-    const third = await services.m2m.getToken();
-    expect(third).not.toBe(second);
-    expect(counted() - before).toBe(3);
+  describe('the refresh margin, with a movable clock', () => {
+    movableClock();
+    it('never hands out a token with less than the margin left, and refreshes ahead of it', async () => {
+      realm.accessTokenTtl = 3;
+      services = await buildServices(
+        realm.moduleOptions({ m2m: { ...M2M_CLIENT, refreshMarginMs: 1000 } }) as never,
+      );
+      const before = counted();
+      const first = await services.m2m.getToken();
+      // More than twice the margin left: the cached token, nothing fetched.
+      expect(await services.m2m.getToken()).toBe(first);
+      expect(counted() - before).toBe(1);
+      // Between one and two margins left: still the cached token, a refresh starts in the background.
+      skipTime(1300);
+      expect(await services.m2m.getToken()).toBe(first);
+      await sleep(100); // the background refresh is a real request
+      expect(counted() - before).toBe(2);
+      const second = await services.m2m.getToken();
+      expect(second).not.toBe(first);
+      expect(counted() - before).toBe(2);
+      // Under the margin: a new token is fetched before anything is returned.
+      skipTime(2100);
+      const third = await services.m2m.getToken();
+      expect(third).not.toBe(second);
+      expect(counted() - before).toBe(3);
+    });
   });
 
   describe('token endpoint faults', () => {
@@ -203,7 +207,7 @@ describe('M2MTokenService against oidc-provider', () => {
     ])(
       '%s is not retried and surfaces the server error code',
       async (_name, moduleExtra, request, code, status) => {
-        services = buildServices(
+        services = await buildServices(
           realm.moduleOptions({ m2m: { ...M2M_CLIENT }, ...moduleExtra }) as never,
         );
         const before = counted();
@@ -278,7 +282,7 @@ describe('M2MTokenService against oidc-provider', () => {
       });
     });
     it('no client credentials configured', async () => {
-      services = buildServices({
+      services = await buildServices({
         domain: realm.domain,
         realm: realm.realm,
         audience: JWT_RESOURCE,
@@ -291,14 +295,14 @@ describe('M2MTokenService against oidc-provider', () => {
 
   describe('client authentication (RFC 6749 §2.3.1)', () => {
     it('form-encodes id and secret with :, %, +, spaces, & and = before Basic', async () => {
-      services = buildServices(realm.moduleOptions({ m2m: { ...ODD_CLIENT } }) as never);
+      services = await buildServices(realm.moduleOptions({ m2m: { ...ODD_CLIENT } }) as never);
       await expect(services.m2m.getToken()).resolves.toEqual(expect.any(String));
       const sent = realm.tokenRequests.at(-1)!.authorization!;
       const decoded = Buffer.from(sent.replace('Basic ', ''), 'base64').toString('utf8');
       expect(decoded).toBe('odd%3Aclient%25%2B+%26%3D:p%40ss%3Aw%25rd%2B+%2F%3D%3F');
     });
     it('client_secret_post sends the credentials in the body', async () => {
-      services = buildServices(
+      services = await buildServices(
         realm.moduleOptions({
           clientAuthMethod: 'client_secret_post',
           m2m: { ...POST_CLIENT },

@@ -21,7 +21,7 @@ import { CaptureLogger } from '../support/capture-logger';
 import { HttpStub, json } from '../support/http-stub';
 import { API_CLIENT, JWT_RESOURCE, M2M_CLIENT, OidcRealm } from '../support/oidc-realm';
 import { realmScenario } from '../support/realm-scenario';
-import { buildServices } from '../support/services';
+import { buildServices, closeServices } from '../support/services';
 
 const AUDIENCE = 'https://api.example.test/v1';
 const now = () => Math.floor(Date.now() / 1000);
@@ -129,7 +129,10 @@ describe('introspection, revocation and M2M faults', () => {
     Logger.overrideLogger(logger);
     realm = await OidcRealm.start();
   });
-  afterEach(() => realm.reset());
+  afterEach(async () => {
+    realm.reset();
+    await closeServices();
+  });
   afterAll(async () => {
     Logger.overrideLogger(false);
     await realm?.close();
@@ -141,6 +144,7 @@ describe('introspection, revocation and M2M faults', () => {
         m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, maxRetries: 1 },
         ...extra,
       }) as never,
+      logger,
     );
 
   it.each([
@@ -156,13 +160,12 @@ describe('introspection, revocation and M2M faults', () => {
     ],
   ])('a malformed or foreign introspection answer is never active: %s', async (_name, body) => {
     realm.intercept.introspect = (_req, res) => (json(res, 200, body), true);
-    expect(await services().introspection.isActive('t')).toBe(false);
+    expect(await (await services()).introspection.isActive('t')).toBe(false);
   });
 
   it('our own credentials rejected by the realm are a server-side error (invalid_client, not retryable), not a bad token', async () => {
-    const error = await services({ clientSecret: 'wrong' })
-      .introspection.introspect('t')
-      .catch((e: unknown) => e);
+    const wrongSecret = await services({ clientSecret: 'wrong' });
+    const error = await wrongSecret.introspection.introspect('t').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VoxKeyOAuthError);
     expect(error).toMatchObject({ error: 'invalid_client', retryable: false });
     expect((error as Error).message).not.toContain('wrong');
@@ -173,7 +176,7 @@ describe('introspection, revocation and M2M faults', () => {
       json(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': '9' }),
       true
     );
-    const s = services();
+    const s = await services();
     const token = await realm.issueToken();
     await expect(s.revocation.revoke(token)).rejects.toMatchObject({
       retryable: true,
@@ -190,7 +193,7 @@ describe('introspection, revocation and M2M faults', () => {
     ],
     ['a success that is not JSON', (res: ServerResponse) => res.writeHead(200).end('ok')],
   ])('M2M: %s caches nothing', async (_name, fault) => {
-    const s = services();
+    const s = await services();
     realm.intercept.token = (_req, res) => (fault(res), true);
     await expect(s.m2m.getToken()).rejects.toBeInstanceOf(VoxKeyOAuthError);
     realm.reset();
@@ -203,7 +206,7 @@ describe('introspection, revocation and M2M faults', () => {
     'M2M: resource %j is refused before anything is sent (RFC 8707 §2)',
     async (resource) => {
       const before = realm.counts.token;
-      await expect(services().m2m.getToken({ resource })).rejects.toMatchObject({
+      await expect((await services()).m2m.getToken({ resource })).rejects.toMatchObject({
         code: 'invalid_resource',
       });
       expect(realm.counts.token).toBe(before);

@@ -4,16 +4,18 @@ export type ContextType = 'http' | 'graphql' | 'ws' | 'rpc';
 
 /**
  * A fake execution context of the given type, for unit tests of the guards and decorators: only
- * what they read. `headers` collects the response headers the guards set.
+ * what they read. `headers` collects the response headers the guards set on the default
+ * response (an Express- or Fastify-like `header()`); pass `response` to use another one.
  */
 export function contextFor(
   type: ContextType,
   cls: object,
   handler: () => void,
   request: Record<string, unknown> = {},
+  response?: object,
 ) {
   const headers: Record<string, string> = {};
-  const response = {
+  response ??= {
     header: (name: string, value: string) => (headers[name.toLowerCase()] = value),
   };
   const context = {

@@ -1,6 +1,6 @@
-import { VoxKeyTestRealm } from '../../lib/testing/index';
-import { rawRequest } from '../support/raw-http';
-import { payloadOf } from '../support/token-forge';
+import { VoxKeyTestRealm } from '../../../lib/testing/index';
+import { rawRequest } from '../../support/raw-http';
+import { payloadOf } from '../../support/token-forge';
 
 describe('VoxKeyTestRealm', () => {
   let realm: VoxKeyTestRealm;

@@ -1,8 +1,8 @@
-import { type VoxKeyClaims, VoxKeyTokenError } from '../../lib/index';
-import { JwksKeyProvider } from '../../lib/keys/jwks-key.provider';
-import { VoxKeyJwtStrategy } from '../../lib/strategies/voxkey-jwt.strategy';
-import { VoxKeyTestRealm } from '../../lib/testing/index';
-import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
+import { type VoxKeyClaims, VoxKeyTokenError } from '../../../lib/index';
+import { JwksKeyProvider } from '../../../lib/keys/jwks-key.provider';
+import { VoxKeyJwtStrategy } from '../../../lib/strategies/voxkey-jwt.strategy';
+import { VoxKeyTestRealm } from '../../../lib/testing/index';
+import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
 
 /** Runs a strategy once, as Passport does (a per-request copy with its actions), to its outcome. */
 function run(strategy: VoxKeyJwtStrategy, authorization: string) {

@@ -5,8 +5,8 @@ import {
   countAuthorizationHeaders,
   parseBearerHeader,
   readBearerCredentials,
-} from '../../lib/token/bearer-header.parser';
-import { MAX_TOKEN_LENGTH } from '../../lib/voxkey.constants';
+} from '../../../lib/token/bearer-header.parser';
+import { MAX_TOKEN_LENGTH } from '../../../lib/voxkey.constants';
 
 describe('parseBearerHeader (RFC 6750 §2.1)', () => {
   it.each([
@@ -97,7 +97,10 @@ describe('parseBearerHeader (RFC 6750 §2.1)', () => {
   });
 
   it('uses no regular expression that could backtrack: only runs of single character classes', () => {
-    const source = readFileSync(join(__dirname, '../../lib/token/bearer-header.parser.ts'), 'utf8');
+    const source = readFileSync(
+      join(__dirname, '../../../lib/token/bearer-header.parser.ts'),
+      'utf8',
+    );
     const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
     expect(code).not.toMatch(/RegExp\(|\.match\(|\.replace\(|\.split\(/);
     const literals = code.match(/= \/.+\/[a-z]*;/g) ?? [];

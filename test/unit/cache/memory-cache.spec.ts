@@ -1,4 +1,4 @@
-import { MemoryCache } from '../../lib/cache/memory-cache';
+import { MemoryCache } from '../../../lib/cache/memory-cache';
 
 describe('MemoryCache', () => {
   it('never holds more than maxEntries, dropping the least recently used', () => {
@@ -40,5 +40,20 @@ describe('MemoryCache', () => {
     expect([cache.get('a'), cache.get('b')]).toEqual([undefined, 'y']);
     cache.clear();
     expect(cache.size).toBe(0);
+  });
+
+  it('expires entries and evicts the least recently used past its size', () => {
+    let now = 0;
+    const cache = new MemoryCache<number>(2, () => now);
+    cache.set('a', 1, 100);
+    cache.set('b', 2, 100);
+    expect(cache.get('a')).toBe(1); // a is now the most recent
+    cache.set('c', 3, 100);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    now = 100;
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('d', 4, 0);
+    expect(cache.get('d')).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { VerifiedTokenCache } from '../../lib/cache/verified-token.cache';
-import { resolveVoxKeyOptions } from '../../lib/voxkey.providers';
+import { VerifiedTokenCache } from '../../../lib/cache/verified-token.cache';
+import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
 
 const options = (maxEntries?: number) =>
   resolveVoxKeyOptions({

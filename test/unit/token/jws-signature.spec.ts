@@ -1,7 +1,7 @@
 import crypto, { generateKeyPairSync } from 'node:crypto';
-import type { VoxKeyAlgorithm } from '../../lib/index';
-import { verifyJwsSignature } from '../../lib/token/jws-signature';
-import { signJws, type TestRealmAlgorithm } from '../../lib/testing/index';
+import type { VoxKeyAlgorithm } from '../../../lib/index';
+import { verifyJwsSignature } from '../../../lib/token/jws-signature';
+import { signJws, type TestRealmAlgorithm } from '../../../lib/testing/index';
 
 const KEYS = {
   RS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),

@@ -1,5 +1,5 @@
-import type { VoxKeyTokenError } from '../../lib/index';
-import { type ClaimCheckOptions, validateClaims } from '../../lib/token/claims.validator';
+import type { VoxKeyTokenError } from '../../../lib/index';
+import { type ClaimCheckOptions, validateClaims } from '../../../lib/token/claims.validator';
 
 const now = 1_800_000_000;
 const ISS = 'https://your-domain.com/oauth2/realm';

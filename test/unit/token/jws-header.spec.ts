@@ -1,6 +1,6 @@
-import { VoxKeyTokenError } from '../../lib/index';
-import { checkJwsHeader, decodeJwsHeader } from '../../lib/token/jws-header';
-import { b64url } from '../support/token-forge';
+import { VoxKeyTokenError } from '../../../lib/index';
+import { checkJwsHeader, decodeJwsHeader, unverifiedExpiry } from '../../../lib/token/jws-header';
+import { b64url } from '../../support/token-forge';
 
 const reasonOf = (fn: () => unknown) => {
   try {
@@ -74,5 +74,15 @@ describe('checkJwsHeader', () => {
     expect(check({ alg: 'RS256', typ: 'application/AT+JWT' }, strict)).toBe('accepted');
     expect(check({ alg: 'RS256', typ: 'JWT' }, strict)).toBe('token_type');
     expect(check({ alg: 'RS256' }, strict)).toBe('token_type');
+  });
+});
+
+describe('unverifiedExpiry', () => {
+  it('reads a JWT exp without verifying, and nothing else', () => {
+    expect(unverifiedExpiry(`${b64url({})}.${b64url({ exp: 123 })}.sig`)).toBe(123);
+    expect(unverifiedExpiry(`${b64url({})}.${b64url({ exp: '123' })}.sig`)).toBeUndefined();
+    expect(unverifiedExpiry('opaque-token')).toBeUndefined();
+    expect(unverifiedExpiry('a.b')).toBeUndefined();
+    expect(unverifiedExpiry('a.%%%.c')).toBeUndefined();
   });
 });

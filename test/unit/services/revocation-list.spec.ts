@@ -1,0 +1,116 @@
+import { Logger } from '@nestjs/common';
+import { RevocationList } from '../../../lib/services/revocation-list';
+import { SharedState } from '../../../lib/store/shared-state';
+import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
+import { revocationKey } from '../../../lib/token/token-hash';
+
+describe('RevocationList (in-process store)', () => {
+  const options = resolveVoxKeyOptions({
+    domain: 'https://your-domain.com',
+    realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+    audience: 'https://api.example.com',
+  });
+  class SmallList extends RevocationList {
+    protected override readonly maxEntries = 2;
+  }
+  const list = () => new RevocationList(options, new SharedState(options));
+
+  it('keys JWTs by their signed part, so another encoding of the signature is still revoked', async () => {
+    const revoked = list();
+    await revoked.add('aaa.bbb.ccc', Date.now() + 60_000);
+    expect(await revoked.isRevoked('aaa.bbb.ccc')).toBe(true);
+    expect(await revoked.isRevoked('aaa.bbb.ccd')).toBe(true);
+    expect(await revoked.isRevoked('aaa.bbc.ccc')).toBe(false);
+    expect(revocationKey('opaque')).not.toBe(revocationKey('opaquf'));
+  });
+  it('never evicts an unexpired revocation to make room', async () => {
+    Logger.overrideLogger(false);
+    const revoked = new SmallList(options, new SharedState(options));
+    for (const token of ['a', 'b', 'c']) await revoked.add(token, Date.now() + 60_000);
+    expect([
+      await revoked.isRevoked('a'),
+      await revoked.isRevoked('b'),
+      await revoked.isRevoked('c'),
+    ]).toEqual([true, true, false]);
+  });
+  it('ignores entries that already expired', async () => {
+    const revoked = list();
+    await revoked.add('x', Date.now() - 1);
+    expect(await revoked.isRevoked('x')).toBe(false);
+  });
+});
+
+describe('RevocationList with a shared store', () => {
+  it('a revocation made here while a store lookup was in flight is not shadowed', async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+    });
+    let answer: (value: string | undefined) => void = () => undefined;
+    const slowStore = {
+      shared: true,
+      get: () => new Promise<string | undefined>((resolve) => (answer = resolve)),
+      set: async () => undefined,
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    const state = { shared: true, store: slowStore } as unknown as SharedState;
+    const list = new RevocationList(options, state);
+    const pending = list.isRevoked('aaa.bbb.ccc');
+    await list.add('aaa.bbb.ccc', Date.now() + 60_000);
+    answer(undefined); // the store had not seen the revocation yet
+    expect(await pending).toBe(true);
+    expect(await list.isRevoked('aaa.bbb.ccc')).toBe(true);
+  });
+
+  it('a revocation made here refuses another encoding of the same signature at once', async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+    });
+    const store = {
+      shared: true,
+      get: async () => undefined, // the store has not heard of the revocation yet
+      set: async () => undefined,
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    const token = 'aaa.bbb.cccA';
+    const reencoded = 'aaa.bbb.cccB'; // same signing input, last character's spare bits differ
+    expect(await list.isRevoked(reencoded)).toBe(false); // remembered as not revoked for a second
+    await list.add(token, Date.now() + 60_000);
+    expect(await list.isRevoked(token)).toBe(true);
+    expect(await list.isRevoked(reencoded)).toBe(true);
+  });
+
+  it('a token the store cleared does not clear another token that ends alike', async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+    });
+    const end = 'S'.repeat(32);
+    const cleared = `aaa.bbb.${end}`;
+    const other = `aaa.ccc.${end}`;
+    const asked: string[] = [];
+    const store = {
+      shared: true,
+      get: async (key: string) => {
+        asked.push(key);
+        return key.endsWith(revocationKey(other)) ? String(Date.now() + 60_000) : undefined;
+      },
+      set: async () => undefined,
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    expect(await list.isRevoked(cleared)).toBe(false);
+    expect(await list.isRevoked(cleared)).toBe(false);
+    expect(asked).toHaveLength(1); // the second answer came from the one-second memo
+    expect(await list.isRevoked(other)).toBe(true);
+    expect(asked).toHaveLength(2);
+  });
+});
