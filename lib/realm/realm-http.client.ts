@@ -86,7 +86,7 @@ export class RealmHttpClient {
       headers.authorization = basicAuthorization(credentials);
     }
 
-    const timeoutMs = this.options.requestTimeoutMs;
+    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     let response: Response;
     let text: string;
     try {
@@ -95,9 +95,7 @@ export class RealmHttpClient {
         headers,
         body,
         redirect: 'manual',
-        signal: signal
-          ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       text = await readCappedText(response, MAX_RESPONSE_BYTES);
     } catch (cause) {
@@ -116,6 +114,9 @@ export class RealmHttpClient {
         retryable: true,
         cause: timedOut ? undefined : cause,
       });
+    } finally {
+      // Node 20's AbortSignal.any holds its inputs weakly: a collected timeout signal never fires.
+      void timeout.aborted;
     }
 
     let json: unknown;
