@@ -3,6 +3,7 @@ import { VoxKeyConfigError } from './errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from './interfaces/resolved-voxkey-options.interface.js';
 import type {
   VoxKeyAlgorithm,
+  VoxKeyContextsOptions,
   VoxKeyModuleOptions,
 } from './interfaces/voxkey-module-options.interface.js';
 import {
@@ -203,6 +204,48 @@ function resolveEncryptionKey(value: unknown): Buffer | undefined {
   return Buffer.from(key);
 }
 
+function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new VoxKeyConfigError(`'${name}' must be a boolean`);
+  return value;
+}
+
+/** One context's setting: `false`, or its settings (`true` and absent mean the defaults). */
+function contextSettings<T extends object>(
+  value: boolean | T | undefined,
+  name: string,
+): T | false {
+  if (value === false) return false;
+  if (value === undefined || value === true) return {} as T;
+  return optionalObject(value, name) as T;
+}
+
+function resolveContexts(
+  value: VoxKeyContextsOptions | undefined,
+): ResolvedVoxKeyOptions['contexts'] {
+  const contexts = optionalObject(value, 'contexts');
+  const graphql = contextSettings(contexts.graphql, 'contexts.graphql');
+  const ws = contextSettings(contexts.ws, 'contexts.ws');
+  const rpc = contextSettings(contexts.rpc, 'contexts.rpc');
+  if (rpc && rpc.getToken !== undefined && typeof rpc.getToken !== 'function') {
+    throw new VoxKeyConfigError(`'contexts.rpc.getToken' must be a function`);
+  }
+  return Object.freeze({
+    graphql: graphql && {
+      connectionParamsKey: optionalString(
+        graphql.connectionParamsKey,
+        'contexts.graphql.connectionParamsKey',
+      ),
+      closeOnExpiry: optionalBoolean(graphql.closeOnExpiry, 'contexts.graphql.closeOnExpiry', true),
+    },
+    ws: ws && {
+      allowQueryToken: optionalBoolean(ws.allowQueryToken, 'contexts.ws.allowQueryToken', false),
+      closeOnExpiry: optionalBoolean(ws.closeOnExpiry, 'contexts.ws.closeOnExpiry', true),
+    },
+    rpc: rpc && { getToken: rpc.getToken },
+  });
+}
+
 /**
  * Validates the module options and fills in defaults. Throws a `VoxKeyConfigError`
  * naming the offending option, so a misconfigured application fails at startup.
@@ -292,6 +335,8 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     }),
     store: resolveStore(options.store),
     encryptionKey: resolveEncryptionKey(options.encryptionKey),
+    contexts: resolveContexts(options.contexts),
+    audit: oneOf(options.audit, 'audit', ['warn', 'strict', 'off'] as const, 'warn'),
     challengeRealm: audiences[0],
   });
 }

@@ -65,20 +65,37 @@ export class VerifiedTokenCache {
     return { claims, key: entry.key };
   }
 
-  /** Remembers claims that were just verified for `token` with `key`. */
-  set(token: string, claims: VoxKeyClaims, key: KeyObject): void {
-    // Only claims whose lifetime is known are kept: an entry must never outlive its token.
-    if (this.entries === undefined || !Number.isFinite(claims.exp)) return;
-    const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
+  /**
+   * The last second a token with these (verified) claims is accepted: `exp`, or `iat +
+   * maxTokenAge` when sooner, plus the clock tolerance; undefined without a finite `exp`.
+   */
+  acceptedUntil(claims: VoxKeyClaims): number | undefined {
+    if (!Number.isFinite(claims.exp)) return undefined;
     const end =
       this.maxTokenAge !== undefined && typeof claims.iat === 'number'
         ? Math.min(claims.exp, claims.iat + this.maxTokenAge)
         : claims.exp;
+    return end + this.tolerance;
+  }
+
+  /** Whether verified claims are still within their lifetime (`nbf` and `exp`, with the tolerance). */
+  isWithinLifetime(claims: VoxKeyClaims, nowSeconds = Date.now() / 1000): boolean {
+    const until = this.acceptedUntil(claims);
+    const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
+    return until !== undefined && nowSeconds < until && nowSeconds >= nbf - this.tolerance;
+  }
+
+  /** Remembers claims that were just verified for `token` with `key`. */
+  set(token: string, claims: VoxKeyClaims, key: KeyObject): void {
+    // Only claims whose lifetime is known are kept: an entry must never outlive its token.
+    const until = this.acceptedUntil(claims);
+    if (this.entries === undefined || until === undefined) return;
+    const nbf = typeof claims.nbf === 'number' ? claims.nbf : Number.NEGATIVE_INFINITY;
     const nested = Object.values(claims).some((v) => typeof v === 'object' && v !== null);
     this.entries.set(token, {
       claims: nested ? structuredClone(claims) : { ...claims },
       nested,
-      until: end + this.tolerance,
+      until,
       from: nbf - this.tolerance,
       key,
     });

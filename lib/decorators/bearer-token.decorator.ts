@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { bearerTokenFromRequest, type RequestWithHeaders } from '../token/bearer-header.parser.js';
+import { transportOf } from '../transports/transports.js';
 
 /**
  * The raw access token of an authenticated request, read from its `Authorization` header by the
@@ -11,9 +11,6 @@ import { bearerTokenFromRequest, type RequestWithHeaders } from '../token/bearer
  * @Post('logout') logout(@BearerToken() token: string) { return this.revocation.revoke(token); }
  */
 export const BearerToken: () => ParameterDecorator = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): string | undefined => {
-    const request = context.switchToHttp().getRequest<RequestWithHeaders & { user?: unknown }>();
-    // The guard's own reader: the same header gives the same token it validated.
-    return request.user ? (bearerTokenFromRequest(request) ?? undefined) : undefined;
-  },
+  (_data: unknown, context: ExecutionContext): string | undefined =>
+    transportOf(context)?.getToken(context),
 );

@@ -1,8 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
+import { transportOf } from '../transports/transports.js';
 
 /**
- * The validated token's claims (`req.user`), or one claim when a name is given.
+ * The validated token's claims (`req.user` on HTTP; in resolvers, gateways and microservice
+ * handlers, where the guard keeps them for the call), or one claim when a name is given.
  *
  * Typed explicitly so the emitted declaration only names types that NestJS 11 exports too.
  *
@@ -11,7 +13,7 @@ import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
  */
 export const VoxKeyUser: (claim?: keyof VoxKeyClaims) => ParameterDecorator = createParamDecorator(
   (claim: keyof VoxKeyClaims | undefined, context: ExecutionContext): unknown => {
-    const user = context.switchToHttp().getRequest<{ user?: VoxKeyClaims }>().user;
+    const user = transportOf(context)?.getUser(context) as VoxKeyClaims | undefined;
     return claim === undefined ? user : user?.[claim];
   },
 );

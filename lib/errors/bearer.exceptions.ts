@@ -36,6 +36,10 @@ function quote(value: string): string {
 export abstract class BearerException extends HttpException {
   /** Value for the `WWW-Authenticate` response header. */
   readonly wwwAuthenticate: string;
+  /** The RFC 6750 error code (`invalid_request`, `invalid_token`, `insufficient_scope`), if any. */
+  readonly oauthError: string | undefined;
+  /** The scopes a 403 asks for. */
+  readonly scope: string | undefined;
 
   protected constructor(
     status: number,
@@ -48,6 +52,8 @@ export abstract class BearerException extends HttpException {
     const attributes = [`realm=${quote(realm)}`];
     for (const [name, value] of Object.entries(params)) attributes.push(`${name}=${quote(value)}`);
     this.wwwAuthenticate = `Bearer ${attributes.join(', ')}`;
+    this.oauthError = params.error;
+    this.scope = params.scope;
   }
 }
 

@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  type HttpException,
+  Injectable,
+  Logger,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import {
@@ -7,7 +13,8 @@ import {
   UnsupportedContextException,
 } from '../errors/bearer.exceptions.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
-import { setResponseHeader } from '../utils/http-response.util.js';
+import type { Transport } from '../transports/transport.js';
+import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache, type ScopeRequirements } from '../utils/route-metadata.util.js';
 import { grantedScopes } from '../utils/scopes.util.js';
 
@@ -39,29 +46,32 @@ export class ScopesGuard implements CanActivate {
     this.routes = new RouteMetadataCache(reflector);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.routes.get(context).isPublic) return true;
     const required = this.getRequirements(context);
     if (required.all.length === 0 && required.anyOf.length === 0) return true;
-    if (context.getType() !== 'http') {
+    const transport = transportOf(context);
+    if (transport === undefined || !isEnabled(context, this.options)) {
       // Once per handler: clients must not be able to flood the log.
       if (!this.warned.has(context.getHandler())) {
         this.warned.add(context.getHandler());
         this.logger.warn(
-          `Denied a '${context.getType()}' handler: VoxKey checks scopes on HTTP routes only; mark the handler @Public() to allow it`,
+          `Denied a '${context.getType()}' handler: VoxKey does not check scopes in this context here (see the 'contexts' option); mark the handler @Public() to allow it`,
         );
       }
-      throw new UnsupportedContextException(context.getType());
+      return this.refuse(context, transport, new UnsupportedContextException(context.getType()));
     }
 
     const user = this.getUser(context);
     if (typeof user !== 'object' || user === null) {
       this.logger.error(
-        'A route requires scopes but no VoxKey user is set: apply VoxKeyAuthGuard before ScopesGuard',
+        'A handler requires scopes but no VoxKey user is set: apply VoxKeyAuthGuard before ScopesGuard',
       );
-      const exception = new MissingTokenException(this.options.challengeRealm);
-      setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
-      throw exception;
+      return this.refuse(
+        context,
+        transport,
+        new MissingTokenException(this.options.challengeRealm),
+      );
     }
     const granted = grantedScopes(user as Record<string, unknown>);
     const missingAll = required.all.some((scope) => !granted.has(scope));
@@ -69,15 +79,26 @@ export class ScopesGuard implements CanActivate {
     if (!missingAll && unmetAny.length === 0) return true;
 
     const challenge = [...new Set([...required.all, ...unmetAny.flat()])].join(' ');
-    const exception = new InsufficientScopeException(this.options.challengeRealm, challenge);
     this.logger.debug(`Rejected (403): token lacks a scope among "${challenge}"`);
-    setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
-    throw exception;
+    return this.refuse(
+      context,
+      transport,
+      new InsufficientScopeException(this.options.challengeRealm, challenge),
+    );
+  }
+
+  /** Throws the refusal in the context's own form (on HTTP with its `WWW-Authenticate` challenge). */
+  private async refuse(
+    context: ExecutionContext,
+    transport: Transport | undefined,
+    refusal: HttpException,
+  ): Promise<never> {
+    throw transport ? await transport.refuse(context, refusal) : refusal;
   }
 
   /** The authenticated user whose scopes are checked; override to read it elsewhere. */
   protected getUser(context: ExecutionContext): unknown {
-    return context.switchToHttp().getRequest<{ user?: unknown }>().user;
+    return transportOf(context)?.getUser(context);
   }
 
   /** Scopes required by the handler and its controller together. */

@@ -30,9 +30,23 @@ import { VerifiedTokenCache } from '../cache/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
 import type { VoxKeyJwtAuthInfo } from '../strategies/voxkey-jwt.strategy.js';
-import { setResponseHeader } from '../utils/http-response.util.js';
+import { httpTransport } from '../transports/http.transport.js';
+import { isRefusal, type Transport } from '../transports/transport.js';
+import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
+
+/** What a verification gives: the user `handleRequest` accepted, and the strategy's `info`. */
+interface Verified {
+  user: unknown;
+  info: unknown;
+}
+
+/** A session's verification, shared by its calls while its token is the same. */
+interface SessionVerification {
+  token: string;
+  result: Promise<Verified & { claims?: VoxKeyClaims }>;
+}
 
 /** The request as the guard reads and writes it. */
 interface AuthenticatedRequest extends RequestWithHeaders {
@@ -84,20 +98,41 @@ export class VoxKeyAuthGuard extends AuthGuard() {
 
   private readonly routes: RouteMetadataCache;
 
+  /** Verifications of sessions (GraphQL operations, sockets), for their later calls. */
+  private readonly sessions = new WeakMap<object, SessionVerification>();
+
   /** The Passport strategy `validation` chose. */
   private readonly strategy: string;
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.routes.get(context).isPublic) return true;
-    if (context.getType() !== 'http') {
+    const transport = transportOf(context);
+    if (transport === undefined || !isEnabled(context, this.voxkeyOptions)) {
       this.warnOncePerMinute(
         `context:${context.getType()}`,
-        `Denied a '${context.getType()}' handler: VoxKey authenticates HTTP routes only; mark the handler @Public() to allow it`,
+        `Denied a '${context.getType()}' handler: VoxKey does not authenticate this context here (see the 'contexts' option); mark the handler @Public() to allow it`,
       );
-      throw new UnsupportedContextException(context.getType());
+      const refusal = new UnsupportedContextException(context.getType());
+      throw transport ? await transport.refuse(context, refusal) : refusal;
     }
-    const request = this.getRequest(context) as AuthenticatedRequest;
-    const credentials = readBearerCredentials(request);
+    try {
+      await this.authenticateCall(context, transport);
+      return true;
+    } catch (error) {
+      // The library's refusals take the transport's own form; a subclass's errors pass unchanged.
+      throw isRefusal(error) ? await transport.refuse(context, error) : error;
+    }
+  }
+
+  /**
+   * One call: Bearer credentials → deny list → the session's earlier verification, or the
+   * verified-token cache, or Passport → the user where the transport keeps it.
+   */
+  private async authenticateCall(context: ExecutionContext, transport: Transport): Promise<void> {
+    const http = transport === httpTransport;
+    const credentials = http
+      ? readBearerCredentials(this.getRequest(context) as AuthenticatedRequest)
+      : transport.credentials(context, this.voxkeyOptions);
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const { token } = credentials;
     if (await this.revocationList.isRevoked(token)) {
@@ -107,26 +142,79 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         'revoked: revoked through this API',
       );
     }
+    const session = transport.session(context);
+    const { user } =
+      session === undefined
+        ? await this.verify(context, token)
+        : await this.verifyForSession(context, transport, session, token);
+    if (http) (this.getRequest(context) as AuthenticatedRequest).user = user;
+    else transport.setUser(context, user, token);
+    if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
+      await this.assertActive(context, token);
+    }
+  }
 
+  /**
+   * A session (a GraphQL operation, a socket) verifies its token once: concurrent calls share the
+   * verification, and later ones reuse it while the token is within its lifetime and its key is
+   * still published. A failure is not kept, so the next call tries again.
+   */
+  private async verifyForSession(
+    context: ExecutionContext,
+    transport: Transport,
+    session: object,
+    token: string,
+  ): Promise<Verified> {
+    const earlier = this.sessions.get(session);
+    if (earlier?.token === token) {
+      const verified = await earlier.result;
+      if (this.stillValid(verified)) {
+        return {
+          user: await this.admit(null, verified.claims, verified.info, context),
+          info: verified.info,
+        };
+      }
+    }
+    const result = this.verify(context, token).then((verified) => ({
+      ...verified,
+      claims: (verified.info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims,
+    }));
+    const entry = { token, result };
+    this.sessions.set(session, entry);
+    try {
+      const verified = await result;
+      const until = verified.claims && this.verifiedTokens.acceptedUntil(verified.claims);
+      if (until !== undefined) transport.closeAtExpiry?.(context, until, this.voxkeyOptions);
+      return verified;
+    } catch (error) {
+      if (this.sessions.get(session) === entry) this.sessions.delete(session);
+      throw error;
+    }
+  }
+
+  /** Whether a session's verification still holds: the token within its lifetime, its key published. */
+  private stillValid(verified: Verified & { claims?: VoxKeyClaims }): boolean {
+    const info = verified.info as Partial<VoxKeyJwtAuthInfo> | undefined;
+    if (!verified.claims || !info?.key || !this.keys.isCurrent(info.key)) return false;
+    return this.verifiedTokens.isWithinLifetime(verified.claims);
+  }
+
+  /** The token's user: from the verified-token cache, or through Passport (then cached). */
+  private async verify(context: ExecutionContext, token: string): Promise<Verified> {
     const jwt = this.voxkeyOptions.validation === 'jwt';
     const cached = jwt ? this.verifiedTokens.get(token) : undefined;
     if (cached !== undefined && this.keys.isCurrent(cached.key)) {
       // The same hook, with what the strategy reported, so a subclass policy applies to cached
       // tokens too.
       const info: VoxKeyJwtAuthInfo = cached;
-      request.user = await this.admit(null, cached.claims, info, context);
-    } else {
-      const { user, info } = await this.authenticate(context, request);
-      request.user = user;
-      // Only verified claims are cached (not a subclass's mapping of them), and only once
-      // handleRequest accepted them.
-      const verified = info as Partial<VoxKeyJwtAuthInfo> | undefined;
-      if (jwt && verified?.key && verified.claims) {
-        this.verifiedTokens.set(token, verified.claims, verified.key);
-      }
+      return { user: await this.admit(null, cached.claims, info, context), info };
     }
-    if (jwt && this.requiresActiveToken(context)) await this.assertActive(context, token);
-    return true;
+    const verified = await this.authenticate(context, token);
+    // Only verified claims are cached (not a subclass's mapping of them), and only once
+    // handleRequest accepted them.
+    const info = verified.info as Partial<VoxKeyJwtAuthInfo> | undefined;
+    if (jwt && info?.key && info.claims) this.verifiedTokens.set(token, info.claims, info.key);
+    return verified;
   }
 
   /** `handleRequest`, awaited (a subclass may answer with a promise); no user is never a pass. */
@@ -153,14 +241,13 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * request objects (bench/README.md). Passport failing by itself
    * (no such strategy while the application closes) is a 503, never a 500.
    */
-  private async authenticate(
-    context: ExecutionContext,
-    request: RequestWithHeaders,
-  ): Promise<{ user: unknown; info: unknown }> {
-    const credentials: RequestWithHeaders = {
-      headers: request.headers,
-      rawHeaders: request.rawHeaders ?? request.raw?.rawHeaders,
-    };
+  private async authenticate(context: ExecutionContext, token: string): Promise<Verified> {
+    const http = context.getType() === 'http';
+    const request = http ? (this.getRequest(context) as RequestWithHeaders) : undefined;
+    // Other contexts have no request: Passport gets one whose only header is the token's.
+    const credentials: RequestWithHeaders = request
+      ? { headers: request.headers, rawHeaders: request.rawHeaders ?? request.raw?.rawHeaders }
+      : { headers: { authorization: `Bearer ${token}` } };
     const options = { session: false, ...(await this.getAuthenticateOptions(context)) };
     return new Promise((resolve, reject) => {
       const done = (error: unknown, user: unknown, info?: unknown, status?: unknown): void => {
@@ -171,7 +258,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       };
       passport.authenticate(this.strategy, options, done)(
         credentials,
-        context.switchToHttp().getResponse(),
+        // Passport's `res` serves strategies that redirect, which these do not.
+        http ? context.switchToHttp().getResponse() : {},
         // Called only when Passport itself fails, or a strategy passes: neither authenticates.
         (error?: unknown) => {
           if (!error) return done(null, false);
@@ -245,7 +333,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * itself (its own credentials or configuration): the token may be fine, so never a 401, and
    * never a 500. Problems on this API's side are logged as errors.
    */
-  protected unavailable(context: ExecutionContext, failure: unknown): AuthUnavailableException {
+  protected unavailable(_context: ExecutionContext, failure: unknown): AuthUnavailableException {
     if (failure instanceof VoxKeyConfigError) {
       this.errorOncePerMinute(failure.code, `Token not checked: ${failure.message}`);
     } else if (failure instanceof VoxKeyOAuthError && !failure.retryable) {
@@ -259,9 +347,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     }
     const retryAfter =
       failure instanceof VoxKeyOAuthError ? (failure.retryAfter ?? 1) : this.keys.retryAfterSeconds;
-    const exception = new AuthUnavailableException(retryAfter);
-    setResponseHeader(context, 'Retry-After', String(exception.retryAfter));
-    return exception;
+    return new AuthUnavailableException(retryAfter);
   }
 
   /** Server-side problems are logged, but clients must not be able to flood the log with them. */
@@ -301,14 +387,16 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     }
   }
 
-  /** Sets the challenge header, logs the reason at debug level, and returns the exception. */
+  /**
+   * Logs the reason at debug level and returns the exception; thrown, it reaches the client in
+   * the context's own form (on HTTP with its `WWW-Authenticate` challenge).
+   */
   protected reject(
-    context: ExecutionContext,
+    _context: ExecutionContext,
     exception: BearerException,
     reason: string,
   ): BearerException {
     this.logger.debug(`Rejected (${exception.getStatus()}): ${reason}`);
-    setResponseHeader(context, 'WWW-Authenticate', exception.wwwAuthenticate);
     return exception;
   }
 

@@ -1,6 +1,6 @@
 import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
 import type { VoxKeyEndpoints } from '../realm/realm-endpoints.js';
-import type { VoxKeyAlgorithm } from './voxkey-module-options.interface.js';
+import type { VoxKeyAlgorithm, VoxKeyRpcOptions } from './voxkey-module-options.interface.js';
 
 /** Options after validation, with every default filled in and the realm endpoints derived. */
 export interface ResolvedVoxKeyOptions {
@@ -36,6 +36,14 @@ export interface ResolvedVoxKeyOptions {
   };
   readonly store: VoxKeyStore | undefined;
   readonly encryptionKey: Buffer | undefined;
+  /** The contexts besides HTTP; `false` denies that kind of handler. */
+  readonly contexts: {
+    readonly graphql:
+      false | { readonly connectionParamsKey: string | undefined; readonly closeOnExpiry: boolean };
+    readonly ws: false | { readonly allowQueryToken: boolean; readonly closeOnExpiry: boolean };
+    readonly rpc: false | { readonly getToken: VoxKeyRpcOptions['getToken'] };
+  };
+  readonly audit: 'warn' | 'strict' | 'off';
   /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */
   readonly challengeRealm: string;
 }

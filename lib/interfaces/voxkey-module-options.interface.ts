@@ -163,6 +163,70 @@ export interface VoxKeyModuleOptions {
    * store with AES-256-GCM. Recommended whenever `store` is shared.
    */
   encryptionKey?: string | Buffer;
+  /**
+   * The execution contexts besides HTTP that the guards authenticate: each `true` (the
+   * defaults), `false` (every handler of that kind is denied unless `@Public()`) or settings.
+   */
+  contexts?: VoxKeyContextsOptions;
+  /**
+   * What the start-up audit does with a handler NestJS would leave unguarded (a microservice
+   * handler of a hybrid application, a gateway handler on NestJS 11): `'warn'` logs each one
+   * with the fix, `'strict'` stops the application, `'off'` says nothing. `@Scopes()` on a
+   * GraphQL field resolver that guards never reach always stops the application.
+   * @default 'warn'
+   */
+  audit?: 'warn' | 'strict' | 'off';
+}
+
+/** GraphQL operations and subscriptions. */
+export interface VoxKeyGraphQLOptions {
+  /**
+   * A `connectionParams` key holding the raw token of a subscription (for example `authToken`),
+   * besides `authorization` and `headers.authorization`, which are always read.
+   */
+  connectionParamsKey?: string;
+  /**
+   * Close a subscription's socket (graphql-ws code 4403) when its token expires, so the client
+   * reconnects with a fresh one.
+   * @default true
+   */
+  closeOnExpiry?: boolean;
+}
+
+/** WebSocket gateways (socket.io and `ws`). */
+export interface VoxKeyWsOptions {
+  /**
+   * Also read the token from the `access_token` query parameter of the handshake. URLs end up in
+   * logs; prefer `auth.token` (socket.io) or the `Authorization` header.
+   * @default false
+   * @see RFC 6750 §2.3
+   */
+  allowQueryToken?: boolean;
+  /**
+   * Close the socket when its token expires (socket.io: an `exception` event, then a
+   * disconnect; `ws`: close code 4401).
+   * @default true
+   */
+  closeOnExpiry?: boolean;
+}
+
+/** Microservice handlers. */
+export interface VoxKeyRpcOptions {
+  /**
+   * Reads the access token of a message where the transport has no header of its own (TCP and
+   * Redis on NestJS 11, MQTT 3.1.1, ...): the token itself, `Bearer <token>`, or undefined.
+   */
+  getToken?: (data: unknown, context: unknown) => string | undefined;
+}
+
+/** Which contexts besides HTTP are authenticated, and how. */
+export interface VoxKeyContextsOptions {
+  /** @default true */
+  graphql?: boolean | VoxKeyGraphQLOptions;
+  /** @default true */
+  ws?: boolean | VoxKeyWsOptions;
+  /** @default true */
+  rpc?: boolean | VoxKeyRpcOptions;
 }
 
 /** Options handled by the module itself rather than by the providers. */

@@ -1,0 +1,154 @@
+import { type ExecutionContext, HttpException, HttpStatus } from '@nestjs/common';
+import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
+import {
+  caseInsensitive,
+  combineCredentials,
+  headerCredentials,
+  rawTokenCredentials,
+  refusalFields,
+  rememberUser,
+  requestCredentials,
+  scheduleClose,
+  tokenOf,
+  type Transport,
+  userOf,
+} from './transport.js';
+
+/** What a GraphQL resolver's context may hold, across Apollo, Mercurius and graphql-ws. */
+interface GraphQLContext {
+  /** Apollo and Mercurius over HTTP: the request. Apollo over graphql-ws: the graphql-ws context. */
+  req?: (RequestWithHeaders & { user?: unknown }) | GraphQLWsContext;
+  /** Mercurius over HTTP: the Fastify reply. */
+  reply?: { header?: (name: string, value: string) => unknown };
+  /** Mercurius subscriptions: the upgrade request and the `connection_init` payload. */
+  request?: RequestWithHeaders;
+  _connectionInit?: Record<string, unknown>;
+}
+
+/** graphql-ws's per-connection context, as the Apollo driver hands it to resolvers. */
+interface GraphQLWsContext {
+  connectionParams?: Record<string, unknown>;
+  extra?: {
+    request?: RequestWithHeaders;
+    socket?: {
+      close(code: number, reason: string): void;
+      once?(event: string, fn: () => void): void;
+    };
+  };
+}
+
+const GRAPHQL_CODES: Readonly<Record<number, string>> = {
+  [HttpStatus.BAD_REQUEST]: 'BAD_REQUEST',
+  [HttpStatus.UNAUTHORIZED]: 'UNAUTHENTICATED',
+  [HttpStatus.FORBIDDEN]: 'FORBIDDEN',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * A refusal as a GraphQL error: an `HttpException` (so Nest logs it as an expected outcome and
+ * the drivers map its status) with its own `extensions`, which graphql-js copies into the error
+ * on every driver and transport. Messages are the library's fixed ones.
+ */
+export class VoxKeyGraphQLError extends HttpException {
+  readonly extensions: Record<string, unknown>;
+
+  constructor(refusal: HttpException, extensions: Record<string, unknown>) {
+    super(refusal.getResponse(), refusal.getStatus());
+    this.extensions = extensions;
+  }
+}
+
+/** The resolver's context: `args[2]`, or `args[1]` for three-argument resolvers (`resolveType`, federation references). */
+function graphqlContext(context: ExecutionContext): GraphQLContext {
+  const args = context.getArgs();
+  const candidate: unknown = args.length === 3 ? args[1] : args[2];
+  return typeof candidate === 'object' && candidate !== null ? (candidate as GraphQLContext) : {};
+}
+
+function isWsContext(req: GraphQLContext['req']): req is GraphQLWsContext {
+  return typeof req === 'object' && req !== null && ('connectionParams' in req || 'extra' in req);
+}
+
+/** Tokens in a subscription's `connectionParams` (or Mercurius's `connection_init` payload). */
+function paramsCredentials(params: unknown, key: string | undefined): BearerCredentials[] {
+  if (typeof params !== 'object' || params === null) return [];
+  return [
+    headerCredentials(caseInsensitive(params, 'authorization')),
+    headerCredentials(caseInsensitive(caseInsensitive(params, 'headers'), 'authorization')),
+    key === undefined
+      ? { kind: 'missing' }
+      : rawTokenCredentials((params as Record<string, unknown>)[key]),
+  ];
+}
+
+/** The object one operation (over HTTP) or one connection (subscriptions) shares. */
+function sessionOf(ctx: GraphQLContext): object | undefined {
+  return ctx.req ?? ctx.request;
+}
+
+/**
+ * GraphQL resolvers: the HTTP request's `Authorization` header for queries and mutations; for
+ * subscriptions, `connectionParams` (`authorization` in any letter case, `headers.authorization`,
+ * or the configured raw-token key) and the upgrade request's header, which must agree.
+ */
+export const graphqlTransport: Transport = {
+  credentials(context, options) {
+    const ctx = graphqlContext(context);
+    const key = options.contexts.graphql ? options.contexts.graphql.connectionParamsKey : undefined;
+    if (isWsContext(ctx.req)) {
+      return combineCredentials([
+        ...paramsCredentials(ctx.req.connectionParams, key),
+        requestCredentials(ctx.req.extra?.request),
+      ]);
+    }
+    if (ctx.req !== undefined) return requestCredentials(ctx.req);
+    // Mercurius copies connection_init keys into the upgrade request's headers when absent there.
+    return combineCredentials([
+      ...paramsCredentials(ctx._connectionInit, key),
+      requestCredentials(ctx.request),
+    ]);
+  },
+  session: (context) => sessionOf(graphqlContext(context)),
+  getUser(context) {
+    const ctx = graphqlContext(context);
+    if (ctx.req !== undefined && !isWsContext(ctx.req) && ctx.req.user !== undefined)
+      return ctx.req.user;
+    return userOf(sessionOf(ctx));
+  },
+  setUser(context, user, token) {
+    const ctx = graphqlContext(context);
+    // `req.user`, the shape the NestJS recipes use, where there is a request.
+    if (ctx.req !== undefined && !isWsContext(ctx.req)) ctx.req.user = user;
+    rememberUser(sessionOf(ctx), user, token);
+  },
+  getToken: (context) => tokenOf(sessionOf(graphqlContext(context))),
+  refuse(context, refusal) {
+    const ctx = graphqlContext(context);
+    const { statusCode, error, code, scope, challenge, retryAfter } = refusalFields(refusal);
+    const extensions: Record<string, unknown> = {
+      code: GRAPHQL_CODES[statusCode] ?? 'FORBIDDEN',
+      statusCode,
+      error,
+      ...(code === undefined ? {} : { oauthError: code }),
+      ...(scope === undefined ? {} : { scope }),
+    };
+    const headers = new Map<string, string>();
+    if (challenge !== undefined) headers.set('www-authenticate', challenge);
+    if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
+    if (typeof ctx.reply?.header === 'function') {
+      // Mercurius: on the reply; an `http` extension would reach the client there.
+      for (const [name, value] of headers) ctx.reply.header(name, value);
+    } else if (ctx.req !== undefined && !isWsContext(ctx.req) && headers.size > 0) {
+      // Apollo over HTTP sets these response headers and strips `http` from the error.
+      extensions.http = { headers };
+    }
+    return Promise.resolve(new VoxKeyGraphQLError(refusal, extensions));
+  },
+  closeAtExpiry(context, untilSeconds, options) {
+    if (!options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
+    const req = graphqlContext(context).req;
+    const socket = isWsContext(req) ? req.extra?.socket : undefined;
+    // graphql-ws: 4403 is "forbidden", after which the client reconnects with fresh connectionParams.
+    if (socket) scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
+  },
+};

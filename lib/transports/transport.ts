@@ -1,0 +1,176 @@
+import type { ExecutionContext, HttpException } from '@nestjs/common';
+import {
+  AuthUnavailableException,
+  BearerException,
+  UnsupportedContextException,
+} from '../errors/bearer.exceptions.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import {
+  type BearerCredentials,
+  parseBearerHeader,
+  type RequestWithHeaders,
+  readBearerCredentials,
+} from '../token/bearer-header.parser.js';
+
+/** The execution contexts NestJS has, declared here so that no transport package is imported. */
+export type VoxKeyContextType = 'http' | 'graphql' | 'ws' | 'rpc';
+
+/**
+ * How the guards read and answer one kind of execution context. Each transport finds the call's
+ * credentials, says which object a connection or an operation shares across guard calls, keeps
+ * the user where the decorators find it, and turns a refusal into its own error form.
+ */
+export interface Transport {
+  /** The call's Bearer credentials from every source it has; two different ones are malformed. */
+  credentials(context: ExecutionContext, options: ResolvedVoxKeyOptions): BearerCredentials;
+  /**
+   * The object several guard calls share (a GraphQL operation's request, a socket, a
+   * subscription's connection), so its token is verified once; undefined when each call stands
+   * alone.
+   */
+  session(context: ExecutionContext): object | undefined;
+  getUser(context: ExecutionContext): unknown;
+  /** Keeps the verified user, and the token it came from, for the handler's decorators. */
+  setUser(context: ExecutionContext, user: unknown, token: string): void;
+  /** The token the guard verified for this call, once it has. */
+  getToken(context: ExecutionContext): string | undefined;
+  /** The refusal in this transport's own form (HTTP: the exception, with its challenge header). */
+  refuse(context: ExecutionContext, refusal: HttpException): Promise<Error>;
+  /**
+   * Called after a session's token is verified: arranges for the connection to be closed when
+   * the token stops being valid (`untilSeconds`), where the transport holds one open.
+   */
+  closeAtExpiry?(
+    context: ExecutionContext,
+    untilSeconds: number,
+    options: ResolvedVoxKeyOptions,
+  ): void;
+}
+
+/** Users of calls that have no request object of their own (sockets, RPC contexts), and their tokens. */
+const users = new WeakMap<object, { user: unknown; token: string }>();
+
+export function userOf(holder: object | undefined): unknown {
+  return holder === undefined ? undefined : users.get(holder)?.user;
+}
+
+export function tokenOf(holder: object | undefined): string | undefined {
+  return holder === undefined ? undefined : users.get(holder)?.token;
+}
+
+export function rememberUser(holder: object | undefined, user: unknown, token: string): void {
+  if (holder !== undefined) users.set(holder, { user, token });
+}
+
+const MISSING: BearerCredentials = { kind: 'missing' };
+
+/** Credentials of a source that holds a raw token (socket.io `auth.token`), `Bearer <token>` also accepted. */
+export function rawTokenCredentials(value: unknown): BearerCredentials {
+  if (value === undefined || value === null || value === '') return MISSING;
+  if (typeof value !== 'string') return { kind: 'malformed', detail: 'the token is not a string' };
+  return parseBearerHeader(/^\s*bearer[ \t]/i.test(value) ? value : `Bearer ${value}`);
+}
+
+/** Credentials of a source that holds an `Authorization` value (`Bearer <token>`). */
+export function headerCredentials(value: unknown): BearerCredentials {
+  if (value === undefined || value === null) return MISSING;
+  if (typeof value !== 'string')
+    return { kind: 'malformed', detail: 'several Authorization values' };
+  return parseBearerHeader(value);
+}
+
+/** A request's credentials, or missing when there is no request. */
+export function requestCredentials(request: RequestWithHeaders | undefined): BearerCredentials {
+  return request && typeof request.headers === 'object' ? readBearerCredentials(request) : MISSING;
+}
+
+/**
+ * One call's credentials from all its sources: a malformed source wins, two different tokens are
+ * malformed (RFC 6750 §3.1 `invalid_request`), the same token twice is one.
+ */
+export function combineCredentials(sources: readonly BearerCredentials[]): BearerCredentials {
+  let found: BearerCredentials = MISSING;
+  for (const credentials of sources) {
+    if (credentials.kind === 'malformed' || credentials.kind === 'too_large') return credentials;
+    if (credentials.kind !== 'token') continue;
+    if (found.kind === 'token' && found.token !== credentials.token) {
+      return { kind: 'malformed', detail: 'two different credentials for one call' };
+    }
+    found = credentials;
+  }
+  return found;
+}
+
+/** The value of `name` in `record` whatever its letter case; several spellings are several values. */
+export function caseInsensitive(record: unknown, name: string): unknown {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const values = Object.keys(record)
+    .filter((key) => key.toLowerCase() === name)
+    .map((key) => (record as Record<string, unknown>)[key]);
+  return values.length > 1 ? values : values[0];
+}
+
+/** The fields of a refusal that every transport's error form is built from. */
+export interface RefusalFields {
+  statusCode: number;
+  error: string;
+  message: string;
+  /** The RFC 6750 error code (`invalid_token`, ...), absent for "no token" and outages. */
+  code?: string;
+  /** The scopes a 403 asks for. */
+  scope?: string;
+  /** The `WWW-Authenticate` challenge, for transports that carry headers. */
+  challenge?: string;
+  /** Seconds after which an outage may be over. */
+  retryAfter?: number;
+}
+
+/** The fields of one of the library's refusals (its body is `{ statusCode, error, message }`). */
+export function refusalFields(refusal: HttpException): RefusalFields {
+  const body = refusal.getResponse() as { error?: string; message?: string };
+  return {
+    statusCode: refusal.getStatus(),
+    error: body.error ?? 'Error',
+    message: body.message ?? refusal.message,
+    code: refusal instanceof BearerException ? refusal.oauthError : undefined,
+    scope: refusal instanceof BearerException ? refusal.scope : undefined,
+    challenge: refusal instanceof BearerException ? refusal.wwwAuthenticate : undefined,
+    retryAfter: refusal instanceof AuthUnavailableException ? refusal.retryAfter : undefined,
+  };
+}
+
+/** The library's own refusals, which each transport answers in its own form. */
+export function isRefusal(error: unknown): error is HttpException {
+  return (
+    error instanceof BearerException ||
+    error instanceof AuthUnavailableException ||
+    error instanceof UnsupportedContextException
+  );
+}
+
+const closers = new WeakMap<object, NodeJS.Timeout>();
+
+/** Runs `close` once `untilSeconds` has passed, unless the socket closes first; one timer per socket. */
+export function scheduleClose(
+  socket: { once?(event: string, fn: () => void): unknown },
+  untilSeconds: number,
+  close: () => void,
+): void {
+  const previous = closers.get(socket);
+  if (previous) clearTimeout(previous);
+  const delay = Math.max(0, untilSeconds * 1000 - Date.now());
+  // setTimeout's longest delay; a token living longer is checked again at each message anyway.
+  if (delay > 2_147_483_647) return;
+  const timer = setTimeout(() => {
+    closers.delete(socket);
+    close();
+  }, delay);
+  timer.unref();
+  closers.set(socket, timer);
+  for (const event of ['close', 'disconnect']) {
+    socket.once?.(event, () => {
+      clearTimeout(timer);
+      closers.delete(socket);
+    });
+  }
+}
