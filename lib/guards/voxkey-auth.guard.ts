@@ -31,7 +31,7 @@ import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
 import type { VoxKeyJwtAuthInfo } from '../strategies/voxkey-jwt.strategy.js';
 import { httpTransport } from '../transports/http.transport.js';
-import { isRefusal, type Transport } from '../transports/transport.js';
+import { handshakeContext, isRefusal, type Transport } from '../transports/transport.js';
 import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
@@ -145,13 +145,40 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const session = transport.session(context);
     const { user } =
       session === undefined
-        ? await this.verify(context, token)
+        ? await this.verify(context, token, http)
         : await this.verifyForSession(context, transport, session, token);
     if (http) (this.getRequest(context) as AuthenticatedRequest).user = user;
     else transport.setUser(context, user, token);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
       await this.assertActive(context, token);
     }
+  }
+
+  /**
+   * Verifies the credentials a connection opens with (a socket.io handshake, a WebSocket
+   * upgrade, a subscription's `connection_init`) before any handler runs: the deny list, then
+   * the cache or Passport, then `handleRequest`, with an HTTP context whose request is the
+   * handshake. Resolves with the user, the token and the last second it is accepted; rejects with
+   * the library's refusal (a 400, 401 or 503 `HttpException`), which the connection helpers turn
+   * into their transport's answer.
+   */
+  async authenticateConnection(
+    handshake: object,
+    credentials: BearerCredentials,
+  ): Promise<{ user: unknown; token: string; until: number | undefined }> {
+    const context = handshakeContext(handshake);
+    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
+    const { token } = credentials;
+    if (await this.revocationList.isRevoked(token)) {
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.realm, 'revoked'),
+        'revoked: revoked through this API',
+      );
+    }
+    const { user, info } = await this.verify(context, token);
+    const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims;
+    return { user, token, until: claims && this.verifiedTokens.acceptedUntil(claims) };
   }
 
   /**
@@ -200,7 +227,11 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   }
 
   /** The token's user: from the verified-token cache, or through Passport (then cached). */
-  private async verify(context: ExecutionContext, token: string): Promise<Verified> {
+  private async verify(
+    context: ExecutionContext,
+    token: string,
+    fromRoute = false,
+  ): Promise<Verified> {
     const jwt = this.voxkeyOptions.validation === 'jwt';
     const cached = jwt ? this.verifiedTokens.get(token) : undefined;
     if (cached !== undefined && this.keys.isCurrent(cached.key)) {
@@ -209,7 +240,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       const info: VoxKeyJwtAuthInfo = cached;
       return { user: await this.admit(null, cached.claims, info, context), info };
     }
-    const verified = await this.authenticate(context, token);
+    const verified = await this.authenticate(context, token, fromRoute);
     // Only verified claims are cached (not a subclass's mapping of them), and only once
     // handleRequest accepted them.
     const info = verified.info as Partial<VoxKeyJwtAuthInfo> | undefined;
@@ -241,10 +272,15 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * request objects (bench/README.md). Passport failing by itself
    * (no such strategy while the application closes) is a 503, never a 500.
    */
-  private async authenticate(context: ExecutionContext, token: string): Promise<Verified> {
+  private async authenticate(
+    context: ExecutionContext,
+    token: string,
+    fromRoute: boolean,
+  ): Promise<Verified> {
     const http = context.getType() === 'http';
-    const request = http ? (this.getRequest(context) as RequestWithHeaders) : undefined;
-    // Other contexts have no request: Passport gets one whose only header is the token's.
+    const request = fromRoute ? (this.getRequest(context) as RequestWithHeaders) : undefined;
+    // A route's request carries the token in its header; elsewhere (resolvers, sockets, messages,
+    // a subscription's connectionParams) Passport gets a request whose only header is the token's.
     const credentials: RequestWithHeaders = request
       ? { headers: request.headers, rawHeaders: request.rawHeaders ?? request.raw?.rawHeaders }
       : { headers: { authorization: `Bearer ${token}` } };
@@ -259,7 +295,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       passport.authenticate(this.strategy, options, done)(
         credentials,
         // Passport's `res` serves strategies that redirect, which these do not.
-        http ? context.switchToHttp().getResponse() : {},
+        (http ? context.switchToHttp().getResponse() : undefined) ?? {},
         // Called only when Passport itself fails, or a strategy passes: neither authenticates.
         (error?: unknown) => {
           if (!error) return done(null, false);

@@ -50,14 +50,17 @@ export interface Transport {
 /** Users of calls that have no request object of their own (sockets, RPC contexts), and their tokens. */
 const users = new WeakMap<object, { user: unknown; token: string }>();
 
+/** The user the guard verified for a call of `holder` (a socket, an RPC context). */
 export function userOf(holder: object | undefined): unknown {
   return holder === undefined ? undefined : users.get(holder)?.user;
 }
 
+/** The token that user came from. */
 export function tokenOf(holder: object | undefined): string | undefined {
   return holder === undefined ? undefined : users.get(holder)?.token;
 }
 
+/** Keeps a verified user and its token for the later reads of `holder`'s handlers. */
 export function rememberUser(holder: object | undefined, user: unknown, token: string): void {
   if (holder !== undefined) users.set(holder, { user, token });
 }
@@ -173,4 +176,31 @@ export function scheduleClose(
       closers.delete(socket);
     });
   }
+}
+
+/**
+ * The execution context of a connection being opened (a socket.io handshake, a WebSocket
+ * upgrade, a subscription's `connection_init`): an HTTP context whose request is the handshake,
+ * so `handleRequest` and `getRequest` overrides see what they would on a route. It has no
+ * handler or class: route metadata does not apply to a connection.
+ */
+export function handshakeContext(request: object): ExecutionContext {
+  const http = {
+    getRequest: () => request,
+    getResponse: () => undefined,
+    getNext: () => undefined,
+  };
+  const unavailable = () => {
+    throw new TypeError('a connection handshake is an HTTP context');
+  };
+  return {
+    getType: () => 'http',
+    getClass: () => Object,
+    getHandler: () => handshakeContext,
+    getArgs: () => [request],
+    getArgByIndex: (index: number) => (index === 0 ? request : undefined),
+    switchToHttp: () => http,
+    switchToRpc: unavailable,
+    switchToWs: unavailable,
+  } as unknown as ExecutionContext;
 }

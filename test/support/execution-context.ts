@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 
-export type ContextType = 'http' | 'graphql' | 'ws' | 'rpc';
+/** NestJS's context types, and any other string (which the guards must deny). */
+export type ContextType = 'http' | 'graphql' | 'ws' | 'rpc' | (string & {});
 
 /**
  * A fake execution context of the given type, for unit tests of the guards and decorators: only

@@ -43,20 +43,26 @@ describe('VoxKeyAuthGuard', () => {
   });
   const activate = (context: ExecutionContext) => guard.canActivate(context);
 
-  it.each<ContextType>(['graphql', 'ws', 'rpc'])(
-    'denies the %s context with a short fixed message, and logs the advice',
-    async (type) => {
-      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-      const { context } = contextFor(type, Handlers, Handlers.prototype.open);
-      await expect(activate(context)).rejects.toThrow(UnsupportedContextException);
-      await expect(activate(context)).rejects.toMatchObject({
-        response: { statusCode: 403, message: 'This handler cannot be authenticated' },
-      });
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining(`'${type}'`));
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining('@Public()'));
-      warn.mockRestore();
-    },
-  );
+  it('denies a context type NestJS does not have with a short fixed message, and logs the advice', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const { context } = contextFor('custom', Handlers, Handlers.prototype.open);
+    await expect(activate(context)).rejects.toThrow(UnsupportedContextException);
+    await expect(activate(context)).rejects.toMatchObject({
+      response: { statusCode: 403, message: 'This handler cannot be authenticated' },
+    });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`'custom'`));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('@Public()'));
+    warn.mockRestore();
+  });
+
+  it.each([
+    ['graphql', { extensions: { code: 'UNAUTHENTICATED', statusCode: 401, error: 'No token' } }],
+    ['ws', { error: { status: 'error', statusCode: 401, error: 'No token' } }],
+    ['rpc', { error: { status: 'error', statusCode: 401, error: 'No token' } }],
+  ])("refuses a %s call without a token in that context's own form", async (type, form) => {
+    const { context } = contextFor(type, Handlers, Handlers.prototype.open);
+    await expect(activate(context)).rejects.toMatchObject(form);
+  });
 
   it.each<ContextType>(['http', 'graphql', 'ws', 'rpc'])(
     'lets @Public() through in the %s context',
