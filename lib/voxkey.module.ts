@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { HandlerAudit } from './audit/handler.audit.js';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 import { RealmHttpClient } from './realm/realm-http.client.js';
@@ -34,8 +36,10 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
  * });
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     resolvedOptionsProvider,
+    HandlerAudit,
     SharedState,
     JwksKeyProvider,
     VerifiedTokenCache,

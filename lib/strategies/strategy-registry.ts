@@ -29,6 +29,8 @@ export function assertStrategyNamesFree(): void {
 
 /** Registers `strategy` with Passport under `name`, once the application starts. */
 export function registerStrategy(name: string, strategy: passport.Strategy): void {
+  // NestJS 12's microservice `init()` runs onModuleInit twice: the owner registering again is a no-op.
+  if (owners.get(name) === strategy) return;
   assertStrategyNamesFree();
   owners.set(name, strategy);
   passport.use(name, strategy);

@@ -1,0 +1,115 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
+import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
+import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { PUBLIC_METADATA } from '../voxkey.constants.js';
+
+// Metadata keys NestJS 11 and 12 both write; read as strings so no transport package is loaded.
+const GATEWAY = 'websockets:is_gateway';
+const MESSAGE_HANDLER = 'websockets:message_mapping';
+const MESSAGE_PATTERN = 'microservices:pattern';
+const GUARDS = '__guards__';
+
+/**
+ * At start-up, finds the handlers NestJS itself would leave outside the global guards, where
+ * the platform fails open: `@SubscribeMessage` handlers on NestJS 11 (its gateways ignore
+ * `APP_GUARD`), and microservice handlers of a hybrid application (reached only with
+ * `connectMicroservice(options, { inheritAppConfig: true })`). Each one that is neither
+ * `@Public()` nor guarded by `VoxKeyAuthGuard` itself is logged with the fix (`audit: 'warn'`),
+ * or stops the application (`audit: 'strict'`).
+ */
+@Injectable()
+export class HandlerAudit implements OnApplicationBootstrap {
+  private readonly logger = new Logger('VoxKeyAudit');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+    @InjectVoxKeyOptions() private readonly options: ResolvedVoxKeyOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.audit === 'off') return;
+    const findings = this.findings();
+    if (findings.length === 0) return;
+    if (this.options.audit === 'strict') {
+      throw new VoxKeyConfigError(`handlers outside VoxKey's guards: ${findings.join('; ')}`);
+    }
+    for (const finding of findings) this.logger.warn(finding);
+  }
+
+  /** One line per handler left unguarded, naming it and the fix. */
+  findings(): string[] {
+    const major = this.nestMajor();
+    const hybrid = this.adapterHost.httpAdapter !== undefined;
+    const findings: string[] = [];
+    const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
+    for (const { instance, metatype } of wrappers) {
+      if (!instance || typeof metatype !== 'function') continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      const gateway = this.reflector.get<unknown>(GATEWAY, metatype) === true;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name] as () => unknown;
+        const message = gateway && this.reflector.get<unknown>(MESSAGE_HANDLER, handler) === true;
+        const pattern = this.reflector.get<unknown>(MESSAGE_PATTERN, handler) !== undefined;
+        if (!message && !pattern) continue;
+        if (this.isPublic(handler, metatype) || this.isGuarded(handler, metatype)) continue;
+        const where = `${metatype.name}.${name}`;
+        if (message && (major === undefined || major <= 11)) {
+          findings.push(
+            `${where} (@SubscribeMessage): NestJS ${major ?? '(version unknown)'} does not apply global guards to gateways; add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to the gateway, or @Public()`,
+          );
+        }
+        if (pattern && hybrid) {
+          findings.push(
+            `${where} (microservice handler): in a hybrid application global guards reach it only with app.connectMicroservice(options, { inheritAppConfig: true }); connect it so and add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to silence this, or set audit: 'off'`,
+          );
+        }
+      }
+    }
+    return findings;
+  }
+
+  /**
+   * The major version of the `@nestjs/core` the application runs, as resolved from its working
+   * directory; undefined when it cannot be told (then gateways are reported, to fail closed).
+   */
+  protected nestMajor(): number | undefined {
+    try {
+      const require = createRequire(join(process.cwd(), 'noop.js'));
+      const { version } = require('@nestjs/core/package.json') as { version: string };
+      return Number.parseInt(version, 10);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private isPublic(handler: () => unknown, cls: object): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, [
+        handler,
+        cls as () => unknown,
+      ]) === true
+    );
+  }
+
+  /** `VoxKeyAuthGuard` (or a subclass) in the handler's or its class's own `@UseGuards`. */
+  private isGuarded(handler: () => unknown, cls: object): boolean {
+    const guards = [
+      ...(this.reflector.get<unknown[]>(GUARDS, handler) ?? []),
+      ...(this.reflector.get<unknown[]>(GUARDS, cls as () => unknown) ?? []),
+    ];
+    return guards.some(
+      (guard) =>
+        guard instanceof VoxKeyAuthGuard ||
+        (typeof guard === 'function' &&
+          (guard === VoxKeyAuthGuard || guard.prototype instanceof VoxKeyAuthGuard)),
+    );
+  }
+}
