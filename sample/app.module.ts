@@ -1,9 +1,14 @@
+import { type ApolloDriverConfig, ApolloDriver } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
 import { VoxKeyModule } from '@voxkey/nestjs';
 import { AdminController } from './admin.controller';
 import { HealthController } from './health.controller';
 import { MeController } from './me.controller';
 import { PostsController } from './posts.controller';
+import { PostsGateway } from './posts.gateway';
+import { PostsResolver, TYPE_DEFS } from './posts.resolver';
+import { PostsStore } from './posts.store';
 import { SampleRuntime, settingsFromEnv } from './sample.config';
 
 @Module({
@@ -22,8 +27,13 @@ import { SampleRuntime, settingsFromEnv } from './sample.config';
         };
       },
     }),
+    GraphQLModule.forRoot<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      typeDefs: TYPE_DEFS,
+      subscriptions: { 'graphql-ws': true },
+    }),
   ],
   controllers: [HealthController, PostsController, MeController, AdminController],
-  providers: [SampleRuntime],
+  providers: [SampleRuntime, PostsStore, PostsResolver, PostsGateway],
 })
 export class AppModule {}

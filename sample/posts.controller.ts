@@ -6,28 +6,22 @@ import {
   VoxKeyUser,
   type VoxKeyClaims,
 } from '@voxkey/nestjs';
+import { type PostRecord, PostsStore } from './posts.store';
 import { SampleRuntime } from './sample.config';
-
-interface PostRecord {
-  id: number;
-  title: string;
-  author: string | undefined;
-}
 
 @Controller('posts')
 export class PostsController {
-  private readonly posts: PostRecord[] = [{ id: 1, title: 'Hello VoxKey', author: 'sample' }];
-
   constructor(
     private readonly m2m: M2MTokenService,
     private readonly runtime: SampleRuntime,
+    private readonly store: PostsStore,
   ) {}
 
   /** Needs a token holding `read:posts`. */
   @Get()
   @Scopes('read:posts')
   list(): PostRecord[] {
-    return this.posts;
+    return this.store.list();
   }
 
   /** Needs `write:posts`. */
@@ -37,11 +31,8 @@ export class PostsController {
     @Body() body: { title?: unknown },
     @VoxKeyUser('sub') sub: string | undefined,
   ): PostRecord {
-    if (typeof body?.title !== 'string' || body.title.length === 0 || body.title.length > 200) {
-      throw new BadRequestException('title must be a string of 1 to 200 characters');
-    }
-    const post = { id: this.posts.length + 1, title: body.title, author: sub };
-    this.posts.push(post);
+    const post = this.store.add(body?.title, sub);
+    if (!post) throw new BadRequestException('title must be a string of 1 to 200 characters');
     return post;
   }
 
@@ -53,7 +44,7 @@ export class PostsController {
     posts: PostRecord[];
     checkedActiveFor: string | undefined;
   } {
-    return { posts: this.posts, checkedActiveFor: user.sub };
+    return { posts: this.store.list(), checkedActiveFor: user.sub };
   }
 
   /**

@@ -39,6 +39,8 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
     ` | node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8')).access_token"`;
   const bearer = (name: string) => `-H "Authorization: Bearer $${name}"`;
   const json = `-H "content-type: application/json"`;
+  // A GraphQL request body, for a single-quoted shell word.
+  const gql = (query: string) => JSON.stringify({ query });
   return [
     `Development realm (oidc-provider): ${realm.issuer}`,
     `  demo client: ${DEMO_CLIENT.clientId} / ${DEMO_CLIENT.clientSecret}  (scopes: ${DEMO_CLIENT.scope})`,
@@ -60,7 +62,13 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
     `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/via-m2m     # expect 200`,
     `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/live        # expect 200`,
     '',
-    '  # 3. Revoke the read-only token; it is refused at once',
+    '  # 3. The same posts over GraphQL: always HTTP 200, refusals as errors[].extensions.code',
+    `  curl -i -X POST ${json} -d '${gql('{ posts { id title } }')}' ${apiUrl}/graphql  # expect 200 UNAUTHENTICATED`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${json} -d '${gql('{ posts { id title } }')}' ${apiUrl}/graphql  # expect 200`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${json} -d '${gql('mutation { createPost(title: "Hi") { id } }')}' ${apiUrl}/graphql  # expect 200 FORBIDDEN`,
+    `  curl -i -X POST ${bearer('TOKEN')} ${json} -d '${gql('mutation { createPost(title: "Hi") { id } }')}' ${apiUrl}/graphql  # expect 200`,
+    '',
+    '  # 4. Revoke the read-only token; it is refused at once',
     `  curl -i -X POST ${bearer('TOKEN')} ${json} -d "{\\"token\\":\\"$READ_TOKEN\\"}" ${apiUrl}/admin/revoke  # expect 200`,
     `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/live        # expect 401 (revoked)`,
     '',
