@@ -107,7 +107,7 @@ const GRPC_STATUS: Readonly<Record<number, number>> = {
 /**
  * Microservice handlers, one verification per message: gRPC's `authorization` metadata, NATS
  * headers, the packet metadata of TCP and Redis (NestJS 12), MQTT 5 user properties, Kafka and
- * RabbitMQ headers; `contexts.rpc.getToken` where the transport has none.
+ * RabbitMQ headers; and `contexts.rpc.getToken`, for a token in the message itself.
  */
 export const rpcTransport: Transport = {
   credentials(context, options) {
