@@ -214,7 +214,8 @@ export interface VoxKeyWsOptions {
 export interface VoxKeyRpcOptions {
   /**
    * Reads the access token of a message where the transport has no header of its own (TCP and
-   * Redis on NestJS 11, MQTT 3.1.1, ...): the token itself, `Bearer <token>`, or undefined.
+   * Redis on NestJS 11, MQTT 3.1.1, ...): the token itself, `Bearer <token>`, or undefined. A
+   * token in the transport's header still counts; two different ones are `invalid_request`.
    */
   getToken?: (data: unknown, context: unknown) => string | undefined;
 }

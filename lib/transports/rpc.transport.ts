@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { BearerCredentials } from '../token/bearer-header.parser.js';
 import {
+  caseInsensitive,
+  combineCredentials,
   headerCredentials,
   rawTokenCredentials,
   refusalFields,
@@ -17,10 +18,16 @@ interface GrpcMetadata {
   set(key: string, value: string): void;
 }
 
+/** NATS message headers (`MsgHdrs` of @nats-io), read through their own methods. */
+interface NatsHeaders {
+  /** All values of a header; `'insensitive'` is NATS's `Match.IgnoreCase`. */
+  values?(key: string, match?: string): string[];
+}
+
 /** The transports' context objects, as far as the library reads them. */
 interface RpcContextLike {
   /** NATS: the message headers. */
-  getHeaders?(): { get?(key: string): string; values?(key: string): string[] } | undefined;
+  getHeaders?(): NatsHeaders | undefined;
   /** TCP and Redis on NestJS 12: the packet's metadata. */
   getMetadata?(): Record<string, unknown> | undefined;
   /** MQTT 5: the packet's user properties. */
@@ -51,38 +58,43 @@ function holderOf(context: ExecutionContext): object | undefined {
   return typeof ctx === 'object' && ctx !== null ? ctx : undefined;
 }
 
-/** A header value that may arrive as bytes (Kafka) or as a list. */
+/**
+ * A header value that may arrive as bytes (Kafka, RabbitMQ) or as a list (gRPC, NATS, MQTT user
+ * properties): an empty list is no value, a list of one is that value, a longer one stays a list
+ * (several values, malformed).
+ */
 function headerValue(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (Array.isArray(value)) return value.length === 1 ? headerValue(value[0]) : value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return undefined;
+    return value.length === 1 ? headerValue(value[0]) : value;
+  }
   return value;
 }
 
-/** The message's credentials, from where its transport carries headers. */
-function transportCredentials(ctx: unknown): BearerCredentials {
-  if (isGrpcMetadata(ctx)) return headerCredentials(headerValue(ctx.get('authorization')));
-  if (typeof ctx !== 'object' || ctx === null) return { kind: 'missing' };
+/** NATS headers' `authorization` values, whatever their letter case (NATS matches exactly by default). */
+function natsAuthorization(headers: NatsHeaders | undefined): unknown {
+  if (typeof headers?.values === 'function') return headers.values('authorization', 'insensitive');
+  return caseInsensitive(headers, 'authorization');
+}
+
+/** The `authorization` value of a transport's header place. */
+function authorizationOf(ctx: unknown): unknown {
+  if (isGrpcMetadata(ctx)) return ctx.get('authorization'); // keys are lower case in gRPC
+  if (typeof ctx !== 'object' || ctx === null) return undefined;
   const host = ctx as RpcContextLike;
-  if (typeof host.getHeaders === 'function') {
-    const headers = host.getHeaders();
-    const values = headers?.values?.('authorization') ?? [];
-    return headerCredentials(values.length === 0 ? undefined : headerValue(values));
-  }
+  if (typeof host.getHeaders === 'function') return natsAuthorization(host.getHeaders());
   if (typeof host.getMetadata === 'function') {
-    return headerCredentials(headerValue(host.getMetadata()?.authorization));
+    return caseInsensitive(host.getMetadata(), 'authorization');
   }
   if (typeof host.getPacket === 'function') {
-    return headerCredentials(
-      headerValue(host.getPacket()?.properties?.userProperties?.authorization),
-    );
+    return caseInsensitive(host.getPacket()?.properties?.userProperties, 'authorization');
   }
   if (typeof host.getMessage === 'function') {
     const message = host.getMessage();
-    return headerCredentials(
-      headerValue(message?.headers?.authorization ?? message?.properties?.headers?.authorization),
-    );
+    return caseInsensitive(message?.headers ?? message?.properties?.headers, 'authorization');
   }
-  return { kind: 'missing' };
+  return undefined;
 }
 
 const GRPC_STATUS: Readonly<Record<number, number>> = {
@@ -95,15 +107,18 @@ const GRPC_STATUS: Readonly<Record<number, number>> = {
 /**
  * Microservice handlers, one verification per message: gRPC's `authorization` metadata, NATS
  * headers, the packet metadata of TCP and Redis (NestJS 12), MQTT 5 user properties, Kafka and
- * RabbitMQ headers; `contexts.rpc.getToken` where the transport has none.
+ * RabbitMQ headers; and `contexts.rpc.getToken`, for a token in the message itself.
  */
 export const rpcTransport: Transport = {
   credentials(context, options) {
+    const ctx = rpcContext(context);
+    const fromTransport = headerCredentials(headerValue(authorizationOf(ctx)));
     const getToken = options.contexts.rpc === false ? undefined : options.contexts.rpc.getToken;
-    if (getToken !== undefined) {
-      return rawTokenCredentials(getToken(context.switchToRpc().getData(), rpcContext(context)));
-    }
-    return transportCredentials(rpcContext(context));
+    if (getToken === undefined) return fromTransport;
+    // The payload's token (NestJS 11 TCP and Redis, MQTT 3.1.1, ...) besides the transport's own
+    // header: one of them is enough, two different ones are malformed as on HTTP.
+    const fromOption = rawTokenCredentials(getToken(context.switchToRpc().getData(), ctx));
+    return combineCredentials([fromOption, fromTransport]);
   },
   session: () => undefined,
   getUser: (context) => userOf(holderOf(context)),
