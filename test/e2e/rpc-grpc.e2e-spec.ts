@@ -8,7 +8,7 @@ import { from, type Observable } from 'rxjs';
 import { Public, Scopes, VoxKeyModule, VoxKeyUser, type VoxKeyClaims } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { CaptureLogger } from '../support/capture-logger';
-import { freePort } from '../support/rpc-servers';
+import { freePort } from '../support/free-port';
 
 const PROTO = join(__dirname, '../support/rpc-posts.proto');
 

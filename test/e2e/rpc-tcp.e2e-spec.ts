@@ -18,7 +18,7 @@ import {
   sendAuthorization,
   until,
 } from '../support/rpc-handlers';
-import { freePort } from '../support/rpc-servers';
+import { freePort } from '../support/free-port';
 
 const tcpClient = (port: number): ClientProxy =>
   ClientProxyFactory.create({

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port';
 
 /** Whether redis-server is on PATH. */
 export const REDIS_AVAILABLE = spawnSync('redis-server', ['--version']).status === 0;
@@ -14,16 +14,6 @@ if (!REDIS_AVAILABLE) {
 
 /** `describe` when Redis is available; a loudly announced skip otherwise (never in CI). */
 export const describeWithRedis: jest.Describe = REDIS_AVAILABLE ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A real redis-server on 127.0.0.1 on a free port, with nothing persisted; stop it in afterAll. */
 export class RedisServer {

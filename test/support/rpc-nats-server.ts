@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { freePort } from './rpc-servers';
+import { freePort } from './free-port';
 
 /** Whether nats-server is on PATH (Debian puts it in /usr/sbin, also looked at). */
 const NATS_BINARY = ['nats-server', '/usr/sbin/nats-server'].find(
