@@ -1,0 +1,297 @@
+import type { INestApplication } from '@nestjs/common';
+import {
+  MessageBody,
+  type OnGatewayConnection,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import passport from 'passport';
+import type { Server } from 'socket.io';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  Public,
+  Scopes,
+  type VoxKeyClaims,
+  VoxKeyModule,
+  type VoxKeyModuleOptions,
+  VoxKeyUser,
+} from '../../lib/index';
+import { VoxKeyTestRealm } from '../../lib/testing/index';
+import { CaptureLogger } from '../support/capture-logger';
+import { createGatewayApp, nextEvent } from '../support/ws-app';
+
+/** Counts of handler runs, to show that a refused message never reaches its handler. */
+const runs = { public: 0, protected: 0, scoped: 0, me: 0, connections: 0 };
+
+@WebSocketGateway()
+class PostsGateway implements OnGatewayConnection {
+  @WebSocketServer() server!: Server;
+
+  handleConnection(): void {
+    runs.connections++;
+  }
+
+  @Public()
+  @SubscribeMessage('ping')
+  ping(): string {
+    runs.public++;
+    return 'pong';
+  }
+
+  @SubscribeMessage('secret')
+  secret(@MessageBody() data: unknown): { ok: true; data: unknown } {
+    runs.protected++;
+    return { ok: true, data };
+  }
+
+  @Scopes('read:posts')
+  @SubscribeMessage('posts')
+  posts(): string[] {
+    runs.scoped++;
+    return ['hello'];
+  }
+
+  @SubscribeMessage('me')
+  me(@VoxKeyUser() user: VoxKeyClaims): VoxKeyClaims {
+    runs.me++;
+    return user;
+  }
+}
+
+type ClientOptions = Partial<ManagerOptions & SocketOptions>;
+
+/** A started realm and app, and socket.io clients on it that are all closed in afterAll. */
+function scenario(options: Partial<VoxKeyModuleOptions> = {}) {
+  const ctx = {} as {
+    realm: VoxKeyTestRealm;
+    app: INestApplication;
+    url: string;
+    logger: CaptureLogger;
+  };
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    ctx.realm = await VoxKeyTestRealm.start();
+    ctx.logger = new CaptureLogger();
+    const started = await createGatewayApp(
+      [VoxKeyModule.forRoot(ctx.realm.moduleOptions({ clockTolerance: 0, ...options }))],
+      [PostsGateway],
+      { logger: ctx.logger },
+    );
+    ctx.app = started.app;
+    ctx.app.useLogger(ctx.logger);
+    ctx.url = `http://127.0.0.1:${started.port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await ctx.app?.close();
+    await ctx.realm?.close();
+  });
+  /** A connected client of the default namespace. */
+  const connect = async (clientOptions: ClientOptions = {}, path = '/'): Promise<Socket> => {
+    const socket = io(ctx.url + path, { reconnection: false, forceNew: true, ...clientOptions });
+    sockets.push(socket);
+    await nextEvent(socket, 'connect');
+    return socket;
+  };
+  return { ctx, connect, sockets };
+}
+
+/** What one message got: its ack, or the `exception` event, and whether the ack was called. */
+async function send(
+  socket: Socket,
+  event: string,
+  data: unknown = { hello: 'world' },
+): Promise<{ ack?: unknown; exception?: Record<string, unknown>; acked: () => boolean }> {
+  let acked = false;
+  const answer = new Promise<{ ack?: unknown; exception?: Record<string, unknown> }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to '${event}'`)), 3000);
+      socket.once('exception', (exception: Record<string, unknown>) => {
+        clearTimeout(timer);
+        resolve({ exception });
+      });
+      socket.emit(event, data, (ack: unknown) => {
+        acked = true;
+        clearTimeout(timer);
+        resolve({ ack });
+      });
+    },
+  );
+  const result = await answer;
+  socket.off('exception');
+  // A later message answered proves the refused one will never be acknowledged.
+  if (result.exception) await socket.timeout(3000).emitWithAck('ping');
+  return { ...result, acked: () => acked };
+}
+
+const NO_TOKEN = {
+  status: 'error',
+  statusCode: 401,
+  error: 'No token',
+  message: expect.any(String),
+};
+
+describe('socket.io gateway, with the module global guards only', () => {
+  const { ctx, connect } = scenario();
+
+  beforeEach(() => Object.keys(runs).forEach((key) => (runs[key as keyof typeof runs] = 0)));
+
+  it('answers a public message without a token', async () => {
+    const socket = await connect();
+    expect(await socket.timeout(3000).emitWithAck('ping')).toBe('pong');
+    expect(runs.public).toBe(1);
+  });
+
+  it('refuses a message without a token: the exact exception event, no ack, no handler run', async () => {
+    const socket = await connect();
+    const result = await send(socket, 'secret', { echo: 'client data' });
+    expect(result.exception).toStrictEqual(NO_TOKEN);
+    expect(JSON.stringify(result.exception)).not.toContain('client data');
+    expect(result.exception).not.toHaveProperty('cause');
+    expect(result.acked()).toBe(false);
+    expect(runs.protected).toBe(0);
+    expect(socket.connected).toBe(true);
+  });
+
+  it('refuses a scoped message and @VoxKeyUser() handler without a token', async () => {
+    const socket = await connect();
+    expect((await send(socket, 'posts')).exception).toStrictEqual(NO_TOKEN);
+    expect((await send(socket, 'me')).exception).toStrictEqual(NO_TOKEN);
+    expect(runs.scoped + runs.me).toBe(0);
+  });
+
+  it.each([
+    ['an invalid token', (realm: VoxKeyTestRealm) => `${realm.mint()}x`],
+    ['an expired token', (realm: VoxKeyTestRealm) => realm.mint({ expiresIn: -10 })],
+    [
+      'a token of another audience',
+      (realm: VoxKeyTestRealm) => realm.mint({ claims: { aud: 'https://other.example' } }),
+    ],
+  ])('refuses %s with 401 invalid_token', async (_name, mint) => {
+    const token = mint(ctx.realm);
+    const socket = await connect({ auth: { token } });
+    const { exception, acked } = await send(socket, 'secret');
+    expect(exception).toStrictEqual({
+      status: 'error',
+      statusCode: 401,
+      error: 'Invalid token',
+      code: 'invalid_token',
+      message: expect.any(String),
+    });
+    expect(JSON.stringify(exception)).not.toContain(token);
+    expect(acked()).toBe(false);
+    expect(runs.protected).toBe(0);
+  });
+
+  it('accepts auth.token raw and as "Bearer …"', async () => {
+    const raw = await connect({ auth: { token: ctx.realm.mint() } });
+    expect((await send(raw, 'secret', 1)).ack).toEqual({ ok: true, data: 1 });
+    const bearer = await connect({ auth: { token: `Bearer ${ctx.realm.mint()}` } });
+    expect((await send(bearer, 'secret', 2)).ack).toEqual({ ok: true, data: 2 });
+    expect(runs.protected).toBe(2);
+  });
+
+  it('accepts the handshake Authorization header (extraHeaders)', async () => {
+    const socket = await connect({
+      extraHeaders: { Authorization: `Bearer ${ctx.realm.mint()}` },
+    });
+    expect((await send(socket, 'secret', 3)).ack).toEqual({ ok: true, data: 3 });
+  });
+
+  it('takes the same token given twice as one, two different ones as 400 invalid_request', async () => {
+    const token = ctx.realm.mint();
+    const same = await connect({
+      auth: { token },
+      extraHeaders: { Authorization: `Bearer ${token}` },
+    });
+    expect((await send(same, 'secret')).ack).toMatchObject({ ok: true });
+    const two = await connect({
+      auth: { token: ctx.realm.mint() },
+      extraHeaders: { Authorization: `Bearer ${ctx.realm.mint()}` },
+    });
+    expect((await send(two, 'secret')).exception).toStrictEqual({
+      status: 'error',
+      statusCode: 400,
+      error: 'Invalid request',
+      code: 'invalid_request',
+      message: expect.any(String),
+    });
+    expect(runs.protected).toBe(1);
+  });
+
+  it('refuses a missing scope with 403 insufficient_scope and keeps the socket open', async () => {
+    const socket = await connect({ auth: { token: ctx.realm.mint({ scope: 'write:posts' }) } });
+    const { exception, acked } = await send(socket, 'posts');
+    expect(exception).toStrictEqual({
+      status: 'error',
+      statusCode: 403,
+      error: 'Insufficient scope',
+      code: 'insufficient_scope',
+      scope: 'read:posts',
+      message: expect.any(String),
+    });
+    expect(acked()).toBe(false);
+    expect(runs.scoped).toBe(0);
+    expect(socket.connected).toBe(true);
+    // The same socket still gets what its token allows.
+    expect((await send(socket, 'secret')).ack).toMatchObject({ ok: true });
+  });
+
+  it('runs a scoped handler for a token with the scope', async () => {
+    const socket = await connect({ auth: { token: ctx.realm.mint({ scope: 'read:posts' }) } });
+    expect((await send(socket, 'posts')).ack).toEqual(['hello']);
+  });
+
+  it('gives @VoxKeyUser() the claims', async () => {
+    const socket = await connect({
+      auth: { token: ctx.realm.mint({ subject: 'alice', scope: 'read:posts' }) },
+    });
+    expect((await send(socket, 'me')).ack).toMatchObject({
+      sub: 'alice',
+      scope: 'read:posts',
+      iss: ctx.realm.issuer,
+    });
+  });
+
+  it('ignores the access_token query parameter unless allowQueryToken', async () => {
+    const socket = await connect({ query: { access_token: ctx.realm.mint() } });
+    expect((await send(socket, 'secret')).exception).toStrictEqual(NO_TOKEN);
+  });
+
+  it('verifies a socket token once for many messages, sequential and concurrent', async () => {
+    const authenticate = jest.spyOn(passport, 'authenticate');
+    try {
+      const socket = await connect({ auth: { token: ctx.realm.mint({ scope: 'read:posts' }) } });
+      await Promise.all([1, 2, 3].map((n) => socket.timeout(3000).emitWithAck('secret', n)));
+      for (const n of [4, 5, 6]) await socket.timeout(3000).emitWithAck('posts', n);
+      expect(runs.protected + runs.scoped).toBe(6);
+      expect(authenticate).toHaveBeenCalledTimes(1);
+    } finally {
+      authenticate.mockRestore();
+    }
+  });
+
+  it('never logs a token', () => {
+    const tokens = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
+    expect(ctx.logger.lines.filter((line) => tokens.test(line))).toEqual([]);
+    expect(ctx.logger.lines.some((line) => line.includes('Rejected'))).toBe(true);
+  });
+});
+
+describe('socket.io gateway with contexts.ws.allowQueryToken', () => {
+  const { ctx, connect } = scenario({ contexts: { ws: { allowQueryToken: true } } });
+
+  it('accepts the access_token query parameter', async () => {
+    const socket = await connect({ query: { access_token: ctx.realm.mint() } });
+    expect((await send(socket, 'secret', 7)).ack).toEqual({ ok: true, data: 7 });
+  });
+
+  it('takes a query token that differs from auth.token as 400 invalid_request', async () => {
+    const socket = await connect({
+      query: { access_token: ctx.realm.mint() },
+      auth: { token: ctx.realm.mint() },
+    });
+    expect((await send(socket, 'secret')).exception).toMatchObject({ statusCode: 400 });
+  });
+});
