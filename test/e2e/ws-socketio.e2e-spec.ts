@@ -19,7 +19,7 @@ import {
 } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { CaptureLogger } from '../support/capture-logger';
-import { createGatewayApp, nextEvent } from '../support/ws-app';
+import { createGatewayApp, nextEvent, waitUntil } from '../support/ws-app';
 
 /** Counts of handler runs, to show that a refused message never reaches its handler. */
 const runs = { public: 0, protected: 0, scoped: 0, me: 0, connections: 0 };
@@ -104,13 +104,15 @@ async function send(
   data: unknown = { hello: 'world' },
 ): Promise<{ ack?: unknown; exception?: Record<string, unknown>; acked: () => boolean }> {
   let acked = false;
+  let onException = (_exception: Record<string, unknown>): void => undefined;
   const answer = new Promise<{ ack?: unknown; exception?: Record<string, unknown> }>(
     (resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer to '${event}'`)), 3000);
-      socket.once('exception', (exception: Record<string, unknown>) => {
+      onException = (exception: Record<string, unknown>) => {
         clearTimeout(timer);
         resolve({ exception });
-      });
+      };
+      socket.once('exception', onException);
       socket.emit(event, data, (ack: unknown) => {
         acked = true;
         clearTimeout(timer);
@@ -119,7 +121,7 @@ async function send(
     },
   );
   const result = await answer;
-  socket.off('exception');
+  socket.off('exception', onException);
   // A later message answered proves the refused one will never be acknowledged.
   if (result.exception) await socket.timeout(3000).emitWithAck('ping');
   return { ...result, acked: () => acked };
@@ -293,5 +295,64 @@ describe('socket.io gateway with contexts.ws.allowQueryToken', () => {
       auth: { token: ctx.realm.mint() },
     });
     expect((await send(socket, 'secret')).exception).toMatchObject({ statusCode: 400 });
+  });
+});
+
+/** A token's `exp`. */
+function expOf(token: string): number {
+  return (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number })
+    .exp;
+}
+
+describe('socket.io gateway: a token that expires', () => {
+  const { ctx, connect } = scenario();
+
+  it('gets the exception event, then a server disconnect, and no broadcast after', async () => {
+    const short = ctx.realm.mint({ expiresIn: 2 });
+    const expiring = await connect({ auth: { token: short } });
+    const other = await connect({ auth: { token: ctx.realm.mint() } });
+    const events: string[] = [];
+    expiring.on('news', () => events.push('news'));
+    expiring.on('exception', (exception: { code?: string }) =>
+      events.push(`exception ${exception.code}`),
+    );
+    expiring.on('disconnect', (reason) => events.push(`disconnect ${reason}`));
+    // The first verified message arms the close timer.
+    expect((await send(expiring, 'secret')).ack).toMatchObject({ ok: true });
+
+    const gateway = ctx.app.get(PostsGateway);
+    const otherNews = () => nextEvent(other, 'news');
+    let received = otherNews();
+    gateway.server.emit('news', 1);
+    await received;
+    await nextEvent(expiring, 'disconnect', (expOf(short) + 3) * 1000 - Date.now());
+    received = otherNews();
+    gateway.server.emit('news', 2);
+    await received;
+
+    expect(events).toEqual(['news', 'exception invalid_token', 'disconnect io server disconnect']);
+    expect(other.connected).toBe(true);
+  });
+});
+
+describe('socket.io gateway: an expired token with closeOnExpiry: false', () => {
+  const { ctx, connect } = scenario({ contexts: { ws: { closeOnExpiry: false } } });
+
+  it('keeps the socket open but refuses its later messages', async () => {
+    const short = ctx.realm.mint({ expiresIn: 2 });
+    const socket = await connect({ auth: { token: short } });
+    let disconnected = false;
+    socket.on('disconnect', () => (disconnected = true));
+    expect((await send(socket, 'secret')).ack).toMatchObject({ ok: true });
+    await waitUntil(expOf(short) + 0.2);
+    expect((await send(socket, 'secret')).exception).toStrictEqual({
+      status: 'error',
+      statusCode: 401,
+      error: 'Invalid token',
+      code: 'invalid_token',
+      message: expect.any(String),
+    });
+    expect(disconnected).toBe(false);
+    expect(socket.connected).toBe(true);
   });
 });
