@@ -1,13 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import {
+  ConnectedSocket,
   MessageBody,
   type OnGatewayConnection,
+  type OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
 import passport from 'passport';
-import type { Server } from 'socket.io';
+import type { Namespace, Server, Socket as ServerSocket } from 'socket.io';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   Public,
@@ -15,6 +17,7 @@ import {
   type VoxKeyClaims,
   VoxKeyModule,
   type VoxKeyModuleOptions,
+  VoxKeySockets,
   VoxKeyUser,
 } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
@@ -22,7 +25,14 @@ import { CaptureLogger } from '../support/capture-logger';
 import { createGatewayApp, nextEvent, waitUntil } from '../support/ws-app';
 
 /** Counts of handler runs, to show that a refused message never reaches its handler. */
-const runs = { public: 0, protected: 0, scoped: 0, me: 0, connections: 0 };
+const runs = {
+  public: 0,
+  protected: 0,
+  scoped: 0,
+  me: 0,
+  connections: 0,
+  guardedConnections: 0,
+};
 
 @WebSocketGateway()
 class PostsGateway implements OnGatewayConnection {
@@ -59,6 +69,29 @@ class PostsGateway implements OnGatewayConnection {
   }
 }
 
+/** A namespace whose sockets are verified when they connect, by the library's middleware. */
+@WebSocketGateway({ namespace: 'guarded' })
+class GuardedGateway implements OnGatewayInit, OnGatewayConnection {
+  /** The subject of each accepted socket, as handleConnection sees it. */
+  readonly subjects: (string | undefined)[] = [];
+
+  constructor(private readonly sockets: VoxKeySockets) {}
+
+  afterInit(namespace: Namespace): void {
+    namespace.use(this.sockets.ioMiddleware());
+  }
+
+  handleConnection(client: ServerSocket): void {
+    runs.guardedConnections++;
+    this.subjects.push(this.sockets.user(client)?.sub);
+  }
+
+  @SubscribeMessage('me')
+  me(@VoxKeyUser('sub') sub: string, @ConnectedSocket() client: ServerSocket): string {
+    return `${sub} ${client.nsp.name}`;
+  }
+}
+
 type ClientOptions = Partial<ManagerOptions & SocketOptions>;
 
 /** A started realm and app, and socket.io clients on it that are all closed in afterAll. */
@@ -75,7 +108,7 @@ function scenario(options: Partial<VoxKeyModuleOptions> = {}) {
     ctx.logger = new CaptureLogger();
     const started = await createGatewayApp(
       [VoxKeyModule.forRoot(ctx.realm.moduleOptions({ clockTolerance: 0, ...options }))],
-      [PostsGateway],
+      [PostsGateway, GuardedGateway],
       { logger: ctx.logger },
     );
     ctx.app = started.app;
@@ -278,6 +311,76 @@ describe('socket.io gateway, with the module global guards only', () => {
     const tokens = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
     expect(ctx.logger.lines.filter((line) => tokens.test(line))).toEqual([]);
     expect(ctx.logger.lines.some((line) => line.includes('Rejected'))).toBe(true);
+  });
+});
+
+describe('socket.io connection middleware (VoxKeySockets.ioMiddleware)', () => {
+  const { ctx, connect, sockets } = scenario();
+
+  beforeEach(() => Object.keys(runs).forEach((key) => (runs[key as keyof typeof runs] = 0)));
+
+  /** The `connect_error` of a socket the middleware refuses. */
+  const refused = async (options: ClientOptions) => {
+    const socket = io(`${ctx.url}/guarded`, { reconnection: false, forceNew: true, ...options });
+    sockets.push(socket);
+    let connected = false;
+    socket.on('connect', () => (connected = true));
+    const error = await nextEvent<Error & { data?: unknown }>(socket, 'connect_error');
+    return { message: error.message, data: error.data, connected: () => connected };
+  };
+
+  it.each([
+    ['no token', {}, 'No token', { statusCode: 401 }],
+    [
+      'an invalid token',
+      { auth: { token: 'not.a.jwt' } },
+      'Invalid token',
+      { statusCode: 401, code: 'invalid_token' },
+    ],
+    [
+      'two different credentials',
+      { auth: { token: 'a' }, extraHeaders: { Authorization: 'Bearer b' } },
+      'Invalid request',
+      { statusCode: 400, code: 'invalid_request' },
+    ],
+  ])(
+    'refuses %s with connect_error, before handleConnection',
+    async (_name, options, message, data) => {
+      const result = await refused(options as ClientOptions);
+      expect(result.message).toBe(message);
+      expect(result.data).toStrictEqual(data);
+      expect(result.connected()).toBe(false);
+      expect(runs.guardedConnections).toBe(0);
+    },
+  );
+
+  it('refuses an expired token', async () => {
+    const result = await refused({ auth: { token: ctx.realm.mint({ expiresIn: -10 }) } });
+    expect(result.data).toStrictEqual({ statusCode: 401, code: 'invalid_token' });
+  });
+
+  it('accepts a valid token: handleConnection sees the user, messages verify no further', async () => {
+    const authenticate = jest.spyOn(passport, 'authenticate');
+    try {
+      const socket = await connect(
+        { auth: { token: ctx.realm.mint({ subject: 'bob' }) } },
+        '/guarded',
+      );
+      for (let n = 0; n < 3; n++) {
+        expect(await socket.timeout(3000).emitWithAck('me')).toBe('bob /guarded');
+      }
+      expect(runs.guardedConnections).toBe(1);
+      expect(ctx.app.get(GuardedGateway).subjects.at(-1)).toBe('bob');
+      expect(authenticate).toHaveBeenCalledTimes(1);
+    } finally {
+      authenticate.mockRestore();
+    }
+  });
+
+  it('leaves the namespaces without the middleware alone', async () => {
+    const socket = await connect();
+    expect(await socket.timeout(3000).emitWithAck('ping')).toBe('pong');
+    expect(runs.connections).toBe(1);
   });
 });
 
