@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Logger } from '@nestjs/common';
 import { InvalidTokenException } from '../errors/bearer.exceptions.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
@@ -51,6 +52,18 @@ export function attachVoxKeyHandshake(client: object, request: IncomingMessage):
   handshakes.set(client, request);
 }
 
+const logger = new Logger('VoxKeyAuthGuard');
+const hinted = new WeakSet<object>();
+
+/** Says once per socket, at debug level, why a `ws` socket can have no token. */
+function hintHandshake(client: unknown): void {
+  if (typeof client !== 'object' || client === null || hinted.has(client)) return;
+  hinted.add(client);
+  logger.debug(
+    "A 'ws' socket has no upgrade request, so no token: use VoxKeyWsAdapter from '@voxkey/nestjs/ws', or call attachVoxKeyHandshake(client, request) in handleConnection",
+  );
+}
+
 function isSocketIo(client: unknown): client is SocketIoClient {
   return typeof client === 'object' && client !== null && 'handshake' in client;
 }
@@ -90,6 +103,7 @@ export function socketCredentials(
   }
   const request =
     typeof client === 'object' && client !== null ? handshakes.get(client) : undefined;
+  if (request === undefined) hintHandshake(client);
   return upgradeCredentials(request, options);
 }
 

@@ -75,6 +75,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyTestRealm',
     'signJws',
   ],
+  'lib/ws/index.ts': ['VoxKeyWsAdapter', 'VoxKeyWsAdapterOptions'],
 };
 
 const root = join(__dirname, '..', '..');
@@ -112,6 +113,23 @@ describe('the public surface', () => {
       .flat()
       .filter((name) => !section.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+
+  it('the main entry loads no optional package statically (only lib/ws/ imports @nestjs/platform-ws)', () => {
+    const optional = /^(@nestjs\/(websockets|platform-ws|platform-socket\.io)|ws|socket\.io)(\/|$)/;
+    const offenders = program
+      .getSourceFiles()
+      .filter((file) => file.fileName.startsWith(join(root, 'lib')))
+      .filter((file) => !file.fileName.startsWith(join(root, 'lib', 'ws')))
+      .flatMap((file) =>
+        file.statements
+          .filter(ts.isImportDeclaration)
+          .filter((statement) => !statement.importClause?.isTypeOnly)
+          .map((statement) => (statement.moduleSpecifier as ts.StringLiteral).text)
+          .filter((specifier) => optional.test(specifier))
+          .map((specifier) => `${file.fileName}: ${specifier}`),
+      );
+    expect(offenders).toEqual([]);
   });
 
   it('internal collaborators stay out of the package entry', async () => {
