@@ -63,6 +63,21 @@ class AttachingGateway implements OnGatewayConnection {
   }
 }
 
+/** A gateway with its own upgrade check, which runs after the token's. */
+@WebSocketGateway({
+  path: '/picky',
+  verifyClient: (
+    info: { req: IncomingMessage },
+    callback: (verified: boolean, code?: number, message?: string) => void,
+  ) => (info.req.headers['x-tea'] === 'yes' ? callback(true) : callback(false, 418, 'No tea')),
+})
+class PickyGateway {
+  @SubscribeMessage('secret')
+  secret(@VoxKeyUser('sub') sub: string) {
+    return { event: 'secret', data: sub };
+  }
+}
+
 function scenario(
   adapter: 'ws' | VoxKeyWsAdapterOptions,
   options: Partial<VoxKeyModuleOptions> = {},
@@ -79,7 +94,7 @@ function scenario(
     ctx.logger = new CaptureLogger();
     const started = await createGatewayApp(
       [VoxKeyModule.forRoot(ctx.realm.moduleOptions({ clockTolerance: 0, ...options }))],
-      [RawGateway, AttachingGateway],
+      [RawGateway, AttachingGateway, PickyGateway],
       {
         adapter: (app) =>
           adapter === 'ws' ? new WsAdapter(app) : new VoxKeyWsAdapter(app, adapter),
@@ -193,8 +208,29 @@ describe("a 'ws' gateway with VoxKeyWsAdapter", () => {
     expect(client.frames).toEqual([]);
   });
 
+  it("keeps a gateway's own verifyClient, after the token check", async () => {
+    expect(await upgrade({}, '/picky')).toMatchObject({ kind: 'refused', status: 401 });
+    const token = ctx.realm.mint({ subject: 'erin' });
+    expect(await upgrade(bearer(token), '/picky')).toMatchObject({ kind: 'refused', status: 418 });
+    const client = await open({ ...bearer(token), 'x-tea': 'yes' }, '/picky');
+    expect(await client.call('secret')).toEqual({ event: 'secret', data: 'erin' });
+  });
+
   it('never logs a token', () => {
     expect(ctx.logger.lines.filter((line) => /eyJ[\w-]+\.[\w-]+\./.test(line))).toEqual([]);
+  });
+});
+
+describe('VoxKeyWsAdapter while the realm key set is down', () => {
+  const { ctx, upgrade, open } = scenario({}, { jwks: { cooldownMs: 0 } });
+
+  it('answers an upgrade whose key cannot be fetched with 503 and Retry-After, never 401', async () => {
+    await open(bearer(ctx.realm.mint()));
+    ctx.realm.jwksAvailable = false;
+    const result = await upgrade(bearer(ctx.realm.mint({ header: { kid: 'not-yet-fetched' } })));
+    expect(result).toMatchObject({ kind: 'refused', status: 503 });
+    if (result.kind === 'refused') expect(result.headers['retry-after']).toMatch(/^\d+$/);
+    expect(runs.connections).toBe(1);
   });
 });
 

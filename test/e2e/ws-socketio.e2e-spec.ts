@@ -438,6 +438,21 @@ describe('socket.io gateway: a token that expires', () => {
   });
 });
 
+describe('socket.io middleware: a token that expires', () => {
+  const { ctx, connect } = scenario();
+
+  it('closes a socket accepted at connection, with no message needed', async () => {
+    const short = ctx.realm.mint({ expiresIn: 2 });
+    const socket = await connect({ auth: { token: short } }, '/guarded');
+    const events: string[] = [];
+    socket.on('exception', (exception: { code?: string }) =>
+      events.push(`exception ${exception.code}`),
+    );
+    await nextEvent(socket, 'disconnect', (expOf(short) + 3) * 1000 - Date.now());
+    expect(events).toEqual(['exception invalid_token']);
+  });
+});
+
 describe('socket.io gateway: an expired token with closeOnExpiry: false', () => {
   const { ctx, connect } = scenario({ contexts: { ws: { closeOnExpiry: false } } });
 
@@ -457,5 +472,31 @@ describe('socket.io gateway: an expired token with closeOnExpiry: false', () => 
     });
     expect(disconnected).toBe(false);
     expect(socket.connected).toBe(true);
+  });
+});
+
+describe('socket.io gateway while the realm key set is down', () => {
+  const { ctx, connect, sockets } = scenario({ jwks: { cooldownMs: 0 } });
+
+  it('answers 503 Service Unavailable, per message and at connection, never 401', async () => {
+    const warm = await connect({ auth: { token: ctx.realm.mint() } });
+    expect((await send(warm, 'secret')).ack).toMatchObject({ ok: true });
+    ctx.realm.jwksAvailable = false;
+    const token = ctx.realm.mint({ header: { kid: 'not-yet-fetched' } });
+    const socket = await connect({ auth: { token } });
+    expect((await send(socket, 'secret')).exception).toStrictEqual({
+      status: 'error',
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: expect.any(String),
+    });
+    const guarded = io(`${ctx.url}/guarded`, {
+      reconnection: false,
+      forceNew: true,
+      auth: { token },
+    });
+    sockets.push(guarded);
+    const error = await nextEvent<Error & { data?: unknown }>(guarded, 'connect_error');
+    expect([error.message, error.data]).toEqual(['Service Unavailable', { statusCode: 503 }]);
   });
 });
