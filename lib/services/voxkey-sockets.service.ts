@@ -16,7 +16,7 @@ import {
 export interface VoxKeyIoSocket {
   handshake: { auth?: Record<string, unknown>; headers?: object; query?: object };
   /** The handshake's HTTP request. */
-  request?: object;
+  request: object;
   emit(event: string, ...args: unknown[]): unknown;
   disconnect(close?: boolean): unknown;
 }
@@ -72,10 +72,7 @@ export class VoxKeySockets {
   ioMiddleware(): (socket: VoxKeyIoSocket, next: (error?: Error) => void) => void {
     return (socket, next) => {
       this.guard
-        .authenticateConnection(
-          socket.request ?? { headers: socket.handshake.headers },
-          socketCredentials(socket, this.options),
-        )
+        .authenticateConnection(socket.request, socketCredentials(socket, this.options))
         .then(
           (accepted) => {
             this.adopt(socket, accepted);

@@ -12,6 +12,7 @@ import type WebSocket from 'ws';
 import {
   attachVoxKeyHandshake,
   Public,
+  VoxKeyAuthGuard,
   Scopes,
   VoxKeyModule,
   type VoxKeyModuleOptions,
@@ -78,6 +79,18 @@ class PickyGateway {
   }
 }
 
+/** A gateway with a synchronous upgrade check of its own. */
+@WebSocketGateway({
+  path: '/sync',
+  verifyClient: (info: { req: IncomingMessage }) => info.req.headers['x-tea'] === 'yes',
+})
+class SyncCheckGateway {
+  @SubscribeMessage('secret')
+  secret(@VoxKeyUser('sub') sub: string) {
+    return { event: 'secret', data: sub };
+  }
+}
+
 function scenario(
   adapter: 'ws' | VoxKeyWsAdapterOptions,
   options: Partial<VoxKeyModuleOptions> = {},
@@ -94,7 +107,7 @@ function scenario(
     ctx.logger = new CaptureLogger();
     const started = await createGatewayApp(
       [VoxKeyModule.forRoot(ctx.realm.moduleOptions({ clockTolerance: 0, ...options }))],
-      [RawGateway, AttachingGateway, PickyGateway],
+      [RawGateway, AttachingGateway, PickyGateway, SyncCheckGateway],
       {
         adapter: (app) =>
           adapter === 'ws' ? new WsAdapter(app) : new VoxKeyWsAdapter(app, adapter),
@@ -216,8 +229,63 @@ describe("a 'ws' gateway with VoxKeyWsAdapter", () => {
     expect(await client.call('secret')).toEqual({ event: 'secret', data: 'erin' });
   });
 
+  it("keeps a gateway's own synchronous verifyClient too", async () => {
+    const token = ctx.realm.mint({ subject: 'frank' });
+    expect(await upgrade(bearer(token), '/sync')).toMatchObject({ kind: 'refused', status: 401 });
+    const client = await open({ ...bearer(token), 'x-tea': 'yes' }, '/sync');
+    expect(await client.call('secret')).toEqual({ event: 'secret', data: 'frank' });
+  });
+
+  it('ignores the access_token query parameter unless allowQueryToken', async () => {
+    const result = await upgrade({}, `/ws?access_token=${ctx.realm.mint()}`);
+    expect(result).toMatchObject({ kind: 'refused', status: 401 });
+  });
+
+  it('answers an unexpected failure of the check with a bare 500, logged without detail', async () => {
+    const failing = jest
+      .spyOn(VoxKeyAuthGuard.prototype, 'authenticateConnection')
+      .mockRejectedValueOnce(new TypeError(`secret detail ${ctx.realm.mint()}`));
+    try {
+      const result = await upgrade(bearer(ctx.realm.mint()));
+      expect(result).toMatchObject({ kind: 'refused', status: 500 });
+      if (result.kind === 'refused') expect(result.body).not.toContain('secret detail');
+      expect(ctx.logger.lines).toContainEqual(
+        expect.stringMatching(/^error Upgrade not authenticated: TypeError/),
+      );
+      expect(runs.connections).toBe(0);
+    } finally {
+      failing.mockRestore();
+    }
+  });
+
   it('never logs a token', () => {
     expect(ctx.logger.lines.filter((line) => /eyJ[\w-]+\.[\w-]+\./.test(line))).toEqual([]);
+  });
+});
+
+describe('VoxKeyWsAdapter with contexts.ws.allowQueryToken', () => {
+  const { ctx, upgrade, open } = scenario({}, { contexts: { ws: { allowQueryToken: true } } });
+
+  it('accepts the access_token query parameter', async () => {
+    const client = await open({}, `/ws?access_token=${ctx.realm.mint({ subject: 'gail' })}`);
+    expect(await client.call('secret', 1)).toEqual({
+      event: 'secret',
+      data: { sub: 'gail', data: 1 },
+    });
+  });
+
+  it('takes two access_token parameters, or one besides a different header, as 400', async () => {
+    const a = ctx.realm.mint();
+    const b = ctx.realm.mint();
+    expect(await upgrade({}, `/ws?access_token=${a}&access_token=${a}`)).toMatchObject({
+      kind: 'refused',
+      status: 400,
+    });
+    expect(await upgrade(bearer(b), `/ws?access_token=${a}`)).toMatchObject({
+      kind: 'refused',
+      status: 400,
+    });
+    expect(runs.connections).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { ImATeapotException, type INestApplication } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -12,8 +12,10 @@ import passport from 'passport';
 import type { Namespace, Server, Socket as ServerSocket } from 'socket.io';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
+  BearerToken,
   Public,
   Scopes,
+  VoxKeyAuthGuard,
   type VoxKeyClaims,
   VoxKeyModule,
   type VoxKeyModuleOptions,
@@ -60,6 +62,15 @@ class PostsGateway implements OnGatewayConnection {
   posts(): string[] {
     runs.scoped++;
     return ['hello'];
+  }
+
+  /** Whether @BearerToken() gives the socket's token (never sent back). */
+  @SubscribeMessage('token')
+  token(
+    @BearerToken() token: string | undefined,
+    @ConnectedSocket() client: ServerSocket,
+  ): boolean {
+    return token !== undefined && token === client.handshake.auth.token;
   }
 
   @SubscribeMessage('me')
@@ -289,6 +300,11 @@ describe('socket.io gateway, with the module global guards only', () => {
     });
   });
 
+  it('gives @BearerToken() the socket token', async () => {
+    const socket = await connect({ auth: { token: ctx.realm.mint() } });
+    expect((await send(socket, 'token')).ack).toBe(true);
+  });
+
   it('ignores the access_token query parameter unless allowQueryToken', async () => {
     const socket = await connect({ query: { access_token: ctx.realm.mint() } });
     expect((await send(socket, 'secret')).exception).toStrictEqual(NO_TOKEN);
@@ -374,6 +390,22 @@ describe('socket.io connection middleware (VoxKeySockets.ioMiddleware)', () => {
       expect(authenticate).toHaveBeenCalledTimes(1);
     } finally {
       authenticate.mockRestore();
+    }
+  });
+
+  it.each([
+    ['a failure of its own', new TypeError('secret detail'), 'Internal server error', 500],
+    ["a guard subclass's HttpException", new ImATeapotException(), "I'm a teapot", 418],
+  ])('answers %s without its detail', async (_name, failure, message, statusCode) => {
+    const failing = jest
+      .spyOn(VoxKeyAuthGuard.prototype, 'authenticateConnection')
+      .mockRejectedValueOnce(failure);
+    try {
+      const result = await refused({ auth: { token: ctx.realm.mint() } });
+      expect([result.message, result.data]).toEqual([message, { statusCode }]);
+      expect(runs.guardedConnections).toBe(0);
+    } finally {
+      failing.mockRestore();
     }
   });
 
