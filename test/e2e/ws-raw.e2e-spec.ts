@@ -92,7 +92,7 @@ class SyncCheckGateway {
 }
 
 function scenario(
-  adapter: 'ws' | VoxKeyWsAdapterOptions,
+  adapter: 'ws' | 'default' | VoxKeyWsAdapterOptions,
   options: Partial<VoxKeyModuleOptions> = {},
 ) {
   const ctx = {} as {
@@ -110,7 +110,11 @@ function scenario(
       [RawGateway, AttachingGateway, PickyGateway, SyncCheckGateway],
       {
         adapter: (app) =>
-          adapter === 'ws' ? new WsAdapter(app) : new VoxKeyWsAdapter(app, adapter),
+          adapter === 'ws'
+            ? new WsAdapter(app)
+            : adapter === 'default'
+              ? new VoxKeyWsAdapter(app)
+              : new VoxKeyWsAdapter(app, adapter),
         logger: ctx.logger,
       },
     );
@@ -159,7 +163,7 @@ describe("a 'ws' gateway with Nest's WsAdapter", () => {
 });
 
 describe("a 'ws' gateway with VoxKeyWsAdapter", () => {
-  const { ctx, upgrade, open } = scenario({});
+  const { ctx, upgrade, open } = scenario('default');
 
   it('accepts the upgrade Authorization header: messages run, verified once per socket', async () => {
     const authenticate = jest.spyOn(passport, 'authenticate');
