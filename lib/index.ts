@@ -34,6 +34,12 @@ export { InjectVoxKeyOptions } from './decorators/inject-voxkey-options.decorato
 export { IntrospectionService } from './services/introspection.service.js';
 export { RevocationService } from './services/revocation.service.js';
 export { M2MTokenService } from './services/m2m-token.service.js';
+export {
+  VoxKeySockets,
+  type VoxKeyConnectionError,
+  type VoxKeyIoSocket,
+} from './services/voxkey-sockets.service.js';
+export { attachVoxKeyHandshake } from './transports/ws.transport.js';
 export type { VoxKeyStore } from './store/voxkey-store.interface.js';
 export { MemoryStore } from './store/memory.store.js';
 export { RedisStore, type RedisClientLike, type RedisStoreOptions } from './store/redis.store.js';

@@ -10,6 +10,7 @@ import { IntrospectionService } from './services/introspection.service.js';
 import { M2MTokenService } from './services/m2m-token.service.js';
 import { RevocationList } from './services/revocation-list.js';
 import { RevocationService } from './services/revocation.service.js';
+import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
@@ -52,6 +53,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeyIntrospectionStrategy,
     VoxKeyAuthGuard,
     ScopesGuard,
+    VoxKeySockets,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
@@ -64,6 +66,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     M2MTokenService,
     VoxKeyAuthGuard,
     ScopesGuard,
+    VoxKeySockets,
   ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

@@ -65,11 +65,15 @@ const REQUIRED_FILES = [
   'dist/cjs/index.d.ts',
   'dist/cjs/testing/index.js',
   'dist/cjs/testing/index.d.ts',
+  'dist/cjs/ws/index.js',
+  'dist/cjs/ws/index.d.ts',
   'dist/esm/package.json',
   'dist/esm/index.js',
   'dist/esm/index.d.ts',
   'dist/esm/testing/index.js',
   'dist/esm/testing/index.d.ts',
+  'dist/esm/ws/index.js',
+  'dist/esm/ws/index.d.ts',
 ];
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';

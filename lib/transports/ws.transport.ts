@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { Logger } from '@nestjs/common';
 import { InvalidTokenException } from '../errors/bearer.exceptions.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
 import {
   combineCredentials,
@@ -50,48 +52,105 @@ export function attachVoxKeyHandshake(client: object, request: IncomingMessage):
   handshakes.set(client, request);
 }
 
+const logger = new Logger('VoxKeyAuthGuard');
+const hinted = new WeakSet<object>();
+
+/** Says once per socket, at debug level, why a `ws` socket can have no token. */
+function hintHandshake(client: unknown): void {
+  if (typeof client !== 'object' || client === null || hinted.has(client)) return;
+  hinted.add(client);
+  logger.debug(
+    "A 'ws' socket has no upgrade request, so no token: use VoxKeyWsAdapter from '@voxkey/nestjs/ws', or call attachVoxKeyHandshake(client, request) in handleConnection",
+  );
+}
+
 function isSocketIo(client: unknown): client is SocketIoClient {
   return typeof client === 'object' && client !== null && 'handshake' in client;
 }
 
+const MISSING: BearerCredentials = { kind: 'missing' };
+
 function queryToken(query: unknown): BearerCredentials {
-  if (typeof query !== 'object' || query === null) return { kind: 'missing' };
+  if (typeof query !== 'object' || query === null) return MISSING;
   return rawTokenCredentials((query as Record<string, unknown>).access_token);
 }
 
 /** The `access_token` query parameter of an upgrade request. */
 function upgradeQueryToken(request: IncomingMessage | undefined): BearerCredentials {
-  if (!request?.url) return { kind: 'missing' };
+  if (!request?.url) return MISSING;
   const values = new URL(request.url, 'http://localhost').searchParams.getAll('access_token');
   if (values.length > 1) return { kind: 'malformed', detail: 'several access_token parameters' };
   return rawTokenCredentials(values[0]);
 }
 
 /**
- * WebSocket gateways. socket.io: `handshake.auth.token` (raw or `Bearer …`) and the handshake's
- * `Authorization` header; `ws`: the upgrade request's header, given by `VoxKeyWsAdapter` or
- * `attachVoxKeyHandshake`. The `access_token` query parameter only with `allowQueryToken`. One
+ * A socket's credentials. socket.io: `handshake.auth.token` (raw or `Bearer …`) and the
+ * handshake's `Authorization` header; `ws`: the upgrade request's header, given by
+ * `VoxKeyWsAdapter` or `attachVoxKeyHandshake`. The `access_token` query parameter only with
+ * `allowQueryToken`.
+ */
+export function socketCredentials(
+  client: unknown,
+  options: ResolvedVoxKeyOptions,
+): BearerCredentials {
+  if (isSocketIo(client)) {
+    const { auth, headers, query } = client.handshake;
+    return combineCredentials([
+      rawTokenCredentials(auth?.token),
+      requestCredentials(client.request ?? { headers }),
+      allowsQueryToken(options) ? queryToken(query) : MISSING,
+    ]);
+  }
+  const request =
+    typeof client === 'object' && client !== null ? handshakes.get(client) : undefined;
+  if (request === undefined) hintHandshake(client);
+  return upgradeCredentials(request, options);
+}
+
+/** A WebSocket upgrade request's credentials: its `Authorization` header, and the query token if allowed. */
+export function upgradeCredentials(
+  request: IncomingMessage | undefined,
+  options: ResolvedVoxKeyOptions,
+): BearerCredentials {
+  return combineCredentials([
+    requestCredentials(request),
+    allowsQueryToken(options) ? upgradeQueryToken(request) : MISSING,
+  ]);
+}
+
+function allowsQueryToken(options: ResolvedVoxKeyOptions): boolean {
+  return options.contexts.ws !== false && options.contexts.ws.allowQueryToken;
+}
+
+/**
+ * Closes `client` once `untilSeconds` has passed, unless `closeOnExpiry` is off: a socket.io
+ * socket gets the `invalid_token` exception event and a server disconnect, a `ws` socket the
+ * close code 4401. Server broadcasts would otherwise keep reaching a socket whose token expired.
+ */
+export function closeSocketAtExpiry(
+  client: unknown,
+  untilSeconds: number,
+  options: ResolvedVoxKeyOptions,
+): void {
+  if (options.contexts.ws === false || !options.contexts.ws.closeOnExpiry) return;
+  if (isSocketIo(client)) {
+    scheduleClose(client, untilSeconds, () => {
+      const expired = new InvalidTokenException(options.challengeRealm, 'expired');
+      client.emit('exception', wsPayload(refusalFields(expired)));
+      client.disconnect(true);
+    });
+  } else if (typeof client === 'object' && client !== null && 'close' in client) {
+    const socket = client as WsClient;
+    scheduleClose(socket, untilSeconds, () => socket.close(4401, 'Invalid token'));
+  }
+}
+
+/**
+ * WebSocket gateways: the credentials of the message's socket (`socketCredentials`), one
  * verification per socket; each message re-checks expiry, the deny list and scopes.
  */
 export const wsTransport: Transport = {
-  credentials(context, options) {
-    const client: unknown = context.switchToWs().getClient();
-    const allowQuery = options.contexts.ws !== false && options.contexts.ws.allowQueryToken;
-    if (isSocketIo(client)) {
-      const { auth, headers, query } = client.handshake;
-      return combineCredentials([
-        rawTokenCredentials(auth?.token),
-        requestCredentials(client.request ?? { headers }),
-        allowQuery ? queryToken(query) : { kind: 'missing' },
-      ]);
-    }
-    const request =
-      typeof client === 'object' && client !== null ? handshakes.get(client) : undefined;
-    return combineCredentials([
-      requestCredentials(request),
-      allowQuery ? upgradeQueryToken(request) : { kind: 'missing' },
-    ]);
-  },
+  credentials: (context, options) => socketCredentials(context.switchToWs().getClient(), options),
   session(context) {
     const client: unknown = context.switchToWs().getClient();
     return typeof client === 'object' && client !== null ? client : undefined;
@@ -104,20 +163,8 @@ export const wsTransport: Transport = {
     // An object payload: Nest sends it as it is, without echoing the client's message as `cause`.
     return new WsException(wsPayload(refusalFields(refusal)));
   },
-  closeAtExpiry(context, untilSeconds, options) {
-    if (options.contexts.ws === false || !options.contexts.ws.closeOnExpiry) return;
-    const client: unknown = context.switchToWs().getClient();
-    if (isSocketIo(client)) {
-      scheduleClose(client, untilSeconds, () => {
-        const expired = new InvalidTokenException(options.challengeRealm, 'expired');
-        client.emit('exception', wsPayload(refusalFields(expired)));
-        client.disconnect(true);
-      });
-    } else if (typeof client === 'object' && client !== null && 'close' in client) {
-      const socket = client as WsClient;
-      scheduleClose(socket, untilSeconds, () => socket.close(4401, 'Invalid token'));
-    }
-  },
+  closeAtExpiry: (context, untilSeconds, options) =>
+    closeSocketAtExpiry(context.switchToWs().getClient(), untilSeconds, options),
 };
 
 /** A refusal as a gateway's `exception` event: `{ status: 'error', statusCode, error, code?, scope?, message }`. */

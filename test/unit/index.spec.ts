@@ -10,6 +10,7 @@ import ts from 'typescript';
 const DOCUMENTED: Record<string, string[]> = {
   'lib/index.ts': [
     'AnyScope',
+    'attachVoxKeyHandshake',
     'AuthUnavailableException',
     'BearerException',
     'BearerToken',
@@ -43,11 +44,13 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyAlgorithm',
     'VoxKeyAuthGuard',
     'VoxKeyClaims',
+    'VoxKeyConnectionError',
     'VoxKeyConfigError',
     'VoxKeyEndpoints',
     'VoxKeyError',
     'VoxKeyErrorCode',
     'VoxKeyIntrospectionOptions',
+    'VoxKeyIoSocket',
     'VoxKeyJwksError',
     'VoxKeyJwksOptions',
     'VoxKeyM2MOptions',
@@ -58,6 +61,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyOAuthError',
     'VoxKeyOptionsFactory',
     'VoxKeyRequestError',
+    'VoxKeySockets',
     'VoxKeyStore',
     'VoxKeyTokenError',
     'VoxKeyTransportError',
@@ -71,6 +75,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyTestRealm',
     'signJws',
   ],
+  'lib/ws/index.ts': ['VoxKeyWsAdapter', 'VoxKeyWsAdapterOptions'],
 };
 
 const root = join(__dirname, '..', '..');
@@ -108,6 +113,23 @@ describe('the public surface', () => {
       .flat()
       .filter((name) => !section.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+
+  it('the main entry loads no optional package statically (only lib/ws/ imports @nestjs/platform-ws)', () => {
+    const optional = /^(@nestjs\/(websockets|platform-ws|platform-socket\.io)|ws|socket\.io)(\/|$)/;
+    const offenders = program
+      .getSourceFiles()
+      .filter((file) => file.fileName.startsWith(join(root, 'lib')))
+      .filter((file) => !file.fileName.startsWith(join(root, 'lib', 'ws')))
+      .flatMap((file) =>
+        file.statements
+          .filter(ts.isImportDeclaration)
+          .filter((statement) => !statement.importClause?.isTypeOnly)
+          .map((statement) => (statement.moduleSpecifier as ts.StringLiteral).text)
+          .filter((specifier) => optional.test(specifier))
+          .map((specifier) => `${file.fileName}: ${specifier}`),
+      );
+    expect(offenders).toEqual([]);
   });
 
   it('internal collaborators stay out of the package entry', async () => {
