@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 
 /**
- * Every ```ts block of the README is type-checked against the library's public entry points, so
+ * Every ```ts block of the README (and of the guides under docs/) is type-checked against the library's public entry points, so
  * a sample cannot drift from the API it shows. Blocks are compiled as modules of their own, in
  * one program, with tsconfig.json's options ('@voxkey/nestjs' and '@voxkey/nestjs/testing' map to
  * lib/ through its `paths`). A block whose first line is a file-name comment (`// app.module.ts`)
@@ -12,7 +12,8 @@ import ts from 'typescript';
  */
 
 const root = join(__dirname, '..', '..');
-const README = join(root, 'README.md');
+/** The documents whose samples are compiled, relative to the repository. */
+const DOCUMENTS = ['README.md', 'docs/contexts.md'];
 // Virtual files live in a folder of the repository, so packages resolve from its node_modules.
 const BLOCKS_DIR = join(root, 'readme-blocks');
 
@@ -35,28 +36,34 @@ const STUBS: Record<string, string> = {
 };
 
 interface Block {
-  /** README line of the block's first line of code (1-based). */
+  /** The document the block is in. */
+  doc: string;
+  /** Line of the block's first line of code in that document (1-based). */
   line: number;
   fileName: string;
   code: string;
 }
 
-/** The README's ```ts blocks, in order; ```ts fragment blocks are left out. */
-function readmeBlocks(markdown: string): Block[] {
+/** A document's ```ts blocks, in order; ```ts fragment blocks are left out. */
+function readmeBlocks(doc: string): Block[] {
+  const markdown = readFileSync(join(root, doc), 'utf8');
+  // Each document's blocks in a folder of their own, so their file names cannot collide.
+  const folder = join(BLOCKS_DIR, doc.replace(/\W+/g, '-'));
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = /^```(\S*)(.*)$/.exec(lines[i]);
     if (!open) continue;
     const end = lines.findIndex((text, j) => j > i && text.startsWith('```'));
-    if (end === -1) throw new Error(`README.md:${i + 1}: code block is never closed`);
+    if (end === -1) throw new Error(`${doc}:${i + 1}: code block is never closed`);
     const [, language, rest] = open;
     if (/^(ts|typescript)$/.test(language) && rest.trim() !== 'fragment') {
       const code = lines.slice(i + 1, end);
       const named = /^\/\/ ([\w.-]+\.ts)$/.exec(code[0] ?? '');
       blocks.push({
+        doc,
         line: i + 2,
-        fileName: join(BLOCKS_DIR, named ? named[1] : `line-${i + 2}.ts`),
+        fileName: join(folder, named ? named[1] : `line-${i + 2}.ts`),
         code: code.join('\n') + '\n',
       });
     }
@@ -83,7 +90,7 @@ function compilerOptions(): ts.CompilerOptions {
   };
 }
 
-/** One program for every block: each block's diagnostics, with README line numbers. */
+/** One program for every block: each block's diagnostics, with the document's line numbers. */
 function typeCheck(blocks: Block[]): Map<Block, string[]> {
   const options = compilerOptions();
   const virtual = new Map<string, string>(blocks.map((block) => [block.fileName, block.code]));
@@ -114,7 +121,7 @@ function typeCheck(blocks: Block[]): Map<Block, string[]> {
   const results = new Map<Block, string[]>();
   for (const block of blocks) {
     const source = program.getSourceFile(block.fileName);
-    if (!source) throw new Error(`README.md:${block.line}: block was not compiled`);
+    if (!source) throw new Error(`${block.doc}:${block.line}: block was not compiled`);
     const diagnostics = [
       ...program.getSyntacticDiagnostics(source),
       ...program.getSemanticDiagnostics(source),
@@ -125,30 +132,31 @@ function typeCheck(blocks: Block[]): Map<Block, string[]> {
         const at = diagnostic.start ?? 0;
         const { line } = source.getLineAndCharacterOfPosition(at);
         const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
-        return `README.md:${block.line + line}: TS${diagnostic.code} ${message}`;
+        return `${block.doc}:${block.line + line}: TS${diagnostic.code} ${message}`;
       }),
     );
   }
   return results;
 }
 
-describe('README code samples', () => {
-  const blocks = readmeBlocks(readFileSync(README, 'utf8'));
+describe('code samples of the README and the guides', () => {
+  const blocks = DOCUMENTS.flatMap(readmeBlocks);
   let diagnostics: Map<Block, string[]>;
 
   beforeAll(() => {
     diagnostics = typeCheck(blocks);
   }, 60_000);
 
-  it('has samples to check, each compiled under its own file name', () => {
-    expect(blocks.length).toBeGreaterThan(5);
-    const names = blocks.map((block) => block.fileName);
+  it.each(DOCUMENTS)('%s has samples to check, each compiled under its own file name', (doc) => {
+    const own = blocks.filter((block) => block.doc === doc);
+    expect(own.length).toBeGreaterThan(doc === 'README.md' ? 5 : 2);
+    const names = own.map((block) => block.fileName);
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(blocks.map((block) => [block.line, block] as const))(
-    'the block at README.md line %d compiles',
-    (_line, block) => {
+  it.each(blocks.map((block) => [`${block.doc}:${block.line}`, block] as const))(
+    'the block at %s compiles',
+    (_where, block) => {
       expect(diagnostics.get(block)).toEqual([]);
     },
   );
