@@ -45,15 +45,19 @@ const GRAPHQL_CODES: Readonly<Record<number, string>> = {
 };
 
 /**
- * A refusal as a GraphQL error: an `HttpException` (so Nest logs it as an expected outcome and
- * the drivers map its status) with its own `extensions`, which graphql-js copies into the error
- * on every driver and transport. Messages are the library's fixed ones.
+ * A refusal as a GraphQL error: an `HttpException` (so Nest logs it as an expected outcome) with
+ * its own `extensions`, which graphql-js copies into the error on every driver and transport.
+ * Messages are the library's fixed ones. Its body has no `statusCode`, so @nestjs/apollo's
+ * error transform (which keys on one) leaves it alone: otherwise it would rewrite a 503's code
+ * to `INTERNAL_SERVER_ERROR` and add an `originalError` Mercurius does not have, and the
+ * extensions would differ between drivers.
  */
 export class VoxKeyGraphQLError extends HttpException {
   readonly extensions: Record<string, unknown>;
 
   constructor(refusal: HttpException, extensions: Record<string, unknown>) {
-    super(refusal.getResponse(), refusal.getStatus());
+    const { error, message } = refusalFields(refusal);
+    super({ error, message }, refusal.getStatus());
     this.extensions = extensions;
   }
 }
