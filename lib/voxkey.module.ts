@@ -14,6 +14,7 @@ import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
+import { GraphQLFieldAudit } from './transports/graphql-audit.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
 import { resolvedOptionsProvider } from './voxkey.providers.js';
@@ -41,6 +42,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
   providers: [
     resolvedOptionsProvider,
     HandlerAudit,
+    GraphQLFieldAudit,
     SharedState,
     JwksKeyProvider,
     VerifiedTokenCache,

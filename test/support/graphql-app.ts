@@ -57,9 +57,15 @@ export async function createGraphQLApp(
     { logger: logger ?? false },
   );
   if (logger) app.useLogger(logger);
-  await app.listen(0, '127.0.0.1');
-  if (driver !== 'apollo-express')
-    await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  try {
+    await app.listen(0, '127.0.0.1');
+    if (driver !== 'apollo-express')
+      await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+  } catch (error) {
+    // An application that failed to start still holds what it opened.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
     app,
