@@ -15,6 +15,7 @@ import { SharedState } from './store/shared-state.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './transports/graphql-audit.js';
+import { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
 import { resolvedOptionsProvider } from './voxkey.providers.js';
@@ -56,6 +57,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeyAuthGuard,
     ScopesGuard,
     VoxKeySockets,
+    VoxKeyGraphQL,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
@@ -69,6 +71,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeyAuthGuard,
     ScopesGuard,
     VoxKeySockets,
+    VoxKeyGraphQL,
   ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

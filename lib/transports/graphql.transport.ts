@@ -1,4 +1,5 @@
 import { type ExecutionContext, HttpException, HttpStatus } from '@nestjs/common';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
 import {
   caseInsensitive,
@@ -26,7 +27,7 @@ interface GraphQLContext {
 }
 
 /** graphql-ws's per-connection context, as the Apollo driver hands it to resolvers. */
-interface GraphQLWsContext {
+export interface GraphQLWsContext {
   connectionParams?: Record<string, unknown>;
   extra?: {
     request?: RequestWithHeaders;
@@ -85,6 +86,41 @@ function paramsCredentials(params: unknown, key: string | undefined): BearerCred
   ];
 }
 
+/** The configured raw-token `connectionParams` key, if any. */
+function paramsKey(options: ResolvedVoxKeyOptions): string | undefined {
+  return options.contexts.graphql ? options.contexts.graphql.connectionParamsKey : undefined;
+}
+
+/**
+ * A graphql-ws connection's credentials: `connectionParams` (`authorization` in any letter case,
+ * `headers.authorization`, the configured raw-token key) and the upgrade request's header, which
+ * must agree.
+ */
+export function graphqlWsCredentials(
+  ctx: GraphQLWsContext,
+  options: ResolvedVoxKeyOptions,
+): BearerCredentials {
+  return combineCredentials([
+    ...paramsCredentials(ctx.connectionParams, paramsKey(options)),
+    requestCredentials(ctx.extra?.request),
+  ]);
+}
+
+/**
+ * Closes a graphql-ws connection with 4403 once its token stops being accepted (`closeOnExpiry`):
+ * 4403 is "forbidden", after which the graphql-ws client reconnects with fresh `connectionParams`
+ * (4401 would be fatal to it).
+ */
+export function closeGraphqlWsAtExpiry(
+  ctx: GraphQLWsContext,
+  untilSeconds: number,
+  options: ResolvedVoxKeyOptions,
+): void {
+  const socket = ctx.extra?.socket;
+  if (!socket || !options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
+  scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
+}
+
 /** The object one operation (over HTTP) or one connection (subscriptions) shares. */
 function sessionOf(ctx: GraphQLContext): object | undefined {
   return ctx.req ?? ctx.request;
@@ -98,17 +134,11 @@ function sessionOf(ctx: GraphQLContext): object | undefined {
 export const graphqlTransport: Transport = {
   credentials(context, options) {
     const ctx = graphqlContext(context);
-    const key = options.contexts.graphql ? options.contexts.graphql.connectionParamsKey : undefined;
-    if (isWsContext(ctx.req)) {
-      return combineCredentials([
-        ...paramsCredentials(ctx.req.connectionParams, key),
-        requestCredentials(ctx.req.extra?.request),
-      ]);
-    }
+    if (isWsContext(ctx.req)) return graphqlWsCredentials(ctx.req, options);
     if (ctx.req !== undefined) return requestCredentials(ctx.req);
     // Mercurius copies connection_init keys into the upgrade request's headers when absent there.
     return combineCredentials([
-      ...paramsCredentials(ctx._connectionInit, key),
+      ...paramsCredentials(ctx._connectionInit, paramsKey(options)),
       requestCredentials(ctx.request),
     ]);
   },
@@ -149,10 +179,7 @@ export const graphqlTransport: Transport = {
     return Promise.resolve(new VoxKeyGraphQLError(refusal, extensions));
   },
   closeAtExpiry(context, untilSeconds, options) {
-    if (!options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
     const req = graphqlContext(context).req;
-    const socket = isWsContext(req) ? req.extra?.socket : undefined;
-    // graphql-ws: 4403 is "forbidden", after which the client reconnects with fresh connectionParams.
-    if (socket) scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
+    if (isWsContext(req)) closeGraphqlWsAtExpiry(req, untilSeconds, options);
   },
 };
