@@ -27,6 +27,7 @@ function subscriptionScenario(withHelper: boolean) {
     const voxkey = VoxKeyModule.forRoot(
       ctx.realm.moduleOptions({
         clockTolerance: 0,
+        jwks: { cooldownMs: 0 },
         contexts: { graphql: { connectionParamsKey: 'authToken' } },
       }),
     );
@@ -267,4 +268,34 @@ describe('GraphQL subscriptions with the connection-time helper (graphqlWsOnConn
       expect(ctx.pubsub.listeners).toBe(0);
     },
   );
+
+  it('the key set unavailable: closed with 1013 (try again later), never let in', async () => {
+    ctx.realm.rotateKeys();
+    ctx.realm.jwksAvailable = false;
+    try {
+      const { client, log } = connect({
+        connectionParams: { authorization: `Bearer ${ctx.realm.mint()}` },
+      });
+      record(client, FEED);
+      await until(() => log.closes.length > 0);
+      expect(log.closes).toEqual([{ code: 1013, reason: 'Service Unavailable' }]);
+      expect(log.acks).toEqual([]);
+    } finally {
+      ctx.realm.jwksAvailable = true;
+    }
+  });
+
+  it('a token living ~2 s: the connection is closed with 4403 at expiry, no event after', async () => {
+    const { client, log } = connect({
+      connectionParams: { authorization: `Bearer ${ctx.realm.mint({ expiresIn: 2 })}` },
+    });
+    const subscription = record(client, FEED);
+    await expectDelivered(subscription, 1, 'before');
+    await until(() => log.closes.length > 0, 4000);
+    expect(log.closes).toEqual([{ code: 4403, reason: 'Invalid token' }]);
+    await until(() => ctx.pubsub.listeners === 0);
+    ctx.pubsub.publish('after');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(subscription.values).toEqual(['before']);
+  });
 });
