@@ -3,9 +3,11 @@ import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorat
 import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import {
-  closeGraphqlWsAtExpiry,
+  closeSubscriptionAtExpiry,
+  connectionInitCredentials,
   type GraphQLWsContext,
   graphqlWsCredentials,
+  MERCURIUS_SOCKET,
 } from './graphql.transport.js';
 import { isRefusal, refusalFields } from './transport.js';
 
@@ -35,6 +37,8 @@ const CLOSE_CODES: Readonly<Record<number, number>> = {
  *     subscriptions: { 'graphql-ws': { onConnect: voxkey.graphqlWsOnConnect } },
  *   }),
  * });
+ * // Mercurius:
+ * //   subscription: { onConnect: voxkey.mercuriusOnConnect, context: voxkey.mercuriusContext }
  * @publicApi
  */
 @Injectable()
@@ -61,7 +65,7 @@ export class VoxKeyGraphQL {
         ctx.extra?.request ?? {},
         graphqlWsCredentials(ctx, this.options),
       );
-      if (until !== undefined) closeGraphqlWsAtExpiry(ctx, until, this.options);
+      if (until !== undefined) closeSubscriptionAtExpiry(ctx.extra?.socket, until, this.options);
       return true;
     } catch (error) {
       if (!isRefusal(error)) throw error;
@@ -70,4 +74,31 @@ export class VoxKeyGraphQL {
       return false;
     }
   };
+
+  /**
+   * Mercurius's `subscription.onConnect`: resolves `true` when the `connection_init` payload
+   * holds a valid token, `false` otherwise (Mercurius then answers `connection_error` and closes
+   * the socket). Mercurius shows it neither the socket nor the upgrade request, so an
+   * `Authorization` header on the upgrade is checked at each subscribe only.
+   */
+  readonly mercuriusOnConnect = async (data: { readonly payload?: unknown }): Promise<boolean> => {
+    try {
+      await this.guard.authenticateConnection(
+        {},
+        connectionInitCredentials(data.payload, this.options),
+      );
+      return true;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return false;
+    }
+  };
+
+  /**
+   * Mercurius's `subscription.context`: hands the subscription's socket to the guards, so that
+   * `closeOnExpiry` can close it (4403) when the token expires.
+   */
+  readonly mercuriusContext = (socket: unknown): Record<symbol, unknown> => ({
+    [MERCURIUS_SOCKET]: socket,
+  });
 }

@@ -15,8 +15,22 @@ import {
   userOf,
 } from './transport.js';
 
+/** A subscription's WebSocket, as far as closing it goes. */
+interface SubscriptionSocket {
+  close(code: number, reason: string): void;
+  once?(event: string, fn: () => void): void;
+}
+
+/**
+ * Where `VoxKeyGraphQL.mercuriusContext` keeps a Mercurius subscription's socket in its context
+ * (Mercurius gives resolvers no other way to reach it).
+ */
+export const MERCURIUS_SOCKET: unique symbol = Symbol.for('voxkey:mercurius-socket');
+
 /** What a GraphQL resolver's context may hold, across Apollo, Mercurius and graphql-ws. */
 interface GraphQLContext {
+  /** Mercurius subscriptions set up with `VoxKeyGraphQL.mercuriusContext`: the socket. */
+  [MERCURIUS_SOCKET]?: SubscriptionSocket;
   /** Apollo and Mercurius over HTTP: the request. Apollo over graphql-ws: the graphql-ws context. */
   req?: (RequestWithHeaders & { user?: unknown }) | GraphQLWsContext;
   /** Mercurius over HTTP: the Fastify reply. */
@@ -31,10 +45,7 @@ export interface GraphQLWsContext {
   connectionParams?: Record<string, unknown>;
   extra?: {
     request?: RequestWithHeaders;
-    socket?: {
-      close(code: number, reason: string): void;
-      once?(event: string, fn: () => void): void;
-    };
+    socket?: SubscriptionSocket;
   };
 }
 
@@ -106,17 +117,24 @@ export function graphqlWsCredentials(
   ]);
 }
 
+/** The credentials of a Mercurius `connection_init` payload (`connectionParams`). */
+export function connectionInitCredentials(
+  payload: unknown,
+  options: ResolvedVoxKeyOptions,
+): BearerCredentials {
+  return combineCredentials(paramsCredentials(payload, paramsKey(options)));
+}
+
 /**
- * Closes a graphql-ws connection with 4403 once its token stops being accepted (`closeOnExpiry`):
- * 4403 is "forbidden", after which the graphql-ws client reconnects with fresh `connectionParams`
- * (4401 would be fatal to it).
+ * Closes a subscription's socket with 4403 once its token stops being accepted
+ * (`closeOnExpiry`): 4403 is "forbidden", after which the graphql-ws client reconnects with
+ * fresh `connectionParams` (4401 would be fatal to it).
  */
-export function closeGraphqlWsAtExpiry(
-  ctx: GraphQLWsContext,
+export function closeSubscriptionAtExpiry(
+  socket: SubscriptionSocket | undefined,
   untilSeconds: number,
   options: ResolvedVoxKeyOptions,
 ): void {
-  const socket = ctx.extra?.socket;
   if (!socket || !options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
   scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
 }
@@ -179,7 +197,8 @@ export const graphqlTransport: Transport = {
     return Promise.resolve(new VoxKeyGraphQLError(refusal, extensions));
   },
   closeAtExpiry(context, untilSeconds, options) {
-    const req = graphqlContext(context).req;
-    if (isWsContext(req)) closeGraphqlWsAtExpiry(req, untilSeconds, options);
+    const ctx = graphqlContext(context);
+    const socket = isWsContext(ctx.req) ? ctx.req.extra?.socket : ctx[MERCURIUS_SOCKET];
+    closeSubscriptionAtExpiry(socket, untilSeconds, options);
   },
 };

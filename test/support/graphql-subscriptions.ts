@@ -118,16 +118,18 @@ export function graphqlWsClient(
 /** One subscription's results, as they arrive. */
 export interface SubscriptionLog {
   values: unknown[];
+  /** GraphQL errors: in a `next` result (Apollo), or the `error` message's list (Mercurius). */
   errors: { message: string; extensions?: Record<string, unknown> }[];
-  /** The sink's error (a close event, or protocol-level GraphQL errors). */
+  /** Any other error the sink got (the socket closing). */
   failure?: unknown;
-  completed: boolean;
+  /** The server ended the subscription: `complete`, or an `error` message. */
+  ended: boolean;
   stop: () => void;
 }
 
 /** Subscribes and records every result. */
 export function record(client: Client, query: string): SubscriptionLog {
-  const log: SubscriptionLog = { values: [], errors: [], completed: false, stop: () => undefined };
+  const log: SubscriptionLog = { values: [], errors: [], ended: false, stop: () => undefined };
   log.stop = client.subscribe<Record<string, unknown>>(
     { query },
     {
@@ -136,10 +138,13 @@ export function record(client: Client, query: string): SubscriptionLog {
         if (result.errors) log.errors.push(...(result.errors as SubscriptionLog['errors']));
       },
       error: (error) => {
-        log.failure = error;
+        if (Array.isArray(error)) {
+          log.errors.push(...(error as SubscriptionLog['errors']));
+          log.ended = true;
+        } else log.failure = error;
       },
       complete: () => {
-        log.completed = true;
+        log.ended = true;
       },
     },
   );
