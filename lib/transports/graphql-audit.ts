@@ -11,8 +11,8 @@ const GRAPHQL_OPTIONS = 'GqlModuleOptions';
 
 /**
  * At start-up, stops the application when a GraphQL field resolver (`@ResolveField`) asks for
- * scopes of its own (`@Scopes()` or `@AnyScope()` on the method) while a
- * `GraphQLModule` runs guards on field resolvers (`fieldResolverEnhancers: ['guards']`): NestJS
+ * scopes of its own (`@Scopes()` or `@AnyScope()` on the method) while the `GraphQLModule` does
+ * not run guards on field resolvers (`fieldResolverEnhancers` without `'guards'`): NestJS
  * would silently ignore those scopes, and a field the author meant to protect would be served to
  * anyone who can reach its parent. Always on, whatever `audit` says.
  */
