@@ -190,9 +190,10 @@ export const graphqlTransport: Transport = {
     if (typeof ctx.reply?.header === 'function') {
       // Mercurius: on the reply; an `http` extension would reach the client there.
       for (const [name, value] of headers) ctx.reply.header(name, value);
-    } else if (ctx.req !== undefined && !isWsContext(ctx.req) && headers.size > 0) {
-      // Apollo over HTTP sets these response headers and strips `http` from the error.
-      extensions.http = { headers };
+    } else if (ctx.req !== undefined && !isWsContext(ctx.req)) {
+      // Apollo over HTTP sets these response headers and strips `http` from the error; the status
+      // applies only with `preserveHttpStatusForExecutionErrors: false` (Nest resets it to 200).
+      extensions.http = { headers, status: statusCode };
     }
     return Promise.resolve(new VoxKeyGraphQLError(refusal, extensions));
   },

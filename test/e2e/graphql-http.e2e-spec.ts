@@ -251,3 +251,50 @@ describe.each(GRAPHQL_DRIVERS)('GraphQL queries and mutations on %s', (driver) =
     for (const token of tokens) expect(log).not.toContain(token.split('.')[2]);
   });
 });
+
+describe.each(['apollo-express', 'apollo-fastify'] as const)(
+  'Apollo on %s with preserveHttpStatusForExecutionErrors: false',
+  (driver) => {
+    let realm: VoxKeyTestRealm;
+    let gql: GraphQLApp;
+    beforeAll(async () => {
+      realm = await VoxKeyTestRealm.start({ audience: AUDIENCE });
+      gql = await createGraphQLApp(
+        driver,
+        [
+          VoxKeyModule.forRoot(realm.moduleOptions()),
+          graphqlModule(driver, { preserveHttpStatusForExecutionErrors: false }),
+        ],
+        [PostsResolver],
+      );
+    });
+    afterAll(async () => {
+      await gql?.app.close();
+      await realm?.close();
+    });
+
+    it.each([
+      ['no token', () => undefined, 401, CHALLENGE],
+      [
+        'a missing scope',
+        () => `Bearer ${realm.mint()}`,
+        403,
+        `${CHALLENGE}, error="insufficient_scope", error_description="The access token lacks a required scope", scope="read:posts"`,
+      ],
+    ])(
+      '%s: the refusal status and challenge on the HTTP response',
+      async (_name, authorization, status, challenge) => {
+        const res = await postGraphQL(gql.url, '{ posts { id } }', authorization());
+        expect(res.status).toBe(status);
+        expect(res.headers.get('www-authenticate')).toBe(challenge);
+        expect(res.body.errors?.[0].extensions).not.toHaveProperty('http');
+      },
+    );
+
+    it('a valid token: 200 with data', async () => {
+      const res = await postGraphQL(gql.url, '{ me }', `Bearer ${realm.mint()}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ data: { me: 'test-user' } });
+    });
+  },
+);
