@@ -46,6 +46,7 @@ export { RedisStore, type RedisClientLike, type RedisStoreOptions } from './stor
 
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
+export { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 
 export {
   VoxKeyConfigError,

@@ -14,6 +14,8 @@ import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
+import { GraphQLFieldAudit } from './transports/graphql-audit.js';
+import { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
 import { resolvedOptionsProvider } from './voxkey.providers.js';
@@ -41,6 +43,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
   providers: [
     resolvedOptionsProvider,
     HandlerAudit,
+    GraphQLFieldAudit,
     SharedState,
     JwksKeyProvider,
     VerifiedTokenCache,
@@ -54,6 +57,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeyAuthGuard,
     ScopesGuard,
     VoxKeySockets,
+    VoxKeyGraphQL,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
@@ -67,6 +71,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeyAuthGuard,
     ScopesGuard,
     VoxKeySockets,
+    VoxKeyGraphQL,
   ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

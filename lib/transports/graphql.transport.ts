@@ -1,4 +1,5 @@
 import { type ExecutionContext, HttpException, HttpStatus } from '@nestjs/common';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
 import {
   caseInsensitive,
@@ -14,8 +15,22 @@ import {
   userOf,
 } from './transport.js';
 
+/** A subscription's WebSocket, as far as closing it goes. */
+interface SubscriptionSocket {
+  close(code: number, reason: string): void;
+  once?(event: string, fn: () => void): void;
+}
+
+/**
+ * Where `VoxKeyGraphQL.mercuriusContext` keeps a Mercurius subscription's socket in its context
+ * (Mercurius gives resolvers no other way to reach it).
+ */
+export const MERCURIUS_SOCKET: unique symbol = Symbol.for('voxkey:mercurius-socket');
+
 /** What a GraphQL resolver's context may hold, across Apollo, Mercurius and graphql-ws. */
 interface GraphQLContext {
+  /** Mercurius subscriptions set up with `VoxKeyGraphQL.mercuriusContext`: the socket. */
+  [MERCURIUS_SOCKET]?: SubscriptionSocket;
   /** Apollo and Mercurius over HTTP: the request. Apollo over graphql-ws: the graphql-ws context. */
   req?: (RequestWithHeaders & { user?: unknown }) | GraphQLWsContext;
   /** Mercurius over HTTP: the Fastify reply. */
@@ -26,14 +41,11 @@ interface GraphQLContext {
 }
 
 /** graphql-ws's per-connection context, as the Apollo driver hands it to resolvers. */
-interface GraphQLWsContext {
+export interface GraphQLWsContext {
   connectionParams?: Record<string, unknown>;
   extra?: {
     request?: RequestWithHeaders;
-    socket?: {
-      close(code: number, reason: string): void;
-      once?(event: string, fn: () => void): void;
-    };
+    socket?: SubscriptionSocket;
   };
 }
 
@@ -45,15 +57,19 @@ const GRAPHQL_CODES: Readonly<Record<number, string>> = {
 };
 
 /**
- * A refusal as a GraphQL error: an `HttpException` (so Nest logs it as an expected outcome and
- * the drivers map its status) with its own `extensions`, which graphql-js copies into the error
- * on every driver and transport. Messages are the library's fixed ones.
+ * A refusal as a GraphQL error: an `HttpException` (so Nest logs it as an expected outcome) with
+ * its own `extensions`, which graphql-js copies into the error on every driver and transport.
+ * Messages are the library's fixed ones. Its body has no `statusCode`, so @nestjs/apollo's
+ * error transform (which keys on one) leaves it alone: otherwise it would rewrite a 503's code
+ * to `INTERNAL_SERVER_ERROR` and add an `originalError` Mercurius does not have, and the
+ * extensions would differ between drivers.
  */
 export class VoxKeyGraphQLError extends HttpException {
   readonly extensions: Record<string, unknown>;
 
   constructor(refusal: HttpException, extensions: Record<string, unknown>) {
-    super(refusal.getResponse(), refusal.getStatus());
+    const { error, message } = refusalFields(refusal);
+    super({ error, message }, refusal.getStatus());
     this.extensions = extensions;
   }
 }
@@ -81,6 +97,48 @@ function paramsCredentials(params: unknown, key: string | undefined): BearerCred
   ];
 }
 
+/** The configured raw-token `connectionParams` key, if any. */
+function paramsKey(options: ResolvedVoxKeyOptions): string | undefined {
+  return options.contexts.graphql ? options.contexts.graphql.connectionParamsKey : undefined;
+}
+
+/**
+ * A graphql-ws connection's credentials: `connectionParams` (`authorization` in any letter case,
+ * `headers.authorization`, the configured raw-token key) and the upgrade request's header, which
+ * must agree.
+ */
+export function graphqlWsCredentials(
+  ctx: GraphQLWsContext,
+  options: ResolvedVoxKeyOptions,
+): BearerCredentials {
+  return combineCredentials([
+    ...paramsCredentials(ctx.connectionParams, paramsKey(options)),
+    requestCredentials(ctx.extra?.request),
+  ]);
+}
+
+/** The credentials of a Mercurius `connection_init` payload (`connectionParams`). */
+export function connectionInitCredentials(
+  payload: unknown,
+  options: ResolvedVoxKeyOptions,
+): BearerCredentials {
+  return combineCredentials(paramsCredentials(payload, paramsKey(options)));
+}
+
+/**
+ * Closes a subscription's socket with 4403 once its token stops being accepted
+ * (`closeOnExpiry`): 4403 is "forbidden", after which the graphql-ws client reconnects with
+ * fresh `connectionParams` (4401 would be fatal to it).
+ */
+export function closeSubscriptionAtExpiry(
+  socket: SubscriptionSocket | undefined,
+  untilSeconds: number,
+  options: ResolvedVoxKeyOptions,
+): void {
+  if (!socket || !options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
+  scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
+}
+
 /** The object one operation (over HTTP) or one connection (subscriptions) shares. */
 function sessionOf(ctx: GraphQLContext): object | undefined {
   return ctx.req ?? ctx.request;
@@ -94,17 +152,11 @@ function sessionOf(ctx: GraphQLContext): object | undefined {
 export const graphqlTransport: Transport = {
   credentials(context, options) {
     const ctx = graphqlContext(context);
-    const key = options.contexts.graphql ? options.contexts.graphql.connectionParamsKey : undefined;
-    if (isWsContext(ctx.req)) {
-      return combineCredentials([
-        ...paramsCredentials(ctx.req.connectionParams, key),
-        requestCredentials(ctx.req.extra?.request),
-      ]);
-    }
+    if (isWsContext(ctx.req)) return graphqlWsCredentials(ctx.req, options);
     if (ctx.req !== undefined) return requestCredentials(ctx.req);
     // Mercurius copies connection_init keys into the upgrade request's headers when absent there.
     return combineCredentials([
-      ...paramsCredentials(ctx._connectionInit, key),
+      ...paramsCredentials(ctx._connectionInit, paramsKey(options)),
       requestCredentials(ctx.request),
     ]);
   },
@@ -138,17 +190,16 @@ export const graphqlTransport: Transport = {
     if (typeof ctx.reply?.header === 'function') {
       // Mercurius: on the reply; an `http` extension would reach the client there.
       for (const [name, value] of headers) ctx.reply.header(name, value);
-    } else if (ctx.req !== undefined && !isWsContext(ctx.req) && headers.size > 0) {
-      // Apollo over HTTP sets these response headers and strips `http` from the error.
-      extensions.http = { headers };
+    } else if (ctx.req !== undefined && !isWsContext(ctx.req)) {
+      // Apollo over HTTP sets these response headers and strips `http` from the error; the status
+      // applies only with `preserveHttpStatusForExecutionErrors: false` (Nest resets it to 200).
+      extensions.http = { headers, status: statusCode };
     }
     return Promise.resolve(new VoxKeyGraphQLError(refusal, extensions));
   },
   closeAtExpiry(context, untilSeconds, options) {
-    if (!options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
-    const req = graphqlContext(context).req;
-    const socket = isWsContext(req) ? req.extra?.socket : undefined;
-    // graphql-ws: 4403 is "forbidden", after which the client reconnects with fresh connectionParams.
-    if (socket) scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
+    const ctx = graphqlContext(context);
+    const socket = isWsContext(ctx.req) ? ctx.req.extra?.socket : ctx[MERCURIUS_SOCKET];
+    closeSubscriptionAtExpiry(socket, untilSeconds, options);
   },
 };

@@ -49,6 +49,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyEndpoints',
     'VoxKeyError',
     'VoxKeyErrorCode',
+    'VoxKeyGraphQL',
     'VoxKeyIntrospectionOptions',
     'VoxKeyIoSocket',
     'VoxKeyJwksError',

@@ -1,0 +1,83 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
+import { ANY_SCOPE_METADATA, PUBLIC_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
+
+// What @nestjs/graphql 13 and 14 write, read as strings so that the package is never loaded.
+const RESOLVER_TYPE = 'graphql:resolver_type';
+const RESOLVER_NAME = 'graphql:resolver_name';
+const FIELD_RESOLVER = 'graphql:resolve_property';
+const GRAPHQL_OPTIONS = 'GqlModuleOptions';
+
+/**
+ * At start-up, stops the application when a GraphQL field resolver (`@ResolveField`) asks for
+ * scopes of its own (`@Scopes()` or `@AnyScope()` on the method) while the `GraphQLModule` does
+ * not run guards on field resolvers (`fieldResolverEnhancers` without `'guards'`): NestJS
+ * would silently ignore those scopes, and a field the author meant to protect would be served to
+ * anyone who can reach its parent. Always on, whatever `audit` says.
+ */
+@Injectable()
+export class GraphQLFieldAudit implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    const findings = this.findings();
+    if (findings.length === 0) return;
+    throw new VoxKeyConfigError(
+      `@Scopes()/@AnyScope() on GraphQL field resolvers that guards never reach: ${findings.join(', ')}; set fieldResolverEnhancers: ['guards'] in GraphQLModule.forRoot(), or move the scopes to the root query`,
+    );
+  }
+
+  /**
+   * `Type.field` of each scoped field resolver left without guards: when a `GraphQLModule`
+   * does not list `'guards'` in `fieldResolverEnhancers`; none in an application without GraphQL.
+   */
+  findings(): string[] {
+    const wrappers = this.discovery.getProviders();
+    const options = wrappers
+      .filter((wrapper) => wrapper.token === GRAPHQL_OPTIONS)
+      .map((wrapper) => wrapper.instance as { fieldResolverEnhancers?: unknown } | undefined);
+    if (options.length === 0) return [];
+    const guarded = options.every(
+      (option) =>
+        Array.isArray(option?.fieldResolverEnhancers) &&
+        option.fieldResolverEnhancers.includes('guards'),
+    );
+    if (guarded) return [];
+    const findings: string[] = [];
+    for (const { instance, metatype } of wrappers) {
+      if (!instance || typeof metatype !== 'function') continue;
+      const type = this.reflector.get<unknown>(RESOLVER_TYPE, metatype);
+      if (type === undefined) continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name] as () => unknown;
+        if (this.reflector.get<unknown>(FIELD_RESOLVER, handler) !== true) continue;
+        if (!this.asksForScopes(handler, metatype as () => unknown)) continue;
+        const field = this.reflector.get<unknown>(RESOLVER_NAME, handler);
+        findings.push(
+          `${typeof type === 'string' ? type : metatype.name}.${typeof field === 'string' ? field : name}`,
+        );
+      }
+    }
+    return findings;
+  }
+
+  /**
+   * Scopes on the field resolver itself. A resolver class's scopes read as the requirements of
+   * its operations (root fields, which guards always reach), so they are not reported.
+   */
+  private asksForScopes(handler: () => unknown, cls: () => unknown): boolean {
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, [handler, cls]) === true) {
+      return false;
+    }
+    return (
+      (this.reflector.get<unknown[]>(SCOPES_METADATA, handler)?.length ?? 0) > 0 ||
+      (this.reflector.get<unknown[]>(ANY_SCOPE_METADATA, handler)?.length ?? 0) > 0
+    );
+  }
+}
