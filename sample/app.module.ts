@@ -1,7 +1,7 @@
 import { type ApolloDriverConfig, ApolloDriver } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import { VoxKeyModule } from '@voxkey/nestjs';
+import { VoxKeyGraphQL, VoxKeyModule } from '@voxkey/nestjs';
 import { AdminController } from './admin.controller';
 import { HealthController } from './health.controller';
 import { MeController } from './me.controller';
@@ -27,10 +27,14 @@ import { SampleRuntime, settingsFromEnv } from './sample.config';
         };
       },
     }),
-    GraphQLModule.forRoot<ApolloDriverConfig>({
+    // Subscriptions check the token when the socket opens (4403 if refused) and at every subscribe.
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      typeDefs: TYPE_DEFS,
-      subscriptions: { 'graphql-ws': true },
+      inject: [VoxKeyGraphQL],
+      useFactory: (voxkey: VoxKeyGraphQL) => ({
+        typeDefs: TYPE_DEFS,
+        subscriptions: { 'graphql-ws': { onConnect: voxkey.graphqlWsOnConnect } },
+      }),
     }),
   ],
   controllers: [HealthController, PostsController, MeController, AdminController],

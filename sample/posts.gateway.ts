@@ -1,14 +1,24 @@
-import { Scopes, VoxKeyUser } from '@voxkey/nestjs';
-import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { type OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { Scopes, VoxKeySockets, VoxKeyUser } from '@voxkey/nestjs';
+import type { Server } from 'socket.io';
 import { type PostRecord, PostsStore } from './posts.store';
 
 /**
  * The posts over socket.io on the API's own port: the client sends its token in the handshake,
- * `io(url, { auth: { token } })`, and every message is checked like a request.
+ * `io(url, { auth: { token } })`; the socket is checked when it connects, every message like a
+ * request, and it is closed when its token expires.
  */
 @WebSocketGateway()
-export class PostsGateway {
-  constructor(private readonly store: PostsStore) {}
+export class PostsGateway implements OnGatewayInit {
+  constructor(
+    private readonly store: PostsStore,
+    private readonly sockets: VoxKeySockets,
+  ) {}
+
+  /** Sockets without a valid token are refused before they connect (`connect_error`). */
+  afterInit(server: Server): void {
+    server.use(this.sockets.ioMiddleware());
+  }
 
   @SubscribeMessage('posts')
   @Scopes('read:posts')

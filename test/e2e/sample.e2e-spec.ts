@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
+import { io } from 'socket.io-client';
+import WebSocket from 'ws';
 import { OidcRealm, JWT_RESOURCE } from '../support/oidc-realm';
 
 const ROOT = join(__dirname, '../..');
@@ -169,8 +172,53 @@ describe('the sample, started as `npm start` does', () => {
       }
     }
 
-    // Ctrl-C stops the API and the realm: npm itself dies of the signal, the sample exits cleanly.
     const apiUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output)![1];
+
+    // 4. The gateway: refused before it connects without a token; with one, messages are answered.
+    const refused = io(apiUrl, { transports: ['websocket'], reconnection: false });
+    const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
+    refused.close();
+    expect(error.message).toBe('No token');
+    const socket = io(apiUrl, {
+      auth: { token: vars.TOKEN },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const reply = (await socket.timeout(5_000).emitWithAck('posts')) as { posts: unknown[] };
+    socket.close();
+    expect(reply.posts.length).toBeGreaterThan(0);
+
+    // 5. The subscription: a post created over GraphQL reaches a subscriber with a token.
+    const client = createClient({
+      url: `${apiUrl.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${vars.TOKEN}` },
+      retryAttempts: 0,
+    });
+    try {
+      const events = client.iterate<{ postCreated: { title: string } }>({
+        query: 'subscription { postCreated { title } }',
+      });
+      const first = events.next();
+      // The subscription starts asynchronously: create posts until one is seen (bounded).
+      let seen: IteratorResult<unknown> | undefined;
+      for (let attempt = 0; attempt < 25 && !seen; attempt++) {
+        await fetch(`${apiUrl}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${vars.TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'mutation { createPost(title: "Live") { id } }' }),
+        });
+        seen = await Promise.race([
+          first,
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200)),
+        ]);
+      }
+      expect(seen?.value).toEqual({ data: { postCreated: { title: 'Live' } } });
+    } finally {
+      await client.dispose();
+    }
+
+    // Ctrl-C stops the API and the realm: npm itself dies of the signal, the sample exits cleanly.
     const realmUrl = /Development realm \(oidc-provider\): (http:\/\/127\.0\.0\.1:\d+)/.exec(
       child.output,
     )![1];
