@@ -133,15 +133,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const credentials = http
       ? readBearerCredentials(this.getRequest(context) as AuthenticatedRequest)
       : transport.credentials(context, this.voxkeyOptions);
-    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
-    const { token } = credentials;
-    if (await this.revocationList.isRevoked(token)) {
-      throw this.reject(
-        context,
-        new InvalidTokenException(this.realm, 'revoked'),
-        'revoked: revoked through this API',
-      );
-    }
+    const token = await this.usableToken(context, credentials);
     const session = transport.session(context);
     const { user } =
       session === undefined
@@ -152,6 +144,22 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
       await this.assertActive(context, token);
     }
+  }
+
+  /** The credentials' token, unless they hold none or it is on the deny list. */
+  private async usableToken(
+    context: ExecutionContext,
+    credentials: BearerCredentials,
+  ): Promise<string> {
+    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
+    if (await this.revocationList.isRevoked(credentials.token)) {
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.realm, 'revoked'),
+        'revoked: revoked through this API',
+      );
+    }
+    return credentials.token;
   }
 
   /**
@@ -167,15 +175,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     credentials: BearerCredentials,
   ): Promise<{ user: unknown; token: string; until: number | undefined }> {
     const context = handshakeContext(handshake);
-    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
-    const { token } = credentials;
-    if (await this.revocationList.isRevoked(token)) {
-      throw this.reject(
-        context,
-        new InvalidTokenException(this.realm, 'revoked'),
-        'revoked: revoked through this API',
-      );
-    }
+    const token = await this.usableToken(context, credentials);
     const { user, info } = await this.verify(context, token);
     const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims;
     return { user, token, until: claims && this.verifiedTokens.acceptedUntil(claims) };

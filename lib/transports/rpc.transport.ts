@@ -4,6 +4,7 @@ import {
   combineCredentials,
   headerCredentials,
   rawTokenCredentials,
+  errorPayload,
   refusalFields,
   rememberUser,
   tokenOf,
@@ -126,7 +127,8 @@ export const rpcTransport: Transport = {
   getToken: (context) => tokenOf(holderOf(context)),
   async refuse(context, refusal) {
     const { RpcException } = await import('@nestjs/microservices');
-    const { statusCode, error, code, scope, message, challenge } = refusalFields(refusal);
+    const fields = refusalFields(refusal);
+    const { statusCode, error, challenge } = fields;
     const ctx = rpcContext(context);
     if (isGrpcMetadata(ctx)) {
       // Trailers of the incoming metadata's own class, so no gRPC package is imported.
@@ -134,13 +136,6 @@ export const rpcTransport: Transport = {
       if (challenge !== undefined) metadata.set('www-authenticate', challenge);
       return new RpcException({ code: GRPC_STATUS[statusCode] ?? 7, message: error, metadata });
     }
-    return new RpcException({
-      status: 'error',
-      statusCode,
-      error,
-      ...(code === undefined ? {} : { code }),
-      ...(scope === undefined ? {} : { scope }),
-      message,
-    });
+    return new RpcException(errorPayload(fields));
   },
 };

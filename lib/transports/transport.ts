@@ -142,6 +142,22 @@ export function refusalFields(refusal: HttpException): RefusalFields {
   };
 }
 
+/**
+ * A refusal as the message-based transports send it (a gateway's `exception` event, an RPC
+ * error): `{ status: 'error', statusCode, error, code?, scope?, message }`.
+ */
+export function errorPayload(fields: RefusalFields): Record<string, unknown> {
+  const { statusCode, error, code, scope, message } = fields;
+  return {
+    status: 'error',
+    statusCode,
+    error,
+    ...(code === undefined ? {} : { code }),
+    ...(scope === undefined ? {} : { scope }),
+    message,
+  };
+}
+
 /** The library's own refusals, which each transport answers in its own form. */
 export function isRefusal(error: unknown): error is HttpException {
   return (

@@ -6,6 +6,7 @@ import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-head
 import {
   combineCredentials,
   rawTokenCredentials,
+  errorPayload,
   refusalFields,
   rememberUser,
   requestCredentials,
@@ -136,7 +137,7 @@ export function closeSocketAtExpiry(
   if (isSocketIo(client)) {
     scheduleClose(client, untilSeconds, () => {
       const expired = new InvalidTokenException(options.challengeRealm, 'expired');
-      client.emit('exception', wsPayload(refusalFields(expired)));
+      client.emit('exception', errorPayload(refusalFields(expired)));
       client.disconnect(true);
     });
   } else if (typeof client === 'object' && client !== null && 'close' in client) {
@@ -161,21 +162,8 @@ export const wsTransport: Transport = {
   async refuse(_context, refusal) {
     const { WsException } = await import('@nestjs/websockets');
     // An object payload: Nest sends it as it is, without echoing the client's message as `cause`.
-    return new WsException(wsPayload(refusalFields(refusal)));
+    return new WsException(errorPayload(refusalFields(refusal)));
   },
   closeAtExpiry: (context, untilSeconds, options) =>
     closeSocketAtExpiry(context.switchToWs().getClient(), untilSeconds, options),
 };
-
-/** A refusal as a gateway's `exception` event: `{ status: 'error', statusCode, error, code?, scope?, message }`. */
-function wsPayload(fields: ReturnType<typeof refusalFields>): Record<string, unknown> {
-  const { statusCode, error, code, scope, message } = fields;
-  return {
-    status: 'error',
-    statusCode,
-    error,
-    ...(code === undefined ? {} : { code }),
-    ...(scope === undefined ? {} : { scope }),
-    message,
-  };
-}
