@@ -172,6 +172,17 @@ describe.each(GRAPHQL_DRIVERS)('GraphQL queries and mutations on %s', (driver) =
     expect(res.headers.get('www-authenticate')).toBeNull();
   });
 
+  it('@BearerToken() gives a resolver the token the guard verified', async () => {
+    const token = mint({ scope: 'read:posts' });
+    const query = (expected: string) => `{ sameToken(expected: ${JSON.stringify(expected)}) }`;
+    expect((await post(query(token), `Bearer ${token}`)).body).toEqual({
+      data: { sameToken: true },
+    });
+    expect((await post(query('other'), `Bearer ${token}`)).body).toEqual({
+      data: { sameToken: false },
+    });
+  });
+
   it('a @Public() query runs without a token', async () => {
     const res = await post('{ hello }');
     expectWellFormed(res);

@@ -8,7 +8,7 @@ import {
   ResolveField,
   Resolver,
 } from '@nestjs/graphql';
-import { Public, Scopes, VoxKeyUser, type VoxKeyClaims } from '../../lib/index';
+import { BearerToken, Public, Scopes, VoxKeyUser, type VoxKeyClaims } from '../../lib/index';
 
 /** A post, with a field resolver that reads the caller's claims. */
 @ObjectType()
@@ -36,6 +36,12 @@ export class PostsResolver {
   @Query(() => String, { nullable: true })
   me(@VoxKeyUser() user: VoxKeyClaims): string | undefined {
     return user.sub;
+  }
+
+  /** Whether `@BearerToken()` gives the token the guard verified (compared, never returned). */
+  @Query(() => Boolean, { nullable: true })
+  sameToken(@BearerToken() token: string, @Args('expected') expected: string): boolean {
+    return token === expected;
   }
 
   /** A protected root field that cannot be null: a refusal nulls the whole `data`. */
