@@ -236,6 +236,11 @@ function resolveContexts(
         graphql.connectionParamsKey,
         'contexts.graphql.connectionParamsKey',
       ),
+      allowAnonymousConnections: optionalBoolean(
+        graphql.allowAnonymousConnections,
+        'contexts.graphql.allowAnonymousConnections',
+        false,
+      ),
       closeOnExpiry: optionalBoolean(graphql.closeOnExpiry, 'contexts.graphql.closeOnExpiry', true),
     },
     ws: ws && {

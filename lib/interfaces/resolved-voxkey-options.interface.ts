@@ -39,7 +39,12 @@ export interface ResolvedVoxKeyOptions {
   /** The contexts besides HTTP; `false` denies that kind of handler. */
   readonly contexts: {
     readonly graphql:
-      false | { readonly connectionParamsKey: string | undefined; readonly closeOnExpiry: boolean };
+      | false
+      | {
+          readonly connectionParamsKey: string | undefined;
+          readonly allowAnonymousConnections: boolean;
+          readonly closeOnExpiry: boolean;
+        };
     readonly ws: false | { readonly allowQueryToken: boolean; readonly closeOnExpiry: boolean };
     readonly rpc: false | { readonly getToken: VoxKeyRpcOptions['getToken'] };
   };

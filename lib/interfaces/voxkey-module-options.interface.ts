@@ -186,6 +186,13 @@ export interface VoxKeyGraphQLOptions {
    */
   connectionParamsKey?: string;
   /**
+   * Let the connection helpers (`VoxKeyGraphQL.graphqlWsOnConnect`, `mercuriusOnConnect`) accept
+   * a connection without any token, for `@Public()` subscriptions; each subscribe is still checked
+   * by the guards, so a protected one is refused. A token that is present must be valid.
+   * @default false
+   */
+  allowAnonymousConnections?: boolean;
+  /**
    * Close a subscription's socket (graphql-ws code 4403) when its token expires, so the client
    * reconnects with a fresh one.
    * @default true

@@ -60,10 +60,12 @@ export class VoxKeyGraphQL {
     readonly extra?: unknown;
   }): Promise<boolean> => {
     const ctx = connection as GraphQLWsContext;
+    const credentials = graphqlWsCredentials(ctx, this.options);
+    if (credentials.kind === 'missing' && this.anonymousAllowed()) return true;
     try {
       const { until } = await this.guard.authenticateConnection(
         ctx.extra?.request ?? {},
-        graphqlWsCredentials(ctx, this.options),
+        credentials,
       );
       if (until !== undefined) closeSubscriptionAtExpiry(ctx.extra?.socket, until, this.options);
       return true;
@@ -82,17 +84,24 @@ export class VoxKeyGraphQL {
    * `Authorization` header on the upgrade is checked at each subscribe only.
    */
   readonly mercuriusOnConnect = async (data: { readonly payload?: unknown }): Promise<boolean> => {
+    const credentials = connectionInitCredentials(data.payload, this.options);
+    if (credentials.kind === 'missing' && this.anonymousAllowed()) return true;
     try {
-      await this.guard.authenticateConnection(
-        {},
-        connectionInitCredentials(data.payload, this.options),
-      );
+      await this.guard.authenticateConnection({}, credentials);
       return true;
     } catch (error) {
       if (!isRefusal(error)) throw error;
       return false;
     }
   };
+
+  /** `contexts.graphql.allowAnonymousConnections`: a connection without any token is let in. */
+  private anonymousAllowed(): boolean {
+    return (
+      this.options.contexts.graphql !== false &&
+      this.options.contexts.graphql.allowAnonymousConnections
+    );
+  }
 
   /**
    * Mercurius's `subscription.context`: hands the subscription's socket to the guards, so that

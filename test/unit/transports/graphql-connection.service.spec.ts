@@ -45,6 +45,29 @@ describe('VoxKeyGraphQL', () => {
       expect(authenticateConnection).toHaveBeenCalledWith(request, { kind: 'token', token: 'abc' });
     });
 
+    it('allowAnonymousConnections lets a connection without any token in, unchecked; one with a token is still checked', async () => {
+      const anonymous = {
+        contexts: { graphql: { ...options.contexts.graphql, allowAnonymousConnections: true } },
+      } as unknown as ResolvedVoxKeyOptions;
+      const authenticateConnection = jest.fn(() => Promise.reject(new MissingTokenException('r')));
+      const graphql = new VoxKeyGraphQL(
+        { authenticateConnection } as unknown as VoxKeyAuthGuard,
+        anonymous,
+      );
+      const ws = socket();
+      await expect(graphql.graphqlWsOnConnect({ extra: { socket: ws } })).resolves.toBe(true);
+      await expect(graphql.mercuriusOnConnect({ payload: {} })).resolves.toBe(true);
+      expect(authenticateConnection).not.toHaveBeenCalled();
+      await expect(
+        graphql.graphqlWsOnConnect({
+          connectionParams: { authToken: 'abc' },
+          extra: { socket: ws },
+        }),
+      ).resolves.toBe(false);
+      expect(authenticateConnection).toHaveBeenCalledTimes(1);
+      expect(ws.close).toHaveBeenCalledWith(4403, 'No token');
+    });
+
     it.each([
       ['a missing token', new MissingTokenException('r'), 4403, 'No token'],
       ['malformed credentials', new InvalidRequestException('r'), 4400, 'Invalid request'],
