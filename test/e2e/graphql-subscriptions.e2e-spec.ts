@@ -5,7 +5,12 @@ import type { Client } from 'graphql-ws';
 import { VoxKeyGraphQL, VoxKeyModule } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { CaptureLogger } from '../support/capture-logger';
-import { createGraphQLApp, type GraphQLApp, graphqlModule } from '../support/graphql-app';
+import {
+  createGraphQLApp,
+  type GraphQLApp,
+  type GraphQLDriverName,
+  graphqlModule,
+} from '../support/graphql-app';
 import {
   FeedPubSub,
   FeedResolver,
@@ -19,11 +24,11 @@ const FEED = 'subscription { feed }';
 const POSTS_FEED = 'subscription { postsFeed }';
 
 /** The GraphQL module with subscriptions, with or without the connection-time helpers. */
-function subscriptionModule(driver: 'apollo-express' | 'mercurius', withHelper: boolean) {
+function subscriptionModule(driver: GraphQLDriverName, withHelper: boolean) {
   if (!withHelper) {
     return driver === 'mercurius'
       ? graphqlModule('mercurius', { subscription: true })
-      : graphqlModule('apollo-express', { subscriptions: { 'graphql-ws': true } });
+      : graphqlModule(driver, { subscriptions: { 'graphql-ws': true } });
   }
   return driver === 'mercurius'
     ? GraphQLModule.forRootAsync<MercuriusDriverConfig>({
@@ -48,7 +53,7 @@ function subscriptionModule(driver: 'apollo-express' | 'mercurius', withHelper: 
 }
 
 /** Starts a realm and an app with graphql-ws subscriptions: Apollo (Express) or Mercurius. */
-function subscriptionScenario(driver: 'apollo-express' | 'mercurius', withHelper: boolean) {
+function subscriptionScenario(driver: GraphQLDriverName, withHelper: boolean) {
   const ctx = {} as { realm: VoxKeyTestRealm; gql: GraphQLApp; pubsub: FeedPubSub };
   const logger = new CaptureLogger();
   const clients: Client[] = [];
@@ -92,7 +97,7 @@ function subscriptionScenario(driver: 'apollo-express' | 'mercurius', withHelper
   return { ctx, logger, connect, expectDelivered };
 }
 
-describe.each(['apollo-express', 'mercurius'] as const)(
+describe.each(['apollo-express', 'apollo-fastify', 'mercurius'] as const)(
   'GraphQL subscriptions over graphql-ws on %s, checked at each subscribe',
   (driver) => {
     const { ctx, logger, connect, expectDelivered } = subscriptionScenario(driver, false);
@@ -211,7 +216,7 @@ describe.each(['apollo-express', 'mercurius'] as const)(
     });
 
     // Mercurius resolvers cannot reach their socket without VoxKeyGraphQL.mercuriusContext.
-    if (driver === 'apollo-express')
+    if (driver !== 'mercurius')
       it('closeOnExpiry: a token living ~2 s is closed with 4403, and no event arrives after', async () => {
         const { client, log } = connect({
           connectionParams: { authorization: `Bearer ${mint({ expiresIn: 2 })}` },
