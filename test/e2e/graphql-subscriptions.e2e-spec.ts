@@ -1,5 +1,7 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { Client } from 'graphql-ws';
 import { VoxKeyGraphQL, VoxKeyModule } from '../../lib/index';
@@ -241,6 +243,39 @@ describe.each(['apollo-express', 'apollo-fastify', 'mercurius'] as const)(
 
 describe('GraphQL subscriptions with the connection-time helper (graphqlWsOnConnect)', () => {
   const { ctx, connect, expectDelivered } = subscriptionScenario('apollo-express', true);
+
+  it('after the expiry close the graphql-ws client reconnects with fresh connectionParams and resubscribes', async () => {
+    const tokens = [ctx.realm.mint({ expiresIn: 2 }), ctx.realm.mint({ expiresIn: 600 })];
+    const sent: string[] = [];
+    const closes: number[] = [];
+    const client = createClient({
+      url: ctx.gql.wsUrl,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      onNonLazyError: () => undefined,
+      // 4403 is not fatal to graphql-ws: it retries, asking connectionParams again (the refresh).
+      retryAttempts: 3,
+      retryWait: () => Promise.resolve(),
+      connectionParams: () => {
+        const token = tokens[Math.min(sent.length, tokens.length - 1)];
+        sent.push(token);
+        return { authorization: `Bearer ${token}` };
+      },
+      on: { closed: (event) => closes.push((event as { code: number }).code) },
+    });
+    try {
+      const subscription = record(client, FEED);
+      await expectDelivered(subscription, 1, 'first token');
+      await until(() => closes.length > 0, 4000);
+      expect(closes).toEqual([4403]);
+      // The client came back with the fresh token and subscribed again on the new socket.
+      await expectDelivered(subscription, 1, 'fresh token');
+      expect(sent).toEqual(tokens);
+      expect(subscription.values).toEqual(['first token', 'fresh token']);
+    } finally {
+      await client.dispose();
+    }
+  });
 
   it('a valid token: connection_ack carries no payload (no claims), events are delivered', async () => {
     const { client, log } = connect({
