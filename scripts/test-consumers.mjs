@@ -3,15 +3,23 @@
 //
 // Packs the library with `npm pack` (prepack builds dist/), checks that the tarball holds only
 // what users need, then installs it into throwaway apps set up in a temporary folder: NestJS 11
-// CommonJS, NestJS 12 CommonJS and NestJS 12 ESM. Each app takes its package.json and tsconfig
-// files from test/consumers/<name>/ and its sources from test/consumers/template/src/, shared
-// by all three; an ES module app (`"type": "module"`) gets `.js` added to relative imports.
+// CommonJS, NestJS 12 CommonJS, NestJS 12 ESM (all three REST-only: none installs an optional
+// transport peer) and NestJS 11 CommonJS with socket.io gateways. Each app takes its package.json
+// and tsconfig files from test/consumers/<name>/ and its sources from test/consumers/template/src/,
+// shared by all; an ES module app (`"type": "module"`) gets `.js` added to relative imports.
+// Extra sources: an app whose package.json has `"voxkeyConsumer": { "sources": ["<x>"] }` also
+// gets the files of test/consumers/template/<x>/ in its src/ (a name clashing with a shared
+// source is an error); each such folder must hold `check-<x>.ts`, run after check.js.
 // Each app is checked twice: compiled with tsc and run with node (`npm run build`, then
-// `node dist/check.js`), and by its own jest test (`npm test`, which type-checks first). Both
-// expect GET /posts to answer 401 without a token, 200 with a `read:posts` token (body
-// { for: 'test-user', posts: [] }) and 403 with a token lacking that scope; the node run sends
-// the `read:posts` token twice (a cache miss, then a hit) and fails if node has not exited 5 s
-// after the app and the test realm are closed (an open handle).
+// `node dist/check.js` and `node dist/check-<x>.js` for each extra source), and by its own jest
+// test (`npm test`, which type-checks first). Both expect GET /posts to answer 401 without a
+// token, 200 with a `read:posts` token (body { for: 'test-user', posts: [] }) and 403 with a
+// token lacking that scope; the node run sends the `read:posts` token twice (a cache miss, then a
+// hit) and fails if node has not exited 5 s after the app and the test realm are closed (an open
+// handle). nest11-gateway's check-gateway.js (node only; its jest test is the shared REST spec)
+// expects the start-up audit to warn about its unguarded gateway, and its guarded socket.io
+// message to be refused without a token (exception event, 401 'No token', no ack), answered with
+// a `read:posts` token (ack) and refused with a token lacking the scope (403).
 //
 // Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
 //   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>
@@ -42,7 +50,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Each consumer's own folder holds its package.json and tsconfig files; the sources are shared.
 const TEMPLATES = join(ROOT, 'test', 'consumers');
 const SHARED_SOURCES = join(TEMPLATES, 'template', 'src');
-const CONSUMERS = ['nest11-cjs', 'nest12-cjs', 'nest12-esm'];
+const CONSUMERS = ['nest11-cjs', 'nest12-cjs', 'nest12-esm', 'nest11-gateway'];
 
 const MINUTE = 60_000;
 const TIMEOUTS = {
@@ -187,7 +195,7 @@ function reason(result) {
       /error TS\d+:/,
       /^npm (ERR!|error) code /,
       /^npm (ERR!|error) /,
-      /expected \d+, got/,
+      /: expected .+, got /, // a check script's `<case>: expected <what>, got <what>`
       /\b(\w*Error|Cannot find module)\b/,
       /still running/,
     ];
@@ -282,17 +290,48 @@ function withJsSuffixes(source) {
   );
 }
 
-/** Writes the shared sources into `app/src`, with `.js` suffixes if the app is an ES module. */
+/**
+ * The extra source folders an app asks for in its package.json (`"voxkeyConsumer": { "sources":
+ * ["gateway"] }`), each test/consumers/template/<name>/ holding `check-<name>.ts`.
+ */
+function extraSources(app) {
+  const { voxkeyConsumer } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  const sources = voxkeyConsumer?.sources ?? [];
+  if (!Array.isArray(sources) || sources.some((name) => !/^[a-z0-9-]+$/.test(name))) {
+    throw new Error(`${basename(app)}: voxkeyConsumer.sources must be a list of folder names`);
+  }
+  for (const name of sources) {
+    const check = join(TEMPLATES, 'template', name, `check-${name}.ts`);
+    if (!existsSync(check)) throw new Error(`${basename(app)}: no ${relative(ROOT, check)}`);
+  }
+  return sources;
+}
+
+/**
+ * Writes the shared sources and the app's extra ones into `app/src`, with `.js` suffixes if the
+ * app is an ES module.
+ */
 function copySources(app) {
   const { type } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   const esm = type === 'module';
-  for (const entry of readdirSync(SHARED_SOURCES, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const from = join(entry.parentPath, entry.name);
-    const to = join(app, 'src', relative(SHARED_SOURCES, from));
-    mkdirSync(dirname(to), { recursive: true });
-    const text = readFileSync(from, 'utf8');
-    writeFileSync(to, esm && /\.[cm]?ts$/.test(entry.name) ? withJsSuffixes(text) : text);
+  const folders = [
+    SHARED_SOURCES,
+    ...extraSources(app).map((name) => join(TEMPLATES, 'template', name)),
+  ];
+  const written = new Set();
+  for (const folder of folders) {
+    for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const from = join(entry.parentPath, entry.name);
+      const to = join(app, 'src', relative(folder, from));
+      if (written.has(to)) {
+        throw new Error(`${relative(ROOT, from)}: src/${relative(folder, from)} is already taken`);
+      }
+      written.add(to);
+      mkdirSync(dirname(to), { recursive: true });
+      const text = readFileSync(from, 'utf8');
+      writeFileSync(to, esm && /\.[cm]?ts$/.test(entry.name) ? withJsSuffixes(text) : text);
+    }
   }
 }
 
@@ -318,12 +357,19 @@ async function install(name, dir, tarball) {
   return { app, result };
 }
 
-/** (a) compile with tsc and run the app's check script with node. */
+/** (a) compile with tsc and run the app's check scripts with node: check.js, then check-<x>.js. */
 async function nodeCheck(app) {
   const build = await run(NPM, ['run', 'build'], { cwd: app, timeout: TIMEOUTS.build });
   if (!build.ok) return build;
-  const check = await run(process.execPath, ['dist/check.js'], { cwd: app, timeout: TIMEOUTS.run });
-  return { ...check, ms: build.ms + check.ms };
+  let ms = build.ms;
+  const scripts = ['check', ...extraSources(app).map((name) => `check-${name}`)];
+  let check;
+  for (const script of scripts) {
+    check = await run(process.execPath, [`dist/${script}.js`], { cwd: app, timeout: TIMEOUTS.run });
+    ms += check.ms;
+    if (!check.ok) break;
+  }
+  return { ...check, ms };
 }
 
 /** (b) the app's own jest test (`npm test`). */
