@@ -1,11 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import { nestMajor } from '../utils/nest-version.util.js';
 import { PUBLIC_METADATA } from '../voxkey.constants.js';
 
 // Metadata keys NestJS 11 and 12 both write; read as strings so no transport package is loaded.
@@ -76,18 +75,9 @@ export class HandlerAudit implements OnApplicationBootstrap {
     return findings;
   }
 
-  /**
-   * The major version of the `@nestjs/core` the application runs, as resolved from its working
-   * directory; undefined when it cannot be told (then gateways are reported, to fail closed).
-   */
+  /** The NestJS major version (undefined when unknown: then gateways are reported, to fail closed). */
   protected nestMajor(): number | undefined {
-    try {
-      const require = createRequire(join(process.cwd(), 'noop.js'));
-      const { version } = require('@nestjs/core/package.json') as { version: string };
-      return Number.parseInt(version, 10);
-    } catch {
-      return undefined;
-    }
+    return nestMajor();
   }
 
   private isPublic(handler: () => unknown, cls: object): boolean {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { InvalidTokenException } from '../errors/bearer.exceptions.js';
+import { nestMajor } from '../utils/nest-version.util.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
 import {
@@ -159,11 +160,26 @@ export const wsTransport: Transport = {
   getUser: (context) => userOf(wsTransport.session(context)),
   setUser: (context, user, token) => rememberUser(wsTransport.session(context), user, token),
   getToken: (context) => tokenOf(wsTransport.session(context)),
-  async refuse(_context, refusal) {
+  async refuse(context, refusal) {
     const { WsException } = await import('@nestjs/websockets');
+    const payload = errorPayload(refusalFields(refusal));
+    sendIfNestWillNot(context.switchToWs().getClient(), payload);
     // An object payload: Nest sends it as it is, without echoing the client's message as `cause`.
-    return new WsException(errorPayload(refusalFields(refusal)));
+    return new WsException(payload);
   },
   closeAtExpiry: (context, untilSeconds, options) =>
     closeSocketAtExpiry(context.switchToWs().getClient(), untilSeconds, options),
 };
+
+/**
+ * NestJS 11's exception filter "emits" on a `ws` socket, which only fires a local event, so the
+ * client would hear nothing: there the refusal frame is sent here, as NestJS 12 sends it.
+ */
+function sendIfNestWillNot(client: unknown, payload: Record<string, unknown>): void {
+  const major = nestMajor();
+  if (major === undefined || major > 11 || isSocketIo(client)) return;
+  const socket = client as Partial<WsClient> | null;
+  if (typeof socket?.send === 'function') {
+    socket.send(JSON.stringify({ event: 'exception', data: payload }));
+  }
+}
