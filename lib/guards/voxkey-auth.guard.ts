@@ -31,7 +31,12 @@ import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
 import type { VoxKeyJwtAuthInfo } from '../strategies/voxkey-jwt.strategy.js';
 import { httpTransport } from '../transports/http.transport.js';
-import { handshakeContext, isRefusal, type Transport } from '../transports/transport.js';
+import {
+  forgetUser,
+  handshakeContext,
+  isRefusal,
+  type Transport,
+} from '../transports/transport.js';
 import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
@@ -119,6 +124,12 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       await this.authenticateCall(context, transport);
       return true;
     } catch (error) {
+      // A refused call leaves its session (socket, operation) without a user or a verification.
+      const session = transport.session(context);
+      if (session !== undefined) {
+        this.sessions.delete(session);
+        forgetUser(session);
+      }
       // The library's refusals take the transport's own form; a subclass's errors pass unchanged.
       throw isRefusal(error) ? await transport.refuse(context, error) : error;
     }
@@ -139,11 +150,12 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       session === undefined
         ? await this.verify(context, token, http)
         : await this.verifyForSession(context, transport, session, token);
-    if (http) (this.getRequest(context) as AuthenticatedRequest).user = user;
-    else transport.setUser(context, user, token);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
       await this.assertActive(context, token);
     }
+    // Only once every check passed: handlers and later reads must never see a refused user.
+    if (http) (this.getRequest(context) as AuthenticatedRequest).user = user;
+    else transport.setUser(context, user, token);
   }
 
   /** The credentials' token, unless they hold none or it is on the deny list. */

@@ -76,10 +76,11 @@ export class VoxKeyIntrospectionStrategy
       .then((result) => {
         const problem = bearerUseProblem(result, this.voxkeyOptions.clockTolerance);
         if (problem) throw new VoxKeyTokenError('inactive', `introspection: ${problem}`);
-        return this.validate(request, result);
+        return Promise.resolve(this.validate(request, result)).then((user) => ({ user, result }));
       })
       .then(
-        (user) => this.success(user),
+        // The accepted answer as `info.claims`: its `exp` is when a socket using it is closed.
+        ({ user, result }) => this.success(user, { claims: result }),
         (failure: unknown) => reportFailure(this, failure),
       );
   }

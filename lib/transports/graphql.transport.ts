@@ -135,7 +135,8 @@ export function closeSubscriptionAtExpiry(
   untilSeconds: number,
   options: ResolvedVoxKeyOptions,
 ): void {
-  if (!socket || !options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
+  if (typeof socket?.close !== 'function') return;
+  if (!options.contexts.graphql || !options.contexts.graphql.closeOnExpiry) return;
   scheduleClose(socket, untilSeconds, () => socket.close(4403, 'Invalid token'));
 }
 

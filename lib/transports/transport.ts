@@ -60,6 +60,11 @@ export function tokenOf(holder: object | undefined): string | undefined {
   return holder === undefined ? undefined : users.get(holder)?.token;
 }
 
+/** Drops what was kept for `holder`, once a call of it is refused. */
+export function forgetUser(holder: object): void {
+  users.delete(holder);
+}
+
 /** Keeps a verified user and its token for the later reads of `holder`'s handlers. */
 export function rememberUser(holder: object | undefined, user: unknown, token: string): void {
   if (holder !== undefined) users.set(holder, { user, token });
@@ -182,7 +187,11 @@ export function scheduleClose(
   if (delay > 2_147_483_647) return;
   const timer = setTimeout(() => {
     closers.delete(socket);
-    close();
+    try {
+      close();
+    } catch {
+      // A socket that cannot be closed any more is already gone.
+    }
   }, delay);
   timer.unref();
   closers.set(socket, timer);

@@ -80,7 +80,12 @@ function queryToken(query: unknown): BearerCredentials {
 /** The `access_token` query parameter of an upgrade request. */
 function upgradeQueryToken(request: IncomingMessage | undefined): BearerCredentials {
   if (!request?.url) return MISSING;
-  const values = new URL(request.url, 'http://localhost').searchParams.getAll('access_token');
+  let values: string[];
+  try {
+    values = new URL(request.url, 'http://localhost').searchParams.getAll('access_token');
+  } catch {
+    return { kind: 'malformed', detail: 'the upgrade URL cannot be parsed' };
+  }
   if (values.length > 1) return { kind: 'malformed', detail: 'several access_token parameters' };
   return rawTokenCredentials(values[0]);
 }

@@ -64,9 +64,13 @@ export class VoxKeyWsAdapter extends WsAdapter {
       this.sockets.authenticateUpgrade(info.req).then(
         () => {
           // The gateway's own check, if it has one, still has its say.
-          if (own === undefined) callback(true);
-          else if (own.length >= 2) own(info, callback);
-          else callback((own as (info: { req: IncomingMessage }) => boolean)(info));
+          try {
+            if (own === undefined) callback(true);
+            else if (own.length >= 2) own(info, callback);
+            else callback((own as (info: { req: IncomingMessage }) => boolean)(info));
+          } catch (error) {
+            refuseUpgrade(error, callback, this.logger);
+          }
         },
         (error: unknown) => refuseUpgrade(error, callback, this.logger),
       );

@@ -8,6 +8,7 @@ import {
   VoxKeyModule,
   type VoxKeyModuleOptions,
 } from '../../../lib/index';
+import { rememberUser, tokenOf, userOf } from '../../../lib/transports/transport';
 import { type ContextType, contextFor } from '../../support/execution-context';
 
 const moduleOptions: VoxKeyModuleOptions = {
@@ -42,6 +43,17 @@ describe('VoxKeyAuthGuard', () => {
     await moduleRef?.close();
   });
   const activate = (context: ExecutionContext) => guard.canActivate(context);
+
+  it('a refused call leaves its socket without the user an earlier call kept', async () => {
+    const client = { handshake: { auth: {}, headers: {} } };
+    rememberUser(client, { sub: 'alice' }, 'aaa.bbb.ccc');
+    const { context } = contextFor('ws', Handlers, Handlers.prototype.open);
+    const ws = { ...context, switchToWs: () => ({ getClient: () => client, getData: () => ({}) }) };
+    await expect(activate(ws as unknown as ExecutionContext)).rejects.toMatchObject({
+      error: { statusCode: 401, error: 'No token' },
+    });
+    expect([userOf(client), tokenOf(client)]).toEqual([undefined, undefined]);
+  });
 
   it('denies a context type NestJS does not have with a short fixed message, and logs the advice', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

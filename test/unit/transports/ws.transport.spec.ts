@@ -1,13 +1,14 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { MissingTokenException } from '../../../lib/index';
+import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
 
 const major = jest.fn<number | undefined, []>();
 jest.mock('../../../lib/utils/nest-version.util', () => ({ nestMajor: () => major() }));
 
 // Loaded after the mock, so the transport reads the mocked version.
-const { wsTransport } = jest.requireActual<typeof import('../../../lib/transports/ws.transport')>(
-  '../../../lib/transports/ws.transport',
-);
+const { attachVoxKeyHandshake, wsTransport } = jest.requireActual<
+  typeof import('../../../lib/transports/ws.transport')
+>('../../../lib/transports/ws.transport');
 
 function wsContext(client: object): ExecutionContext {
   return {
@@ -39,5 +40,22 @@ describe('wsTransport refusals on a `ws` socket', () => {
     const io = { handshake: {}, send: jest.fn(), emit: jest.fn(), disconnect: jest.fn() };
     await wsTransport.refuse(wsContext(io), refusal);
     expect([ws.send.mock.calls.length, io.send.mock.calls.length]).toEqual([0, 0]);
+  });
+});
+
+describe('wsTransport credentials of a `ws` socket', () => {
+  it('an upgrade URL that URL cannot parse is malformed credentials, never a crash', () => {
+    const client = { send: jest.fn(), close: jest.fn() };
+    attachVoxKeyHandshake(client, { url: '//', headers: {} } as never);
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
+      audience: 'https://api.example.com',
+      contexts: { ws: { allowQueryToken: true } },
+    });
+    expect(wsTransport.credentials(wsContext(client), options)).toEqual({
+      kind: 'malformed',
+      detail: 'the upgrade URL cannot be parsed',
+    });
   });
 });
