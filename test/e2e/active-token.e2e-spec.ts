@@ -1,4 +1,6 @@
-import { Controller, Get, type INestApplication, Post } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module, Post } from '@nestjs/common';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { io } from 'socket.io-client';
 import request from 'supertest';
 import {
   BearerToken,
@@ -44,6 +46,45 @@ class ServiceRoutes {
   }
 }
 
+/** The same two checks on a socket.io gateway: `@RequireActiveToken()` per message too. */
+@WebSocketGateway()
+class LiveGateway {
+  @Scopes('read:posts') @SubscribeMessage('posts') posts() {
+    return ['post'];
+  }
+
+  @RequireActiveToken() @Scopes('read:posts') @SubscribeMessage('live') live() {
+    return { live: true };
+  }
+}
+
+@Module({ providers: [LiveGateway] })
+class LiveGatewayModule {}
+
+/** Emits `event` on a socket with `token`; resolves with the ack, or the `exception` event's payload. */
+async function emitOnSocket(
+  url: string,
+  token: string,
+  event: string,
+): Promise<{ ack?: unknown; exception?: Record<string, unknown> }> {
+  const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false });
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${event}`)), 5_000);
+      socket.once('exception', (exception: Record<string, unknown>) => {
+        clearTimeout(timer);
+        resolve({ exception });
+      });
+      socket.emit(event, {}, (ack: unknown) => {
+        clearTimeout(timer);
+        resolve({ ack });
+      });
+    });
+  } finally {
+    socket.close();
+  }
+}
+
 /** Revokes a token at the realm directly, as another party would (not through this API). */
 async function revokeAtRealm(realm: OidcRealm, token: string): Promise<void> {
   const res = await fetch(`${realm.issuer}/revoke`, {
@@ -78,7 +119,12 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
         introspection: { cacheTtlMs: 0 },
         m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE },
       }) as VoxKeyModuleOptions;
-      app = await createApp(platform, [VoxKeyModule.forRoot(options)], [ServiceRoutes], logger);
+      app = await createApp(
+        platform,
+        [VoxKeyModule.forRoot(options), LiveGatewayModule],
+        [ServiceRoutes],
+        logger,
+      );
     });
     afterAll(async () => app?.close());
 
@@ -106,6 +152,23 @@ describe.each(PLATFORMS)('services in a running app on %s', (platform) => {
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
       // Local validation alone cannot know; that is the trade-off @RequireActiveToken buys.
       expect((await get('/posts', token)).status).toBe(200);
+    });
+
+    it('on a gateway too: a token revoked at the realm is refused by @RequireActiveToken messages only', async () => {
+      const url = await app.getUrl();
+      const token = await realm.issueToken();
+      expect(await emitOnSocket(url, token, 'live')).toEqual({ ack: { live: true } });
+      await revokeAtRealm(realm, token);
+      expect(await emitOnSocket(url, token, 'live')).toEqual({
+        exception: {
+          status: 'error',
+          statusCode: 401,
+          error: 'Invalid token',
+          code: 'invalid_token',
+          message: 'The access token is not active',
+        },
+      });
+      expect(await emitOnSocket(url, token, 'posts')).toEqual({ ack: ['post'] });
     });
 
     it('a token revoked through RevocationService is refused at once on every route', async () => {
