@@ -5,6 +5,7 @@ import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { nestMajor } from '../utils/nest-version.util.js';
+import { discoveredHandlers } from './discovered-handlers.util.js';
 import { PUBLIC_METADATA } from '../voxkey.constants.js';
 
 // Metadata keys NestJS 11 and 12 both write; read as strings so no transport package is loaded.
@@ -49,27 +50,22 @@ export class HandlerAudit implements OnApplicationBootstrap {
     const hybrid = this.adapterHost.httpAdapter !== undefined;
     const findings: string[] = [];
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
-    for (const { instance, metatype } of wrappers) {
-      if (!instance || typeof metatype !== 'function') continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
-      const gateway = this.reflector.get<unknown>(GATEWAY, metatype) === true;
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const handler = prototype[name] as () => unknown;
-        const message = gateway && this.reflector.get<unknown>(MESSAGE_HANDLER, handler) === true;
-        const pattern = this.reflector.get<unknown>(MESSAGE_PATTERN, handler) !== undefined;
-        if (!message && !pattern) continue;
-        if (this.isPublic(handler, metatype) || this.isGuarded(handler, metatype)) continue;
-        const where = `${metatype.name}.${name}`;
-        if (message && (major === undefined || major <= 11)) {
-          findings.push(
-            `${where} (@SubscribeMessage): NestJS ${major ?? '(version unknown)'} does not apply global guards to gateways; add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to the gateway, or @Public()`,
-          );
-        }
-        if (pattern && hybrid) {
-          findings.push(
-            `${where} (microservice handler): in a hybrid application global guards reach it only with app.connectMicroservice(options, { inheritAppConfig: true }); connect it so and add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to silence this, or set audit: 'off'`,
-          );
-        }
+    for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
+      const gateway = this.reflector.get<unknown>(GATEWAY, cls) === true;
+      const message = gateway && this.reflector.get<unknown>(MESSAGE_HANDLER, handler) === true;
+      const pattern = this.reflector.get<unknown>(MESSAGE_PATTERN, handler) !== undefined;
+      if (!message && !pattern) continue;
+      if (this.isPublic(handler, cls) || this.isGuarded(handler, cls)) continue;
+      const where = `${cls.name}.${name}`;
+      if (message && (major === undefined || major <= 11)) {
+        findings.push(
+          `${where} (@SubscribeMessage): NestJS ${major ?? '(version unknown)'} does not apply global guards to gateways; add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to the gateway, or @Public()`,
+        );
+      }
+      if (pattern && hybrid) {
+        findings.push(
+          `${where} (microservice handler): in a hybrid application global guards reach it only with app.connectMicroservice(options, { inheritAppConfig: true }); connect it so and add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to silence this, or set audit: 'off'`,
+        );
       }
     }
     return findings;

@@ -141,8 +141,10 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    */
   private async authenticateCall(context: ExecutionContext, transport: Transport): Promise<void> {
     const http = transport === httpTransport;
-    const credentials = http
-      ? readBearerCredentials(this.getRequest(context) as AuthenticatedRequest)
+    // On HTTP through getRequest, so a subclass that overrides it is read as before.
+    const request = http ? (this.getRequest(context) as AuthenticatedRequest) : undefined;
+    const credentials = request
+      ? readBearerCredentials(request)
       : transport.credentials(context, this.voxkeyOptions);
     const token = await this.usableToken(context, credentials);
     const session = transport.session(context);
@@ -154,7 +156,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       await this.assertActive(context, token);
     }
     // Only once every check passed: handlers and later reads must never see a refused user.
-    if (http) (this.getRequest(context) as AuthenticatedRequest).user = user;
+    if (request) request.user = user;
     else transport.setUser(context, user, token);
   }
 

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import { ANY_SCOPE_METADATA, PUBLIC_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
+import { discoveredHandlers } from './discovered-handlers.util.js';
 
 // What @nestjs/graphql 13 and 14 write, read as strings so that the package is never loaded.
 const RESOLVER_TYPE = 'graphql:resolver_type';
@@ -49,20 +50,15 @@ export class GraphQLFieldAudit implements OnModuleInit {
     );
     if (guarded) return [];
     const findings: string[] = [];
-    for (const { instance, metatype } of wrappers) {
-      if (!instance || typeof metatype !== 'function') continue;
-      const type = this.reflector.get<unknown>(RESOLVER_TYPE, metatype);
+    for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
+      const type = this.reflector.get<unknown>(RESOLVER_TYPE, cls);
       if (type === undefined) continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const handler = prototype[name] as () => unknown;
-        if (this.reflector.get<unknown>(FIELD_RESOLVER, handler) !== true) continue;
-        if (!this.asksForScopes(handler, metatype as () => unknown)) continue;
-        const field = this.reflector.get<unknown>(RESOLVER_NAME, handler);
-        findings.push(
-          `${typeof type === 'string' ? type : metatype.name}.${typeof field === 'string' ? field : name}`,
-        );
-      }
+      if (this.reflector.get<unknown>(FIELD_RESOLVER, handler) !== true) continue;
+      if (!this.asksForScopes(handler, cls)) continue;
+      const field = this.reflector.get<unknown>(RESOLVER_NAME, handler);
+      findings.push(
+        `${typeof type === 'string' ? type : cls.name}.${typeof field === 'string' ? field : name}`,
+      );
     }
     return findings;
   }
