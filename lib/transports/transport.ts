@@ -173,6 +173,8 @@ export function isRefusal(error: unknown): error is HttpException {
 }
 
 const closers = new WeakMap<object, NodeJS.Timeout>();
+/** Sockets whose `close` and `disconnect` already clear their timer. */
+const watched = new WeakSet<object>();
 
 /** Runs `close` once `untilSeconds` has passed, unless the socket closes first; one timer per socket. */
 export function scheduleClose(
@@ -180,8 +182,11 @@ export function scheduleClose(
   untilSeconds: number,
   close: () => void,
 ): void {
-  const previous = closers.get(socket);
-  if (previous) clearTimeout(previous);
+  const forget = () => {
+    clearTimeout(closers.get(socket));
+    closers.delete(socket);
+  };
+  forget();
   const delay = Math.max(0, untilSeconds * 1000 - Date.now());
   // setTimeout's longest delay; a token living longer is checked again at each message anyway.
   if (delay > 2_147_483_647) return;
@@ -195,12 +200,11 @@ export function scheduleClose(
   }, delay);
   timer.unref();
   closers.set(socket, timer);
-  for (const event of ['close', 'disconnect']) {
-    socket.once?.(event, () => {
-      clearTimeout(timer);
-      closers.delete(socket);
-    });
-  }
+  // Once per socket: one re-verified at every message (introspection mode) would otherwise gain
+  // two listeners per message for as long as it stays open.
+  if (watched.has(socket)) return;
+  watched.add(socket);
+  for (const event of ['close', 'disconnect']) socket.once?.(event, forget);
 }
 
 /**

@@ -137,6 +137,16 @@ describe('scheduleClose', () => {
     jest.advanceTimersByTime(3_000);
     expect([early.mock.calls.length, late.mock.calls.length]).toEqual([0, 1]);
   });
+
+  it('a socket scheduled at every message gets one close and one disconnect listener, which clear the latest timer', () => {
+    const socket = new EventEmitter();
+    const close = jest.fn();
+    for (let i = 1; i <= 20; i++) scheduleClose(socket, Date.now() / 1000 + i, close);
+    expect([socket.listenerCount('close'), socket.listenerCount('disconnect')]).toEqual([1, 1]);
+    socket.emit('disconnect');
+    jest.advanceTimersByTime(30_000);
+    expect(close).not.toHaveBeenCalled();
+  });
 });
 
 describe('handshakeContext', () => {
