@@ -4,22 +4,34 @@
 // Packs the library with `npm pack` (prepack builds dist/), checks that the tarball holds only
 // what users need, then installs it into throwaway apps set up in a temporary folder: NestJS 11
 // CommonJS, NestJS 12 CommonJS, NestJS 12 ESM (all three REST-only: none installs an optional
-// transport peer) and NestJS 11 CommonJS with socket.io gateways. Each app takes its package.json
-// and tsconfig files from test/consumers/<name>/ and its sources from test/consumers/template/src/,
-// shared by all; an ES module app (`"type": "module"`) gets `.js` added to relative imports.
+// transport peer) and NestJS 11 CommonJS with gateways and a GraphQL resolver. Each app takes its
+// package.json and tsconfig files from test/consumers/<name>/ and its sources from
+// test/consumers/template/src/, shared by all; an ES module app (`"type": "module"`) gets `.js`
+// added to relative imports.
 // Extra sources: an app whose package.json has `"voxkeyConsumer": { "sources": ["<x>"] }` also
 // gets the files of test/consumers/template/<x>/ in its src/ (a name clashing with a shared
-// source is an error); each such folder must hold `check-<x>.ts`, run after check.js.
+// source or another extra one is an error); each such folder must hold `check-<x>.ts`, run after
+// check.js in the order listed.
 // Each app is checked twice: compiled with tsc and run with node (`npm run build`, then
 // `node dist/check.js` and `node dist/check-<x>.js` for each extra source), and by its own jest
 // test (`npm test`, which type-checks first). Both expect GET /posts to answer 401 without a
 // token, 200 with a `read:posts` token (body { for: 'test-user', posts: [] }) and 403 with a
 // token lacking that scope; the node run sends the `read:posts` token twice (a cache miss, then a
 // hit) and fails if node has not exited 5 s after the app and the test realm are closed (an open
-// handle). nest11-gateway's check-gateway.js (node only; its jest test is the shared REST spec)
-// expects the start-up audit to warn about its unguarded gateway, and its guarded socket.io
-// message to be refused without a token (exception event, 401 'No token', no ack), answered with
-// a `read:posts` token (ack) and refused with a token lacking the scope (403).
+// handle). nest11-gateway's extra checks are node only (its jest test is the shared REST spec):
+// - check-gateway.js: the start-up audit warns about its unguarded socket.io gateway, and its
+//   guarded socket.io message is refused without a token (exception event, 401 'No token', no
+//   ack), answered with a `read:posts` token (ack) and refused with a token lacking the scope (403);
+// - check-graphql.js (Apollo, @nestjs/graphql 13): the `posts` query over HTTP POST answers 200
+//   with UNAUTHENTICATED (statusCode 401) and a `WWW-Authenticate: Bearer` header without a
+//   token, the data with a `read:posts` token, FORBIDDEN (403) with another scope; a graphql-ws
+//   subscription (VoxKeyGraphQL.graphqlWsOnConnect) is closed with 4403 without a token, gets its
+//   event with a `read:posts` token and FORBIDDEN with another scope;
+// - check-ws.js (@nestjs/platform-ws through VoxKeyWsAdapter): an upgrade without a token is
+//   answered 401; the guarded `ws` message gets exactly one `exception` frame for a token lacking
+//   the scope (403) and, with `authenticateUpgrade: false`, for no token and an expired one (401),
+//   and exactly one answer frame with a `read:posts` token (NestJS 11 sends nothing itself on a
+//   `ws` socket: the library sends the refusal frame).
 //
 // Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
 //   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>
