@@ -22,6 +22,9 @@ export const ANY_SCOPE_METADATA = 'voxkey:any-scope';
 /** Metadata key set by `@RequireActiveToken()`. */
 export const REQUIRE_ACTIVE_METADATA = 'voxkey:require-active';
 
+/** Metadata key of `@Realm()` and `@RealmFromParam()`: which realms a route accepts. */
+export const REALM_BINDING_METADATA = 'voxkey:realm-binding';
+
 /** Algorithms the verifier can check. HMAC and `none` are never accepted. @see RFC 7518 §3, RFC 8037 §3.1 */
 export const SUPPORTED_ALGORITHMS = [
   'RS256',

@@ -4,7 +4,7 @@ import { HandlerAudit } from './audit/handler.audit.js';
 import { ScopesGuard } from './guards/scopes.guard.js';
 import { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 import { RealmHttpClient } from './realm/realm-http.client.js';
-import { JwksKeyProvider } from './keys/jwks-key.provider.js';
+import { RealmRegistry } from './realm/realm.registry.js';
 import { VerifiedTokenCache } from './cache/verified-token.cache.js';
 import { IntrospectionService } from './services/introspection.service.js';
 import { M2MTokenService } from './services/m2m-token.service.js';
@@ -45,7 +45,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     HandlerAudit,
     GraphQLFieldAudit,
     SharedState,
-    JwksKeyProvider,
+    RealmRegistry,
     VerifiedTokenCache,
     RealmHttpClient,
     RevocationList,
@@ -62,7 +62,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
     // For the guards' property injection when an application provides a guard subclass itself.
-    JwksKeyProvider,
+    RealmRegistry,
     VerifiedTokenCache,
     RevocationList,
     IntrospectionService,

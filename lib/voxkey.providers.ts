@@ -11,14 +11,8 @@ import {
   VOXKEY_MODULE_OPTIONS,
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
-import { getVoxKeyEndpoints } from './realm/realm-endpoints.js';
+import { resolveRealms } from './realm/realm-options.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
-import { resolveScopes } from './utils/scopes.util.js';
-import { isValidResourceIndicator } from './realm/realm-endpoints.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Printable ASCII without quote and backslash: safe inside a quoted WWW-Authenticate parameter.
-const HEADER_SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
 
 const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
 
@@ -44,62 +38,6 @@ type NumericValues = {
     ? number
     : number | undefined;
 };
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
-}
-
-function requireString(value: unknown, name: string, purpose: string): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new VoxKeyConfigError(`'${name}' is required ${purpose}`);
-  }
-  return value.trim();
-}
-
-function resolveOrigin(value: unknown): string {
-  const domain = requireString(
-    value,
-    'domain',
-    'to locate the realm, e.g. https://your-domain.com',
-  );
-  let url: URL;
-  try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(domain) ? domain : `https://${domain}`);
-  } catch {
-    throw new VoxKeyConfigError(`'domain' is not a valid URL or host name`);
-  }
-  if (url.username || url.password || url.search || url.hash || url.pathname !== '/') {
-    throw new VoxKeyConfigError(
-      `'domain' must be an origin such as https://your-domain.com, without path, query or credentials`,
-    );
-  }
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new VoxKeyConfigError(
-      `'domain' must use https; plain http is only allowed for loopback hosts (localhost, 127.0.0.1, [::1])`,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new VoxKeyConfigError(`'domain' must use https`);
-  }
-  return url.origin;
-}
-
-function resolveAudiences(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || value === undefined || value === null || value === '') {
-    throw new VoxKeyConfigError(`'audience' is required to check the 'aud' claim`);
-  }
-  return list.map((audience, index) => {
-    const name = Array.isArray(value) ? `audience[${index}]` : 'audience';
-    const text = requireString(audience, name, `to check the 'aud' claim`);
-    if (!HEADER_SAFE.test(text)) {
-      throw new VoxKeyConfigError(
-        `'${name}' must be printable ASCII without quotes or backslashes`,
-      );
-    }
-    return text;
-  });
-}
 
 function resolveAlgorithms(value: unknown): VoxKeyAlgorithm[] {
   if (value === undefined) return DEFAULT_ALGORITHMS;
@@ -259,19 +197,11 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
   if (typeof options !== 'object' || options === null) {
     throw new VoxKeyConfigError('options are required: { domain, realm, audience }');
   }
-  const origin = resolveOrigin(options.domain);
-  const realm = requireString(options.realm, 'realm', 'to build the issuer URL');
-  if (!UUID.test(realm)) throw new VoxKeyConfigError(`'realm' must be the realm UUID`);
-  const audiences = resolveAudiences(options.audience);
+  const { realms, multiRealm } = resolveRealms(options);
   const jwks = options.jwks ?? {};
   if (typeof jwks !== 'object') throw new VoxKeyConfigError(`'jwks' must be an object`);
   if (options.requireTokenType !== undefined && typeof options.requireTokenType !== 'boolean') {
     throw new VoxKeyConfigError(`'requireTokenType' must be a boolean`);
-  }
-  const clientId = optionalString(options.clientId, 'clientId');
-  const clientSecret = optionalString(options.clientSecret, 'clientSecret');
-  if (clientSecret !== undefined && clientId === undefined) {
-    throw new VoxKeyConfigError(`'clientId' is required when 'clientSecret' is set`);
   }
   const validation = oneOf(
     options.validation,
@@ -279,30 +209,29 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     ['jwt', 'introspection'] as const,
     'jwt',
   );
-  if (validation === 'introspection' && (clientId === undefined || clientSecret === undefined)) {
+  const uncredentialed = realms.find(
+    (r) => r.clientId === undefined || r.clientSecret === undefined,
+  );
+  if (validation === 'introspection' && uncredentialed) {
     throw new VoxKeyConfigError(
-      `'clientId' and 'clientSecret' are required when 'validation' is 'introspection'`,
+      multiRealm
+        ? `realm '${uncredentialed.id}' needs 'clientId' and 'clientSecret' when 'validation' is 'introspection'`
+        : `'clientId' and 'clientSecret' are required when 'validation' is 'introspection'`,
     );
   }
   // Option groups must be objects before their numbers are read.
   optionalObject(options.introspection, 'introspection');
   optionalObject(options.tokenCache, 'tokenCache');
-  const m2m = optionalObject(options.m2m, 'm2m');
-  const m2mClientId = optionalString(m2m.clientId, 'm2m.clientId');
-  const m2mClientSecret = optionalString(m2m.clientSecret, 'm2m.clientSecret');
-  if ((m2mClientId === undefined) !== (m2mClientSecret === undefined)) {
-    throw new VoxKeyConfigError(`'m2m.clientId' and 'm2m.clientSecret' go together`);
-  }
-  if (m2m.resource !== undefined && !isValidResourceIndicator(m2m.resource)) {
-    throw new VoxKeyConfigError(
-      `'m2m.resource' must be an absolute URI without a fragment (RFC 8707 §2)`,
-    );
+  optionalObject(options.m2m, 'm2m');
+  const tenancy = optionalObject(options.tenancy, 'tenancy');
+  if (tenancy.resolve !== undefined && typeof tenancy.resolve !== 'function') {
+    throw new VoxKeyConfigError(`'tenancy.resolve' must be a function`);
   }
   const n = resolveNumbers(options);
-  const endpoints = getVoxKeyEndpoints(origin, realm);
   return Object.freeze({
-    endpoints: Object.freeze(endpoints),
-    audiences: Object.freeze(audiences),
+    realms,
+    multiRealm,
+    tenancy: Object.freeze({ resolve: tenancy.resolve }),
     algorithms: Object.freeze(resolveAlgorithms(options.algorithms)),
     clockTolerance: n.clockTolerance,
     maxTokenAge: n.maxTokenAge,
@@ -315,8 +244,6 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     tokenCache: Object.freeze({
       maxEntries: n['tokenCache.maxEntries'],
     }),
-    clientId,
-    clientSecret,
     validation,
     clientAuthMethod: oneOf(
       options.clientAuthMethod,
@@ -331,10 +258,6 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       cacheMaxEntries: n['introspection.cacheMaxEntries'],
     }),
     m2m: Object.freeze({
-      clientId: m2mClientId ?? clientId,
-      clientSecret: m2mClientSecret ?? clientSecret,
-      scope: Object.freeze(resolveScopes(m2m.scope, 'm2m.scope')),
-      resource: m2m.resource,
       refreshMarginMs: n['m2m.refreshMarginMs'],
       maxRetries: n['m2m.maxRetries'],
     }),
@@ -342,7 +265,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     encryptionKey: resolveEncryptionKey(options.encryptionKey),
     contexts: resolveContexts(options.contexts),
     audit: oneOf(options.audit, 'audit', ['warn', 'strict', 'off'] as const, 'warn'),
-    challengeRealm: audiences[0],
+    challengeRealm: realms[0].audiences[0],
   });
 }
 

@@ -20,12 +20,13 @@ import {
 } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
+import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.interface.js';
 import {
   type BearerCredentials,
   readBearerCredentials,
   type RequestWithHeaders,
 } from '../token/bearer-header.parser.js';
-import { JwksKeyProvider } from '../keys/jwks-key.provider.js';
+import { RealmRegistry } from '../realm/realm.registry.js';
 import { VerifiedTokenCache } from '../cache/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { RevocationList } from '../services/revocation-list.js';
@@ -58,6 +59,36 @@ interface AuthenticatedRequest extends RequestWithHeaders {
   user?: unknown;
 }
 
+/** The HTTP request behind a call, as `tenancy.resolve` and `@RealmFromParam()` read it. */
+interface TenancySource extends RequestWithHeaders {
+  readonly url?: string;
+  readonly originalUrl?: string;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+/** The configured id of the realm a verification came from (the strategies always set it). */
+function claimedRealm(info: unknown): string | undefined {
+  const realm = (info as { claims?: { realm?: unknown } } | undefined)?.claims?.realm;
+  return typeof realm === 'string' ? realm : undefined;
+}
+
+/** What `tenancy.resolve` is shown of a call. */
+function tenancyRequest(
+  context: ExecutionContext,
+  request: TenancySource | undefined,
+): VoxKeyTenancyRequest {
+  const headers = request?.headers ?? {};
+  const host = headers.host;
+  const url = request?.originalUrl ?? request?.url;
+  return {
+    context: context.getType(),
+    host: typeof host === 'string' ? host.toLowerCase() : undefined,
+    path: typeof url === 'string' ? url.split('?', 1)[0] : undefined,
+    headers,
+    params: request?.params ?? {},
+  };
+}
+
 /** A log-safe account of a failure: our errors' messages are fixed text; others give only their name. */
 function describeFailure(failure: unknown): string {
   if (failure instanceof VoxKeyError) return failure.message;
@@ -85,7 +116,7 @@ function describeFailure(failure: unknown): string {
 export class VoxKeyAuthGuard extends AuthGuard() {
   protected readonly logger = new Logger('VoxKeyAuthGuard');
 
-  @Inject(JwksKeyProvider) private readonly keys!: JwksKeyProvider;
+  @Inject(RealmRegistry) private readonly realms!: RealmRegistry;
   @Inject(RevocationList) private readonly revocationList!: RevocationList;
   @Inject(IntrospectionService) private readonly introspection!: IntrospectionService;
   @Inject(VerifiedTokenCache) private readonly verifiedTokens!: VerifiedTokenCache;
@@ -136,8 +167,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   }
 
   /**
-   * One call: Bearer credentials → deny list → the session's earlier verification, or the
-   * verified-token cache, or Passport → the user where the transport keeps it.
+   * One call: Bearer credentials → the session's earlier verification, or the verified-token
+   * cache, or Passport → the realms this call accepts → the deny list → the user where the
+   * transport keeps it.
    */
   private async authenticateCall(context: ExecutionContext, transport: Transport): Promise<void> {
     const http = transport === httpTransport;
@@ -146,40 +178,93 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const credentials = request
       ? readBearerCredentials(request)
       : transport.credentials(context, this.voxkeyOptions);
-    const token = await this.usableToken(context, credentials);
+    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
+    const token = credentials.token;
     const session = transport.session(context);
-    const { user } =
+    const { user, info } =
       session === undefined
         ? await this.verify(context, token, http)
         : await this.verifyForSession(context, transport, session, token);
+    const realm = this.realmOf(context, info);
+    await this.assertRealmAccepted(context, transport, realm);
+    await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
-      await this.assertActive(context, token);
+      await this.assertActive(context, token, realm);
     }
     // Only once every check passed: handlers and later reads must never see a refused user.
     if (request) request.user = user;
     else transport.setUser(context, user, token);
   }
 
-  /** The credentials' token, unless they hold none or it is on the deny list. */
-  private async usableToken(
+  /**
+   * The realm of a verification: the strategies name it; should a verification not (a custom
+   * strategy), it is the only realm, or with several a refusal.
+   */
+  private realmOf(context: ExecutionContext, info: unknown): string {
+    const realm = claimedRealm(info);
+    if (realm !== undefined && this.realms.get(realm) !== undefined) return realm;
+    if (!this.voxkeyOptions.multiRealm) return this.voxkeyOptions.realms[0].id;
+    throw this.reject(
+      context,
+      new InvalidTokenException(this.realm, 'issuer'),
+      'issuer: the verification named no configured realm',
+    );
+  }
+
+  /** Refuses a token revoked through this API (here, or by another instance with a shared store). */
+  private async assertNotRevoked(
     context: ExecutionContext,
-    credentials: BearerCredentials,
-  ): Promise<string> {
-    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
-    if (await this.revocationList.isRevoked(credentials.token)) {
+    token: string,
+    realm: string,
+  ): Promise<void> {
+    if (await this.revocationList.isRevoked(token, realm)) {
       throw this.reject(
         context,
         new InvalidTokenException(this.realm, 'revoked'),
         'revoked: revoked through this API',
       );
     }
-    return credentials.token;
+  }
+
+  /**
+   * The realms this call accepts: `@Realm()` / `@RealmFromParam()` on the route, else
+   * `tenancy.resolve`, else every configured realm. A token of another realm is refused with the
+   * same answer as an issuer that is not configured.
+   */
+  private async assertRealmAccepted(
+    context: ExecutionContext,
+    transport: Transport,
+    realm: string,
+  ): Promise<void> {
+    const binding = this.routes.get(context).realms;
+    const resolve = this.voxkeyOptions.tenancy.resolve;
+    if (binding === undefined && resolve === undefined) return;
+    const request = transport.request(context) as TenancySource | undefined;
+    let accepted: string | readonly string[] | undefined;
+    if (binding !== undefined) {
+      accepted = 'ids' in binding ? binding.ids : request?.params?.[binding.param];
+    } else {
+      try {
+        accepted = await resolve!(tenancyRequest(context, request));
+      } catch (error) {
+        this.errorOncePerMinute('tenancy', `'tenancy.resolve' threw: ${describeFailure(error)}`);
+        throw this.unavailable(context, new VoxKeyConfigError(`'tenancy.resolve' failed`));
+      }
+    }
+    const ok = typeof accepted === 'string' ? accepted === realm : accepted?.includes(realm);
+    if (ok !== true) {
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.realm, 'issuer'),
+        `issuer: realm '${realm}' is not accepted here`,
+      );
+    }
   }
 
   /**
    * Verifies the credentials a connection opens with (a socket.io handshake, a WebSocket
-   * upgrade, a subscription's `connection_init`) before any handler runs: the deny list, then
-   * the cache or Passport, then `handleRequest`, with an HTTP context whose request is the
+   * upgrade, a subscription's `connection_init`) before any handler runs: the cache or Passport,
+   * then `handleRequest`, then the deny list, with an HTTP context whose request is the
    * handshake. Resolves with the user, the token and the last second it is accepted; rejects with
    * the library's refusal (a 400, 401 or 503 `HttpException`), which the connection helpers turn
    * into their transport's answer.
@@ -189,8 +274,10 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     credentials: BearerCredentials,
   ): Promise<{ user: unknown; token: string; until: number | undefined }> {
     const context = handshakeContext(handshake);
-    const token = await this.usableToken(context, credentials);
+    if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
+    const token = credentials.token;
     const { user, info } = await this.verify(context, token);
+    await this.assertNotRevoked(context, token, this.realmOf(context, info));
     const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims;
     return { user, token, until: claims && this.verifiedTokens.acceptedUntil(claims) };
   }
@@ -236,7 +323,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   /** Whether a session's verification still holds: the token within its lifetime, its key published. */
   private stillValid(verified: Verified & { claims?: VoxKeyClaims }): boolean {
     const info = verified.info as Partial<VoxKeyJwtAuthInfo> | undefined;
-    if (!verified.claims || !info?.key || !this.keys.isCurrent(info.key)) return false;
+    if (!verified.claims || !info?.key || !this.realms.isCurrent(verified.claims.realm, info.key)) {
+      return false;
+    }
     return this.verifiedTokens.isWithinLifetime(verified.claims);
   }
 
@@ -248,7 +337,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   ): Promise<Verified> {
     const jwt = this.voxkeyOptions.validation === 'jwt';
     const cached = jwt ? this.verifiedTokens.get(token) : undefined;
-    if (cached !== undefined && this.keys.isCurrent(cached.key)) {
+    if (cached !== undefined && this.realms.isCurrent(cached.claims.realm, cached.key)) {
       // The same hook, with what the strategy reported, so a subclass policy applies to cached
       // tokens too.
       const info: VoxKeyJwtAuthInfo = cached;
@@ -329,10 +418,14 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   }
 
   /** `@RequireActiveToken()`: the realm must still consider the token active (fail closed). */
-  protected async assertActive(context: ExecutionContext, token: string): Promise<void> {
+  protected async assertActive(
+    context: ExecutionContext,
+    token: string,
+    realm?: string,
+  ): Promise<void> {
     let active: boolean;
     try {
-      active = await this.introspection.isActive(token);
+      active = await this.introspection.isActive(token, { realm });
     } catch (error) {
       throw this.unavailable(context, error);
     }
@@ -396,7 +489,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       this.logger.debug(`Token not checked: unavailable: ${describeFailure(failure)}`);
     }
     const retryAfter =
-      failure instanceof VoxKeyOAuthError ? (failure.retryAfter ?? 1) : this.keys.retryAfterSeconds;
+      failure instanceof VoxKeyOAuthError
+        ? (failure.retryAfter ?? 1)
+        : this.realms.retryAfterSeconds;
     return new AuthUnavailableException(retryAfter);
   }
 

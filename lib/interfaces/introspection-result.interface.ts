@@ -17,6 +17,8 @@ export interface IntrospectionResult {
   aud?: string | string[];
   iss?: string;
   jti?: string;
+  /** The id of the configured realm that answered (set by the library on active answers). */
+  realm?: string;
   [member: string]: unknown;
 }
 
@@ -24,4 +26,9 @@ export interface IntrospectionResult {
 export interface TokenRequestOptions {
   /** Hint about the token's type. @see RFC 7662 §2.1, RFC 7009 §2.1 */
   tokenTypeHint?: 'access_token' | 'refresh_token' | (string & {});
+  /**
+   * The id of the realm to ask, with `realms`. Without it a JWT goes to the realm its `iss`
+   * names; another token needs it (or the service's `forRealm(id)`).
+   */
+  realm?: string;
 }

@@ -6,6 +6,8 @@ export interface M2MTokenRequest {
   resource?: string;
   /** Ignore the cached token and fetch a new one (e.g. after the downstream API answered 401). */
   forceRefresh?: boolean;
+  /** The id of the realm to get the token from, with `realms` (or use `forRealm(id)`). */
+  realm?: string;
 }
 
 /** An access token obtained with the client credentials grant. */

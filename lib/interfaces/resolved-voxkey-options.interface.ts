@@ -1,11 +1,42 @@
 import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
 import type { VoxKeyEndpoints } from '../realm/realm-endpoints.js';
-import type { VoxKeyAlgorithm, VoxKeyRpcOptions } from './voxkey-module-options.interface.js';
+import type {
+  VoxKeyAlgorithm,
+  VoxKeyRpcOptions,
+  VoxKeyTenancyOptions,
+} from './voxkey-module-options.interface.js';
+
+/** One realm the API accepts tokens from, validated; frozen. */
+export interface ResolvedRealm {
+  /** The application's name for it (`'default'` with the single-realm options). */
+  readonly id: string;
+  /** The realm UUID. */
+  readonly uuid: string;
+  /**
+   * Its public URLs' issuer, and where its other endpoints are reached (the back channel, when
+   * one is configured).
+   */
+  readonly endpoints: VoxKeyEndpoints;
+  /** Every `iss` accepted for it: the issuer, then its `issuerAliases`. */
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  readonly m2m: {
+    readonly clientId: string | undefined;
+    readonly clientSecret: string | undefined;
+    readonly scope: readonly string[];
+    readonly resource: string | undefined;
+  };
+}
 
 /** Options after validation, with every default filled in and the realm endpoints derived. */
 export interface ResolvedVoxKeyOptions {
-  readonly endpoints: VoxKeyEndpoints;
-  readonly audiences: readonly string[];
+  /** The realms, the single-realm options' one (id `'default'`) or those of `realms`. */
+  readonly realms: readonly ResolvedRealm[];
+  /** Whether `realms` listed them: services then need to be told which realm to use. */
+  readonly multiRealm: boolean;
+  readonly tenancy: { readonly resolve: VoxKeyTenancyOptions['resolve'] };
   readonly algorithms: readonly VoxKeyAlgorithm[];
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
@@ -16,8 +47,6 @@ export interface ResolvedVoxKeyOptions {
     readonly timeoutMs: number;
   };
   readonly tokenCache: { readonly maxEntries: number };
-  readonly clientId: string | undefined;
-  readonly clientSecret: string | undefined;
   readonly validation: 'jwt' | 'introspection';
   readonly clientAuthMethod: 'client_secret_basic' | 'client_secret_post';
   readonly requestTimeoutMs: number;
@@ -27,10 +56,6 @@ export interface ResolvedVoxKeyOptions {
     readonly cacheMaxEntries: number;
   };
   readonly m2m: {
-    readonly clientId: string | undefined;
-    readonly clientSecret: string | undefined;
-    readonly scope: readonly string[];
-    readonly resource: string | undefined;
     readonly refreshMarginMs: number;
     readonly maxRetries: number;
   };

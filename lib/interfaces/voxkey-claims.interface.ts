@@ -21,6 +21,11 @@ export interface VoxKeyClaims {
   client_id?: string;
   /** Space-delimited scopes. */
   scope?: string;
+  /**
+   * The id of the configured realm that issued the token (`'default'` with the single-realm
+   * options): set by the library, never taken from the token. `sub` is unique only within a realm.
+   */
+  realm?: string;
   /** Scopes as some issuers write them, a list or a space-delimited string. */
   scp?: string | string[];
   /** Any other claim the realm adds. */

@@ -87,13 +87,50 @@ export interface VoxKeyModuleOptions {
    * Plain `http://` is accepted only for loopback hosts, for local development and tests.
    */
   domain: string;
-  /** The realm UUID: tokens must be issued by `<domain>/oauth2/<realm>`. */
-  realm: string;
   /**
-   * The API's resource indicator(s): a token's `aud` must contain one of them.
+   * The realm UUID: tokens must be issued by `<domain>/oauth2/<realm>`. Required unless `realms`
+   * lists the realms (the two are exclusive).
+   */
+  realm?: string;
+  /**
+   * The API's resource indicator(s): a token's `aud` must contain one of them. With `realms`, the
+   * audience of each realm that names none.
    * @see RFC 8707 (resource indicators), RFC 9068 §4
    */
-  audience: string | string[];
+  audience?: string | string[];
+  /**
+   * Several realms whose tokens this API accepts, each with its own id, audience, key set and
+   * client credentials (never shared with another realm). A token's unverified `iss` picks its
+   * realm by exact string before anything else happens; an issuer not listed is a 401.
+   * Exclusive with `realm`.
+   */
+  realms?: VoxKeyRealmOptions[];
+  /**
+   * Which realms a request may be authenticated by, from the request itself (host, path,
+   * headers, route parameters): a token of another realm gets a 401 even when it is otherwise
+   * valid. `@Realm()` and `@RealmFromParam()` on a route take precedence.
+   * @default every configured realm
+   */
+  tenancy?: VoxKeyTenancyOptions;
+  /**
+   * Where the realm's endpoints (JWKS, token, introspection, revocation) are reached when that is
+   * not the public `domain`, e.g. `http://voxkey.identity.svc.cluster.local:8080` inside a
+   * cluster. `iss` is still compared with the public `<domain>/oauth2/<realm>`.
+   */
+  backchannelUrl?: string;
+  /** The key set's URL, overriding the one under `domain` (or `backchannelUrl`). */
+  jwksUri?: string;
+  /**
+   * Allow a plain `http://` `backchannelUrl` or `jwksUri` to a host that is not loopback (whoever
+   * can alter the key set can mint tokens: only on a network you trust).
+   * @default false
+   */
+  allowInsecureBackchannel?: boolean;
+  /**
+   * Extra `iss` values accepted for this realm, compared exactly (for a migration between
+   * issuer URLs); the realm's own keys still verify them.
+   */
+  issuerAliases?: string[];
   /**
    * Signature algorithms accepted. RSA (RS*), RSA-PSS (PS*), ECDSA (ES*) and EdDSA (Ed25519 or
    * Ed448 keys) may be enabled; HMAC (HS*) and `none` are always refused.
@@ -176,6 +213,55 @@ export interface VoxKeyModuleOptions {
    * @default 'warn'
    */
   audit?: 'warn' | 'strict' | 'off';
+}
+
+/** One realm of `realms`. */
+export interface VoxKeyRealmOptions {
+  /** The name the application uses for this realm (`VoxKeyClaims.realm`, `@Realm('acme')`). */
+  id: string;
+  /** The realm UUID: its tokens are issued by `<domain>/oauth2/<realm>`. */
+  realm: string;
+  /** This API's resource indicator(s) in this realm. @default the module's `audience` */
+  audience?: string | string[];
+  /** The realm's domain, when it is not the module's `domain` (a custom domain). */
+  domain?: string;
+  /** Where this realm's endpoints are reached, when not at its domain. */
+  backchannelUrl?: string;
+  /** This realm's key set URL, overriding the one under its domain (or `backchannelUrl`). */
+  jwksUri?: string;
+  /** Extra `iss` values accepted for this realm, compared exactly. */
+  issuerAliases?: string[];
+  /** This API's client id in this realm (introspection, revocation, M2M). */
+  clientId?: string;
+  /** The secret of `clientId`, sent to this realm's endpoints only. Never logged. */
+  clientSecret?: string;
+  /** M2M defaults in this realm (`clientId`, `clientSecret`, `scope`, `resource`). */
+  m2m?: Pick<VoxKeyM2MOptions, 'clientId' | 'clientSecret' | 'scope' | 'resource'>;
+}
+
+/** What `tenancy.resolve` sees of a request. */
+export interface VoxKeyTenancyRequest {
+  /** The execution context: `'http'`, `'graphql'`, `'ws'` or `'rpc'`. */
+  context: string;
+  /** The `Host` header (lower case, port included), when the context has one. */
+  host: string | undefined;
+  /** The request's path without its query, when the context has one. */
+  path: string | undefined;
+  /** The request's (or handshake's) headers; empty where the context has none. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The route parameters, as the router matched them (before any pipe). */
+  params: Readonly<Record<string, string>>;
+}
+
+/** How requests are bound to realms. */
+export interface VoxKeyTenancyOptions {
+  /**
+   * The ids of the realms acceptable for this request. Nothing (undefined, an empty list)
+   * accepts nothing; a throw is a 503.
+   */
+  resolve?: (
+    request: VoxKeyTenancyRequest,
+  ) => string | readonly string[] | undefined | Promise<string | readonly string[] | undefined>;
 }
 
 /** GraphQL operations and subscriptions. */

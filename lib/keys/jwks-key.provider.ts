@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { VoxKeyJwksError, VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
-import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import { createJwksFetcher } from './jwks.fetcher.js';
 
 /** A verification key of the realm, imported once. */
@@ -45,8 +44,13 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
   return false;
 }
 
+/** How a key set is fetched and kept. */
+export type JwksSettings = ResolvedVoxKeyOptions['jwks'];
+
 /**
- * The realm's signing keys, fetched through jwks-rsa and kept as `KeyObject`s.
+ * One realm's signing keys, fetched through jwks-rsa and kept as `KeyObject`s. Each realm has its
+ * own provider, with its own fetch state: a flood of unknown `kid`s against one realm never
+ * delays another, and a key of one realm never verifies another's tokens.
  *
  * - Keys are refreshed after `jwks.cacheMaxAgeMs` in the background; until the refresh
  *   succeeds the keys already fetched keep working, even while the endpoint is down.
@@ -54,9 +58,8 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
  *   every concurrent request (one in-flight promise).
  * - Keys marked `use: enc`, symmetric keys and RSA keys under 2048 bits are never kept.
  */
-@Injectable()
 export class JwksKeyProvider {
-  private readonly logger = new Logger('VoxKeyJwks');
+  private readonly logger: Logger;
   private readonly client: JwksClient;
   private keys: readonly RealmKey[] = [];
   private byKid = new Map<string, RealmKey>();
@@ -67,19 +70,29 @@ export class JwksKeyProvider {
   private lastAttemptFailed = false;
   private inFlight: Promise<boolean> | undefined;
 
-  constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {
+  /**
+   * @param jwksUri where the key set is fetched (from configuration only, never from a token)
+   * @param settings the module's `jwks` options
+   * @param realmId the realm's id, named in log lines when the module has several
+   */
+  constructor(
+    jwksUri: string,
+    private readonly settings: JwksSettings,
+    realmId?: string,
+  ) {
+    this.logger = new Logger(realmId === undefined ? 'VoxKeyJwks' : `VoxKeyJwks:${realmId}`);
     this.client = new JwksClient({
-      jwksUri: options.endpoints.jwksUri,
+      jwksUri,
       cache: false,
       rateLimit: false,
-      timeout: options.jwks.timeoutMs,
-      fetcher: createJwksFetcher(options.jwks.timeoutMs),
+      timeout: settings.timeoutMs,
+      fetcher: createJwksFetcher(settings.timeoutMs),
     });
   }
 
   /** Seconds a client should wait before retrying after a key set failure. */
   get retryAfterSeconds(): number {
-    return Math.min(this.options.jwks.cooldownMs, RETRY_AFTER_FAILURE_MS) / 1000;
+    return Math.min(this.settings.cooldownMs, RETRY_AFTER_FAILURE_MS) / 1000;
   }
 
   /**
@@ -91,13 +104,13 @@ export class JwksKeyProvider {
     const now = Date.now();
     if (this.keys.length === 0) {
       await this.refreshOrThrow(now);
-    } else if (now - this.fetchedAt >= this.options.jwks.cacheMaxAgeMs && this.mayFetch(now)) {
+    } else if (now - this.fetchedAt >= this.settings.cacheMaxAgeMs && this.mayFetch(now)) {
       void this.refresh();
     }
 
     let found = this.find(kid);
     if (!found && kid !== undefined) {
-      if (this.inFlight || this.mayFetch(now, this.options.jwks.cooldownMs)) {
+      if (this.inFlight || this.mayFetch(now, this.settings.cooldownMs)) {
         await this.refresh();
         found = this.find(kid);
       }
@@ -127,7 +140,7 @@ export class JwksKeyProvider {
     // Cache hits never call getKey(): keep the set fresh from here too, in the background.
     const now = Date.now();
     if (
-      now - this.fetchedAt >= this.options.jwks.cacheMaxAgeMs &&
+      now - this.fetchedAt >= this.settings.cacheMaxAgeMs &&
       !this.inFlight &&
       this.mayFetch(now)
     ) {
@@ -144,7 +157,7 @@ export class JwksKeyProvider {
   /** Whether a new fetch may start now, given the last attempt and its outcome. */
   private mayFetch(now: number, cooldownMs = 0): boolean {
     const wait = this.lastAttemptFailed
-      ? Math.min(this.options.jwks.cooldownMs, RETRY_AFTER_FAILURE_MS)
+      ? Math.min(this.settings.cooldownMs, RETRY_AFTER_FAILURE_MS)
       : cooldownMs;
     return now - this.attemptedAt >= wait;
   }

@@ -8,6 +8,7 @@ import {
   readCappedText,
 } from '../utils/http-body.util.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import type { VoxKeyEndpoints } from './realm-endpoints.js';
 
 /** The realm endpoints the services call. */
 export type RealmEndpoint = 'token' | 'introspection' | 'revocation';
@@ -60,19 +61,20 @@ export class RealmHttpClient {
   constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {}
 
   /**
-   * POSTs `params` to a realm endpoint, authenticated as `credentials`. With `ignoreBody` any
+   * POSTs `params` to an endpoint of the realm whose `endpoints` are given, authenticated as `credentials`. With `ignoreBody` any
    * 2xx is a success whatever its body; `signal` aborts the request early.
    */
   async post(
+    endpoints: VoxKeyEndpoints,
     endpoint: RealmEndpoint,
     params: Record<string, string>,
     credentials: ClientCredentials,
     { ignoreBody = false, signal }: { ignoreBody?: boolean; signal?: AbortSignal } = {},
   ): Promise<RealmResponse> {
     const url = {
-      token: this.options.endpoints.tokenEndpoint,
-      introspection: this.options.endpoints.introspectionEndpoint,
-      revocation: this.options.endpoints.revocationEndpoint,
+      token: endpoints.tokenEndpoint,
+      introspection: endpoints.introspectionEndpoint,
+      revocation: endpoints.revocationEndpoint,
     }[endpoint];
     const body = new URLSearchParams(params);
     const headers: Record<string, string> = {

@@ -9,7 +9,11 @@ import {
 } from '../errors/voxkey.errors.js';
 import { type ClientCredentials, RealmHttpClient } from '../realm/realm-http.client.js';
 import type { M2MToken, M2MTokenRequest } from '../interfaces/m2m-token.interface.js';
-import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type {
+  ResolvedRealm,
+  ResolvedVoxKeyOptions,
+} from '../interfaces/resolved-voxkey-options.interface.js';
+import { RealmRegistry } from '../realm/realm.registry.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
 import { SingleFlight } from '../utils/single-flight.util.js';
 import { isValidResourceIndicator } from '../realm/realm-endpoints.js';
@@ -32,6 +36,13 @@ const MAX_CACHED_TOKENS = 1_000;
 /** Longest an instance waits for another one's token before asking the realm itself. */
 const MAX_LOCK_WAIT_MS = 5_000;
 const LOCK_POLL_MS = 50;
+
+/** `M2MTokenService` bound to one realm (`forRealm(id)`). */
+export interface RealmM2MTokens {
+  getToken(request?: Omit<M2MTokenRequest, 'realm'>): Promise<string>;
+  getAuthorizationHeader(request?: Omit<M2MTokenRequest, 'realm'>): Promise<string>;
+  getTokenResponse(request?: Omit<M2MTokenRequest, 'realm'>): Promise<M2MToken>;
+}
 
 /**
  * Machine-to-machine access tokens from the realm's token endpoint (client credentials grant,
@@ -61,7 +72,23 @@ export class M2MTokenService implements OnApplicationShutdown {
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
     private readonly http: RealmHttpClient,
     private readonly state: SharedState,
+    private readonly realms: RealmRegistry,
   ) {}
+
+  /**
+   * The service for one realm of `realms`: tokens from that realm's token endpoint, with that
+   * realm's credentials and defaults.
+   * @example
+   * const authorization = await this.m2m.forRealm('acme').getAuthorizationHeader();
+   */
+  forRealm(realm: string): RealmM2MTokens {
+    this.realms.require(realm, 'for M2M tokens');
+    return {
+      getToken: (request = {}) => this.getToken({ ...request, realm }),
+      getAuthorizationHeader: (request = {}) => this.getAuthorizationHeader({ ...request, realm }),
+      getTokenResponse: (request = {}) => this.getTokenResponse({ ...request, realm }),
+    };
+  }
 
   /** The access token string. */
   async getToken(request: M2MTokenRequest = {}): Promise<string> {
@@ -80,11 +107,13 @@ export class M2MTokenService implements OnApplicationShutdown {
    *   `invalid_target`: not retried) or keeps failing after the retries
    */
   async getTokenResponse(request: M2MTokenRequest = {}): Promise<M2MToken> {
-    const credentials = this.credentials();
-    const scope = this.scopeOf(request);
-    const resource = this.resourceOf(request);
+    const realm = this.realms.require(request.realm, 'for M2M tokens').config;
+    const credentials = this.credentials(realm);
+    const scope = this.scopeOf(request, realm);
+    const resource = this.resourceOf(request, realm);
     const key = namespaceOf(
-      this.options.endpoints.tokenEndpoint,
+      realm.id,
+      realm.endpoints.tokenEndpoint,
       credentials.clientId,
       scope.join(' '),
       resource ?? '',
@@ -97,14 +126,23 @@ export class M2MTokenService implements OnApplicationShutdown {
       if (remaining > margin) {
         if (remaining <= 2 * margin && !this.inFlight.has(key)) {
           // Refresh ahead: a token from the shared store only helps if it is out of this window.
-          this.fetch(key, credentials, scope, resource, 2 * margin, false).catch((error: unknown) =>
-            this.logger.warn(`Background token refresh failed: ${describe(error)}`),
+          this.fetch(realm, key, credentials, scope, resource, 2 * margin, false).catch(
+            (error: unknown) =>
+              this.logger.warn(`Background token refresh failed: ${describe(error)}`),
           );
         }
         return cached.token;
       }
     }
-    return this.fetch(key, credentials, scope, resource, undefined, request.forceRefresh === true);
+    return this.fetch(
+      realm,
+      key,
+      credentials,
+      scope,
+      resource,
+      undefined,
+      request.forceRefresh === true,
+    );
   }
 
   /** Stops pending retries. */
@@ -133,6 +171,7 @@ export class M2MTokenService implements OnApplicationShutdown {
    * result (bounded), then ask themselves. A lock whose holder died expires by itself.
    */
   private fetch(
+    realm: ResolvedRealm,
     key: string,
     credentials: ClientCredentials,
     scope: string[],
@@ -143,7 +182,7 @@ export class M2MTokenService implements OnApplicationShutdown {
     // A forced refresh never joins an ordinary fetch: that may return the very token to replace.
     const startedAt = Date.now();
     return this.inFlight.run(forceRefresh ? `${key}\nforce` : key, async () => {
-      if (!this.state.shared) return this.fetchFromRealm(key, credentials, scope, resource);
+      if (!this.state.shared) return this.fetchFromRealm(realm, key, credentials, scope, resource);
       const sharedKey = `m2m:${key}`;
       const lockKey = `m2m-lock:${key}`;
       const usable = async (): Promise<M2MToken | undefined> => {
@@ -164,7 +203,7 @@ export class M2MTokenService implements OnApplicationShutdown {
         if (found) return found;
         if (await this.state.store.setIfAbsent(lockKey, this.instanceId, lockTtl)) {
           try {
-            return await this.fetchFromRealm(key, credentials, scope, resource, sharedKey);
+            return await this.fetchFromRealm(realm, key, credentials, scope, resource, sharedKey);
           } finally {
             // Release only our own lock: it may have expired and been taken by another instance.
             await (this.state.store.deleteIfEquals
@@ -173,7 +212,7 @@ export class M2MTokenService implements OnApplicationShutdown {
           }
         }
         if (Date.now() >= waitUntil || this.closed) {
-          return this.fetchFromRealm(key, credentials, scope, resource, sharedKey);
+          return this.fetchFromRealm(realm, key, credentials, scope, resource, sharedKey);
         }
         await this.sleep(LOCK_POLL_MS);
       }
@@ -181,6 +220,7 @@ export class M2MTokenService implements OnApplicationShutdown {
   }
 
   private async fetchFromRealm(
+    realm: ResolvedRealm,
     key: string,
     credentials: ClientCredentials,
     scope: string[],
@@ -188,7 +228,7 @@ export class M2MTokenService implements OnApplicationShutdown {
     sharedKey?: string,
   ): Promise<M2MToken> {
     const obtainedAt = Date.now();
-    const token = await this.requestWithRetries(credentials, scope, resource);
+    const token = await this.requestWithRetries(realm, credentials, scope, resource);
     const entry = { token, obtainedAt };
     const ttl = token.expiresAt - Date.now();
     this.cache.set(key, entry, ttl);
@@ -218,6 +258,7 @@ export class M2MTokenService implements OnApplicationShutdown {
   }
 
   private async requestWithRetries(
+    realm: ResolvedRealm,
     credentials: ClientCredentials,
     scope: string[],
     resource: string | undefined,
@@ -230,7 +271,7 @@ export class M2MTokenService implements OnApplicationShutdown {
       // The token's life counts from when it was asked for, not from when the answer arrived.
       const sentAt = Date.now();
       try {
-        const response = await this.http.post('token', params, credentials, {
+        const response = await this.http.post(realm.endpoints, 'token', params, credentials, {
           signal: this.shutdown.signal,
         });
         return this.parse(response.body, response.status, scope, sentAt);
@@ -284,18 +325,20 @@ export class M2MTokenService implements OnApplicationShutdown {
     };
   }
 
-  private credentials(): ClientCredentials {
-    const { clientId, clientSecret } = this.options.m2m;
+  private credentials(realm: ResolvedRealm): ClientCredentials {
+    const { clientId, clientSecret } = realm.m2m;
     if (clientId === undefined || clientSecret === undefined) {
       throw new VoxKeyConfigError(
-        `'clientId' and 'clientSecret' (or 'm2m.clientId' and 'm2m.clientSecret') are required for M2M tokens`,
+        this.options.multiRealm
+          ? `'clientId' and 'clientSecret' (or 'm2m.clientId' and 'm2m.clientSecret') of realm '${realm.id}' are required for M2M tokens`
+          : `'clientId' and 'clientSecret' (or 'm2m.clientId' and 'm2m.clientSecret') are required for M2M tokens`,
       );
     }
     return { clientId, clientSecret };
   }
 
-  private scopeOf(request: M2MTokenRequest): string[] {
-    if (request.scope === undefined) return [...this.options.m2m.scope];
+  private scopeOf(request: M2MTokenRequest, realm: ResolvedRealm): string[] {
+    if (request.scope === undefined) return [...realm.m2m.scope];
     try {
       return resolveScopes(request.scope, 'scope');
     } catch {
@@ -303,8 +346,8 @@ export class M2MTokenService implements OnApplicationShutdown {
     }
   }
 
-  private resourceOf(request: M2MTokenRequest): string | undefined {
-    const resource = request.resource ?? this.options.m2m.resource;
+  private resourceOf(request: M2MTokenRequest, realm: ResolvedRealm): string | undefined {
+    const resource = request.resource ?? realm.m2m.resource;
     if (resource !== undefined && !isValidResourceIndicator(resource)) {
       throw new VoxKeyRequestError(
         'invalid_resource',

@@ -22,7 +22,8 @@ export class RevocationList {
   private readonly revoked = new Map<string, number>();
   /** Tokens the shared store recently said are not revoked, until when that is trusted. */
   private readonly checked = new MemoryCache<true>(100_000);
-  private readonly namespace: string;
+  /** Each realm's namespace in the store: a `jti` is unique only within its issuer. */
+  private readonly namespaces = new Map<string, string>();
   /** Capacity; unexpired entries are never evicted to make room. */
   protected readonly maxEntries: number = MAX_ENTRIES;
 
@@ -30,14 +31,19 @@ export class RevocationList {
     @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     private readonly state: SharedState,
   ) {
-    this.namespace = namespaceOf(options.endpoints.issuer);
+    for (const realm of options.realms) {
+      this.namespaces.set(realm.id, namespaceOf(realm.endpoints.issuer));
+    }
   }
 
-  /** Remembers `token` as revoked until `expiresAtMs`, here and in the shared store. */
-  async add(token: string, expiresAtMs: number): Promise<void> {
+  /**
+   * Remembers `token` of realm `realmId` as revoked until `expiresAtMs`, here and in the shared
+   * store.
+   */
+  async add(token: string, expiresAtMs: number, realmId: string): Promise<void> {
     const ttl = expiresAtMs - Date.now();
     if (ttl <= 0) return;
-    const key = revocationKey(token);
+    const key = this.keyOf(token, realmId);
     this.remember(key, expiresAtMs);
     // Forget every "not revoked" answer, not only this token's: another encoding of the same
     // signature is another string with its own memo, and must be refused here at once too.
@@ -46,15 +52,17 @@ export class RevocationList {
   }
 
   /**
-   * Whether `token` was revoked, here or (with a shared store) by another instance. No hashing
-   * and no store call while nothing is revoked locally and the store is not shared.
+   * Whether `token` of realm `realmId` was revoked, here or (with a shared store) by another
+   * instance. No hashing and no store call while nothing is revoked locally and the store is not
+   * shared.
    */
-  async isRevoked(token: string): Promise<boolean> {
+  async isRevoked(token: string, realmId: string): Promise<boolean> {
     if (!this.state.shared) {
-      return this.revoked.size > 0 && this.revokedLocally(revocationKey(token));
+      return this.revoked.size > 0 && this.revokedLocally(this.keyOf(token, realmId));
     }
+    // A token names its issuer, so its memo needs no realm.
     if (this.checked.get(token) === true) return false;
-    const key = revocationKey(token);
+    const key = this.keyOf(token, realmId);
     if (this.revokedLocally(key)) return true;
     return this.isRevokedInStore(token, key);
   }
@@ -90,8 +98,13 @@ export class RevocationList {
     this.revoked.set(key, expiresAtMs);
   }
 
+  /** The realm's namespace and the token's deny-list hash. */
+  private keyOf(token: string, realmId: string): string {
+    return `${this.namespaces.get(realmId) ?? 'unknown'}:${revocationKey(token)}`;
+  }
+
   private storeKey(key: string): string {
-    return `revoked:${this.namespace}:${key}`;
+    return `revoked:${key}`;
   }
 
   private purgeExpired(): void {

@@ -6,10 +6,16 @@ import { unverifiedExpiry } from '../token/jws-header.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import { IntrospectionService } from './introspection.service.js';
 import { apiCredentials } from '../realm/realm-credentials.js';
+import { RealmRegistry } from '../realm/realm.registry.js';
 import { RevocationList } from './revocation-list.js';
 
 /** Longest a JWT stays on the deny list, whatever its (unverified) `exp` says. */
 const MAX_DENY_MS = 7 * 24 * 60 * 60_000;
+
+/** `RevocationService` bound to one realm (`forRealm(id)`). */
+export interface RealmRevocation {
+  revoke(token: string, options?: Omit<TokenRequestOptions, 'realm'>): Promise<void>;
+}
 
 /**
  * Revokes tokens at the realm (RFC 7009). After a successful revocation this API refuses the
@@ -26,7 +32,18 @@ export class RevocationService {
     private readonly http: RealmHttpClient,
     private readonly introspection: IntrospectionService,
     private readonly revoked: RevocationList,
+    private readonly realms: RealmRegistry,
   ) {}
+
+  /**
+   * The service for one realm of `realms`: tokens are revoked at that realm, with its credentials.
+   * @example
+   * await this.revocation.forRealm('acme').revoke(token);
+   */
+  forRealm(realm: string): RealmRevocation {
+    this.realms.require(realm, 'to revoke');
+    return { revoke: (token, options = {}) => this.revoke(token, { ...options, realm }) };
+  }
 
   /**
    * Revokes `token`. Resolves when the realm answered 200, which it also does for tokens it does
@@ -34,17 +51,19 @@ export class RevocationService {
    * @throws VoxKeyOAuthError when it was not revoked; `retryable` tells whether to try again
    */
   async revoke(token: string, options: TokenRequestOptions = {}): Promise<void> {
+    const realm = this.realms.forToken(token, options.realm, 'to revoke').config;
     const params: Record<string, string> = { token };
     if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
     // RFC 7009 §2.2: any 2xx means revoked, whatever the body says.
     await this.http.post(
+      realm.endpoints,
       'revocation',
       params,
-      apiCredentials(this.options, 'to call the revocation endpoint'),
+      apiCredentials(realm, 'to call the revocation endpoint', this.options.multiRealm),
       { ignoreBody: true },
     );
-    await this.revoked.add(token, this.denyUntil(token));
-    await this.introspection.forget(token);
+    await this.revoked.add(token, this.denyUntil(token), realm.id);
+    await this.introspection.forget(token, realm.id);
   }
 
   /**

@@ -8,7 +8,7 @@ import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-option
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { bearerTokenFromRequest } from '../token/bearer-header.parser.js';
 import { validateClaims } from '../token/claims.validator.js';
-import { JwksKeyProvider } from '../keys/jwks-key.provider.js';
+import { RealmRegistry } from '../realm/realm.registry.js';
 import { verifyJwsSignature } from '../token/jws-signature.js';
 import { checkJwsHeader, decodeJsonSegment, decodeJwsHeader } from '../token/jws-header.js';
 import { VOXKEY_RESOLVED_OPTIONS, VOXKEY_STRATEGY } from '../voxkey.constants.js';
@@ -45,7 +45,7 @@ export class VoxKeyJwtStrategy
 {
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly voxkeyOptions: ResolvedVoxKeyOptions,
-    private readonly keys: JwksKeyProvider,
+    private readonly realms: RealmRegistry,
   ) {
     assertStrategyNamesFree();
     // passport-jwt's constructor requires these; its authenticate, which would use them, is replaced.
@@ -86,11 +86,21 @@ export class VoxKeyJwtStrategy
       );
   }
 
-  /** Header, key, signature, then claims: cheap checks first, the signature before any claim is trusted. */
+  /**
+   * Header, realm, key, signature, then claims: cheap checks first, the realm chosen by the exact
+   * (still unverified) `iss` before any key is looked at, so only that realm's keys can verify
+   * the token, and the signature checked before any claim is trusted.
+   */
   private async verify(token: string): Promise<VoxKeyJwtAuthInfo> {
     const header = decodeJwsHeader(token);
     const alg = checkJwsHeader(header, this.voxkeyOptions);
-    const key = await this.keys.getKey(header.kid, alg);
+    const payload = decodeJsonSegment(
+      token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')),
+      'payload',
+    );
+    const realm = this.realms.forIssuer((payload as { iss?: unknown } | null)?.iss);
+    if (realm === undefined) throw new VoxKeyTokenError('issuer', 'token issuer not accepted');
+    const key = await realm.keys.getKey(header.kid, alg);
     let valid: boolean;
     try {
       valid = await verifyJwsSignature(token, alg, key);
@@ -98,11 +108,15 @@ export class VoxKeyJwtStrategy
       valid = false;
     }
     if (!valid) throw new VoxKeyTokenError('signature', 'the signature does not verify');
-    const payload = token.slice(token.indexOf('.') + 1, token.lastIndexOf('.'));
-    return {
-      claims: validateClaims(decodeJsonSegment(payload, 'payload'), this.voxkeyOptions),
-      key,
-    };
+    const claims = validateClaims(payload, {
+      clockTolerance: this.voxkeyOptions.clockTolerance,
+      maxTokenAge: this.voxkeyOptions.maxTokenAge,
+      audiences: realm.config.audiences,
+      issuers: realm.config.issuers,
+    });
+    // The configured id, never a claim of the token's own.
+    claims.realm = realm.config.id;
+    return { claims, key };
   }
 
   /**

@@ -1,5 +1,8 @@
 import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
-import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type {
+  ResolvedRealm,
+  ResolvedVoxKeyOptions,
+} from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 
 const STRING_CLAIMS = ['sub', 'jti', 'client_id'] as const;
@@ -8,17 +11,15 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** The claim checks' view of the options. */
-export type ClaimCheckOptions = Pick<
-  ResolvedVoxKeyOptions,
-  'clockTolerance' | 'maxTokenAge' | 'audiences' | 'endpoints'
->;
+/** The claim checks' view of the options and of the token's realm. */
+export type ClaimCheckOptions = Pick<ResolvedVoxKeyOptions, 'clockTolerance' | 'maxTokenAge'> &
+  Pick<ResolvedRealm, 'audiences' | 'issuers'>;
 
 /**
  * Checks the claims of a payload whose signature verified, and returns them as `VoxKeyClaims`.
  * Each failure is a `VoxKeyTokenError` with a typed reason: `nbf` in the future
  * (`not_yet_valid`), `exp` missing or past (`claims`, `expired`), no configured audience in `aud`
- * (`audience`), `iss` not exactly the realm URL (`issuer`), `iat` older than `maxTokenAge`
+ * (`audience`), `iss` not exactly one of the realm's issuers (`issuer`), `iat` older than `maxTokenAge`
  * (`too_old`) or in the future (`issued_in_future`), a `cnf` claim (sender-constrained tokens are
  * refused), and registered string claims that are not strings. Times allow `clockTolerance`.
  * @see RFC 9068 §4, RFC 7519 §4.1, RFC 9449 §6, RFC 8705 §3
@@ -47,7 +48,7 @@ export function validateClaims(
   if (!audiences.some((aud) => typeof aud === 'string' && options.audiences.includes(aud))) {
     throw new VoxKeyTokenError('audience', 'aud holds none of the configured audiences');
   }
-  if (claims.iss !== options.endpoints.issuer) {
+  if (typeof claims.iss !== 'string' || !options.issuers.includes(claims.iss)) {
     throw new VoxKeyTokenError('issuer', 'iss is not the realm URL');
   }
   if (claims.iat !== undefined && !isTime(claims.iat)) {

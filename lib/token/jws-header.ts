@@ -89,15 +89,23 @@ export function checkJwsHeader(
   return alg as VoxKeyAlgorithm;
 }
 
-/** The `exp` of a JWT, in seconds, read without verification; undefined for other tokens. */
-export function unverifiedExpiry(token: string): number | undefined {
+/** The payload of a JWT, decoded without verification; undefined for other tokens. */
+export function unverifiedPayload(token: string): Record<string, unknown> | undefined {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first < 1 || second < 0 || token.indexOf('.', second + 1) !== -1) return undefined;
   try {
-    const { exp } = decodeJsonSegment(token.slice(first + 1, second), 'payload');
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+    const payload: unknown = decodeJsonSegment(token.slice(first + 1, second), 'payload');
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload)
+      ? (payload as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The `exp` of a JWT, in seconds, read without verification; undefined for other tokens. */
+export function unverifiedExpiry(token: string): number | undefined {
+  const exp = unverifiedPayload(token)?.exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
 }

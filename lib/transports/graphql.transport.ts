@@ -175,6 +175,10 @@ export const graphqlTransport: Transport = {
     rememberUser(sessionOf(ctx), user, token);
   },
   getToken: (context) => tokenOf(sessionOf(graphqlContext(context))),
+  request(context) {
+    const ctx = graphqlContext(context);
+    return isWsContext(ctx.req) ? ctx.req.extra?.request : (ctx.req ?? ctx.request);
+  },
   refuse(context, refusal) {
     const ctx = graphqlContext(context);
     const { statusCode, error, code, scope, challenge, retryAfter } = refusalFields(refusal);

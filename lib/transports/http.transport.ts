@@ -23,6 +23,7 @@ export const httpTransport: Transport = {
     const request = context.switchToHttp().getRequest<HttpRequest>();
     return request.user ? (bearerTokenFromRequest(request) ?? undefined) : undefined;
   },
+  request: (context) => context.switchToHttp().getRequest<HttpRequest>(),
   refuse(context: ExecutionContext, refusal: HttpException) {
     const { challenge, retryAfter } = refusalFields(refusal);
     if (challenge !== undefined) setResponseHeader(context, 'WWW-Authenticate', challenge);

@@ -125,6 +125,8 @@ export const rpcTransport: Transport = {
   getUser: (context) => userOf(holderOf(context)),
   setUser: (context, user, token) => rememberUser(holderOf(context), user, token),
   getToken: (context) => tokenOf(holderOf(context)),
+  // A message has no HTTP request.
+  request: () => undefined,
   async refuse(context, refusal) {
     const { RpcException } = await import('@nestjs/microservices');
     const fields = refusalFields(refusal);

@@ -34,6 +34,11 @@ export interface Transport {
   setUser(context: ExecutionContext, user: unknown, token: string): void;
   /** The token the guard verified for this call, once it has. */
   getToken(context: ExecutionContext): string | undefined;
+  /**
+   * The HTTP request behind the call, when it has one: the route's, a GraphQL operation's, a
+   * socket's handshake or upgrade request (read for `tenancy.resolve` and `@RealmFromParam()`).
+   */
+  request(context: ExecutionContext): RequestWithHeaders | undefined;
   /** The refusal in this transport's own form (HTTP: the exception, with its challenge header). */
   refuse(context: ExecutionContext, refusal: HttpException): Promise<Error>;
   /**

@@ -165,6 +165,11 @@ export const wsTransport: Transport = {
   getUser: (context) => userOf(wsTransport.session(context)),
   setUser: (context, user, token) => rememberUser(wsTransport.session(context), user, token),
   getToken: (context) => tokenOf(wsTransport.session(context)),
+  request(context) {
+    const client: unknown = context.switchToWs().getClient();
+    if (isSocketIo(client)) return client.request ?? { headers: client.handshake.headers };
+    return typeof client === 'object' && client !== null ? handshakes.get(client) : undefined;
+  },
   async refuse(context, refusal) {
     const { WsException } = await import('@nestjs/websockets');
     const payload = errorPayload(refusalFields(refusal));

@@ -1,7 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
+import type { RealmBinding } from '../decorators/realm.decorator.js';
 import {
   ANY_SCOPE_METADATA,
+  REALM_BINDING_METADATA,
   PUBLIC_METADATA,
   REQUIRE_ACTIVE_METADATA,
   SCOPES_METADATA,
@@ -21,6 +23,8 @@ export interface RouteMetadata {
   readonly requireActive: boolean;
   /** `@Scopes()` and `@AnyScope()`, controller and handler added up. */
   readonly scopes: ScopeRequirements;
+  /** `@Realm()` or `@RealmFromParam()`, the handler's over the controller's. */
+  readonly realms: RealmBinding | undefined;
 }
 
 function readRoute(reflector: Reflector, context: ExecutionContext): RouteMetadata {
@@ -38,6 +42,7 @@ function readRoute(reflector: Reflector, context: ExecutionContext): RouteMetada
     requireActive:
       reflector.getAllAndOverride<boolean | undefined>(REQUIRE_ACTIVE_METADATA, targets) === true,
     scopes: { all: [...all], anyOf },
+    realms: reflector.getAllAndOverride<RealmBinding | undefined>(REALM_BINDING_METADATA, targets),
   };
 }
 

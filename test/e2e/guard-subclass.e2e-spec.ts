@@ -55,8 +55,8 @@ describe.each(PLATFORMS)('a VoxKeyAuthGuard subclass with its own dependency (%s
 
   it('receives the resolved options through InjectVoxKeyOptions()', () => {
     const guard = ctx.app.get(AuditedAuthGuard);
-    expect(guard.injectedOptions.endpoints.issuer).toBe(ctx.realm.issuer);
-    expect(guard.injectedOptions.audiences).toEqual(['https://api.example.test']);
+    expect(guard.injectedOptions.realms[0].endpoints.issuer).toBe(ctx.realm.issuer);
+    expect(guard.injectedOptions.realms[0].audiences).toEqual(['https://api.example.test']);
   });
 
   it('authenticates as VoxKeyAuthGuard does, on a miss and on a cache hit, and runs its own code', async () => {

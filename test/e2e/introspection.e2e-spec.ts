@@ -226,9 +226,9 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
 
     it('a revoked JWT goes on the local deny list until its exp', async () => {
       const token = await realm.issueToken();
-      expect(await services.revoked.isRevoked(token)).toBe(false);
+      expect(await services.revoked.isRevoked(token, 'default')).toBe(false);
       await services.revocation.revoke(token);
-      expect(await services.revoked.isRevoked(token)).toBe(true);
+      expect(await services.revoked.isRevoked(token, 'default')).toBe(true);
     });
 
     it('any 2xx is a successful revocation, whatever the body (RFC 7009 §2.2)', async () => {
@@ -238,14 +238,14 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
         true
       );
       await expect(services.revocation.revoke(token)).resolves.toBeUndefined();
-      expect(await services.revoked.isRevoked(token)).toBe(true);
+      expect(await services.revoked.isRevoked(token, 'default')).toBe(true);
     });
 
     it('a JWT stays denied while local validation would still accept it (exp + clock tolerance)', async () => {
       const exp = Math.floor(Date.now() / 1000) - 2; // expired, but within the 5 s tolerance
       const token = `${b64url({ alg: 'RS256' })}.${b64url({ exp })}.c2ln`;
       await services.revocation.revoke(token);
-      expect(await services.revoked.isRevoked(token)).toBe(true);
+      expect(await services.revoked.isRevoked(token, 'default')).toBe(true);
     });
 
     it('503 with Retry-After: not revoked, retryable, nothing on the deny list', async () => {
@@ -257,7 +257,7 @@ describe('IntrospectionService and RevocationService against oidc-provider', () 
       const error = await services.revocation.revoke(token).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VoxKeyOAuthError);
       expect(error).toMatchObject({ status: 503, retryable: true, retryAfter: 7 });
-      expect(await services.revoked.isRevoked(token)).toBe(false);
+      expect(await services.revoked.isRevoked(token, 'default')).toBe(false);
     });
 
     it('unsupported_token_type and invalid_client are not retryable', async () => {

@@ -74,7 +74,7 @@ describe.each(PLATFORMS)('typed rejection reasons on %s', (platform) => {
       'revoked',
       async () => {
         const token = ctx.realm.mint();
-        await ctx.app.get(RevocationList).add(token, Date.now() + 60_000);
+        await ctx.app.get(RevocationList).add(token, Date.now() + 60_000, 'default');
         return token;
       },
     ],

@@ -182,7 +182,7 @@ describe('introspection, revocation and M2M faults', () => {
       retryable: true,
       retryAfter: 9,
     });
-    expect(await s.revoked.isRevoked(token)).toBe(false);
+    expect(await s.revoked.isRevoked(token, 'default')).toBe(false);
   });
 
   it.each([

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   };
   new RealmHttpClient(options)
     .post(
+      options.realms[0].endpoints,
       'token',
       { grant_type: 'client_credentials' },
       { clientId: 'c', clientSecret: 's' },

@@ -14,7 +14,8 @@ describe('resolveVoxKeyOptions', () => {
   it('fills in the defaults', () => {
     const resolved = resolveVoxKeyOptions(base);
     expect(resolved).toMatchObject({
-      audiences: ['https://api.example.com'],
+      realms: [{ id: 'default', audiences: ['https://api.example.com'] }],
+      multiRealm: false,
       algorithms: ['RS256'],
       clockTolerance: 5,
       maxTokenAge: undefined,
@@ -22,7 +23,7 @@ describe('resolveVoxKeyOptions', () => {
       jwks: { cacheMaxAgeMs: 600_000, cooldownMs: 30_000, timeoutMs: 5_000 },
       challengeRealm: 'https://api.example.com',
     });
-    expect(resolved.endpoints.issuer).toBe(`https://your-domain.com/oauth2/${REALM}`);
+    expect(resolved.realms[0].endpoints.issuer).toBe(`https://your-domain.com/oauth2/${REALM}`);
     expect(Object.isFrozen(resolved)).toBe(true);
   });
 
@@ -35,7 +36,7 @@ describe('resolveVoxKeyOptions', () => {
     ['http://127.0.0.1:4000', 'http://127.0.0.1:4000'],
     ['http://[::1]:4000', 'http://[::1]:4000'],
   ])('domain %j resolves to %j', (domain, origin) => {
-    expect(resolve({ domain }).endpoints.issuer).toBe(`${origin}/oauth2/${REALM}`);
+    expect(resolve({ domain }).realms[0].endpoints.issuer).toBe(`${origin}/oauth2/${REALM}`);
   });
 
   it.each([
@@ -113,19 +114,13 @@ describe('resolveVoxKeyOptions', () => {
       clientAuthMethod: 'client_secret_basic',
       requestTimeoutMs: 5000,
       introspection: { cacheTtlMs: 30_000, inactiveCacheTtlMs: 3_000, cacheMaxEntries: 10_000 },
-      m2m: {
-        clientId: 'api',
-        clientSecret: 's',
-        scope: [],
-        resource: undefined,
-        refreshMarginMs: 60_000,
-        maxRetries: 3,
-      },
+      m2m: { refreshMarginMs: 60_000, maxRetries: 3 },
+      realms: [{ m2m: { clientId: 'api', clientSecret: 's', scope: [], resource: undefined } }],
     });
     const own = resolve({
       m2m: { clientId: 'm', clientSecret: 't', scope: 'b a b', resource: 'urn:api' },
     });
-    expect(own.m2m).toMatchObject({
+    expect(own.realms[0].m2m).toMatchObject({
       clientId: 'm',
       clientSecret: 't',
       scope: ['a', 'b'],
@@ -138,7 +133,7 @@ describe('resolveVoxKeyOptions', () => {
       audience: ['https://a', 'https://b'],
       algorithms: ['ES256', 'RS256', 'ES256'],
     });
-    expect(resolved.audiences).toEqual(['https://a', 'https://b']);
+    expect(resolved.realms[0].audiences).toEqual(['https://a', 'https://b']);
     expect(resolved.algorithms).toEqual(['ES256', 'RS256']);
   });
 });

@@ -84,7 +84,7 @@ describe('VerifiedTokenCache', () => {
   it('with maxTokenAge, an entry ends at iat + maxTokenAge even before exp', () => {
     const strict = new VerifiedTokenCache(
       resolveVoxKeyOptions({
-        ...(options().endpoints && {
+        ...(options().realms[0].endpoints && {
           domain: 'https://your-domain.com',
           realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a',
           audience: 'https://api.example.com',

@@ -17,26 +17,26 @@ describe('RevocationList (in-process store)', () => {
 
   it('keys JWTs by their signed part, so another encoding of the signature is still revoked', async () => {
     const revoked = list();
-    await revoked.add('aaa.bbb.ccc', Date.now() + 60_000);
-    expect(await revoked.isRevoked('aaa.bbb.ccc')).toBe(true);
-    expect(await revoked.isRevoked('aaa.bbb.ccd')).toBe(true);
-    expect(await revoked.isRevoked('aaa.bbc.ccc')).toBe(false);
+    await revoked.add('aaa.bbb.ccc', Date.now() + 60_000, 'default');
+    expect(await revoked.isRevoked('aaa.bbb.ccc', 'default')).toBe(true);
+    expect(await revoked.isRevoked('aaa.bbb.ccd', 'default')).toBe(true);
+    expect(await revoked.isRevoked('aaa.bbc.ccc', 'default')).toBe(false);
     expect(revocationKey('opaque')).not.toBe(revocationKey('opaquf'));
   });
   it('never evicts an unexpired revocation to make room', async () => {
     Logger.overrideLogger(false);
     const revoked = new SmallList(options, new SharedState(options));
-    for (const token of ['a', 'b', 'c']) await revoked.add(token, Date.now() + 60_000);
+    for (const token of ['a', 'b', 'c']) await revoked.add(token, Date.now() + 60_000, 'default');
     expect([
-      await revoked.isRevoked('a'),
-      await revoked.isRevoked('b'),
-      await revoked.isRevoked('c'),
+      await revoked.isRevoked('a', 'default'),
+      await revoked.isRevoked('b', 'default'),
+      await revoked.isRevoked('c', 'default'),
     ]).toEqual([true, true, false]);
   });
   it('ignores entries that already expired', async () => {
     const revoked = list();
-    await revoked.add('x', Date.now() - 1);
-    expect(await revoked.isRevoked('x')).toBe(false);
+    await revoked.add('x', Date.now() - 1, 'default');
+    expect(await revoked.isRevoked('x', 'default')).toBe(false);
   });
 });
 
@@ -57,11 +57,11 @@ describe('RevocationList with a shared store', () => {
     };
     const state = { shared: true, store: slowStore } as unknown as SharedState;
     const list = new RevocationList(options, state);
-    const pending = list.isRevoked('aaa.bbb.ccc');
-    await list.add('aaa.bbb.ccc', Date.now() + 60_000);
+    const pending = list.isRevoked('aaa.bbb.ccc', 'default');
+    await list.add('aaa.bbb.ccc', Date.now() + 60_000, 'default');
     answer(undefined); // the store had not seen the revocation yet
     expect(await pending).toBe(true);
-    expect(await list.isRevoked('aaa.bbb.ccc')).toBe(true);
+    expect(await list.isRevoked('aaa.bbb.ccc', 'default')).toBe(true);
   });
 
   it('a revocation made here refuses another encoding of the same signature at once', async () => {
@@ -80,10 +80,10 @@ describe('RevocationList with a shared store', () => {
     const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
     const token = 'aaa.bbb.cccA';
     const reencoded = 'aaa.bbb.cccB'; // same signing input, last character's spare bits differ
-    expect(await list.isRevoked(reencoded)).toBe(false); // remembered as not revoked for a second
-    await list.add(token, Date.now() + 60_000);
-    expect(await list.isRevoked(token)).toBe(true);
-    expect(await list.isRevoked(reencoded)).toBe(true);
+    expect(await list.isRevoked(reencoded, 'default')).toBe(false); // remembered as not revoked for a second
+    await list.add(token, Date.now() + 60_000, 'default');
+    expect(await list.isRevoked(token, 'default')).toBe(true);
+    expect(await list.isRevoked(reencoded, 'default')).toBe(true);
   });
 
   it('a token the store cleared does not clear another token that ends alike', async () => {
@@ -107,10 +107,10 @@ describe('RevocationList with a shared store', () => {
       setIfAbsent: async () => true,
     };
     const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
-    expect(await list.isRevoked(cleared)).toBe(false);
-    expect(await list.isRevoked(cleared)).toBe(false);
+    expect(await list.isRevoked(cleared, 'default')).toBe(false);
+    expect(await list.isRevoked(cleared, 'default')).toBe(false);
     expect(asked).toHaveLength(1); // the second answer came from the one-second memo
-    expect(await list.isRevoked(other)).toBe(true);
+    expect(await list.isRevoked(other, 'default')).toBe(true);
     expect(asked).toHaveLength(2);
   });
 });

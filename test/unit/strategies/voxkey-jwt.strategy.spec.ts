@@ -1,5 +1,5 @@
 import { type VoxKeyClaims, VoxKeyTokenError } from '../../../lib/index';
-import { JwksKeyProvider } from '../../../lib/keys/jwks-key.provider';
+import { RealmRegistry } from '../../../lib/realm/realm.registry';
 import { VoxKeyJwtStrategy } from '../../../lib/strategies/voxkey-jwt.strategy';
 import { VoxKeyTestRealm } from '../../../lib/testing/index';
 import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
@@ -27,7 +27,7 @@ describe('VoxKeyJwtStrategy', () => {
     Kind: new (...args: ConstructorParameters<typeof VoxKeyJwtStrategy>) => T,
   ): T => {
     const options = resolveVoxKeyOptions(realm.moduleOptions());
-    const strategy = new Kind(options, new JwksKeyProvider(options));
+    const strategy = new Kind(options, new RealmRegistry(options));
     made.push(strategy);
     return strategy;
   };

@@ -8,8 +8,8 @@ const options = {
   clockTolerance: 5,
   maxTokenAge: undefined,
   audiences: [AUD, 'https://second.example.com'],
-  endpoints: { issuer: ISS },
-} as unknown as ClaimCheckOptions;
+  issuers: [ISS],
+} satisfies ClaimCheckOptions;
 
 const reasonOf = (claims: unknown, opts: ClaimCheckOptions = options) => {
   try {

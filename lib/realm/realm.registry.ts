@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
+import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
+import type {
+  ResolvedRealm,
+  ResolvedVoxKeyOptions,
+} from '../interfaces/resolved-voxkey-options.interface.js';
+import { JwksKeyProvider } from '../keys/jwks-key.provider.js';
+import { unverifiedPayload } from '../token/jws-header.js';
+import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+
+/** A realm the API accepts tokens from: its settings and its own key set. */
+export interface Realm {
+  readonly config: ResolvedRealm;
+  readonly keys: JwksKeyProvider;
+}
+
+/**
+ * The realms of the module, found by the exact `iss` of a token (no normalisation: case, port
+ * and trailing slash count) or by their id. A lookup of an issuer that is not configured
+ * allocates nothing and fetches nothing.
+ */
+@Injectable()
+export class RealmRegistry {
+  private readonly logger = new Logger('VoxKeyRealms');
+  private readonly byIssuer = new Map<string, Realm>();
+  private readonly byId = new Map<string, Realm>();
+
+  constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {
+    for (const config of options.realms) {
+      const realm: Realm = {
+        config,
+        keys: new JwksKeyProvider(
+          config.endpoints.jwksUri,
+          options.jwks,
+          options.multiRealm ? config.id : undefined,
+        ),
+      };
+      this.byId.set(config.id, realm);
+      for (const issuer of config.issuers) this.byIssuer.set(issuer, realm);
+    }
+    this.warnAboutSharedAudiences();
+  }
+
+  /** The realm whose tokens carry `iss`, if it is one of the configured issuers. */
+  forIssuer(iss: unknown): Realm | undefined {
+    return typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
+  }
+
+  /** The realm with this id, if configured. */
+  get(id: string): Realm | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * The realm a service call is for: the one named, or the only one of the single-realm options.
+   * @throws VoxKeyConfigError when the id is unknown, or when several realms are configured and
+   * none is named
+   */
+  require(id: string | undefined, purpose: string): Realm {
+    if (id === undefined) {
+      if (!this.options.multiRealm) return this.byId.values().next().value as Realm;
+      throw new VoxKeyConfigError(
+        `several realms are configured: name the realm ${purpose} (for example forRealm('${this.options.realms[0].id}'))`,
+      );
+    }
+    const realm = this.byId.get(id);
+    if (realm === undefined) throw new VoxKeyConfigError(`no realm '${id}' is configured`);
+    return realm;
+  }
+
+  /**
+   * The realm a service call about `token` goes to: the one named; else the only one; else, for a
+   * JWT, the realm its (unverified) `iss` names. That choice only picks which realm is asked, with
+   * that realm's own credentials: a forged `iss` sends a token to the realm it names, never a
+   * secret to another realm.
+   * @throws VoxKeyConfigError when no realm can be told
+   */
+  forToken(token: string, id: string | undefined, purpose: string): Realm {
+    if (id !== undefined || !this.options.multiRealm) return this.require(id, purpose);
+    const realm = this.forIssuer(unverifiedPayload(token)?.iss);
+    return realm ?? this.require(undefined, purpose);
+  }
+
+  /** Every configured realm. */
+  all(): Realm[] {
+    return [...this.byId.values()];
+  }
+
+  /** Whether `key` is still published by the realm `id` (false for a realm no longer known). */
+  isCurrent(id: string | undefined, key: KeyObject): boolean {
+    const realm = id === undefined ? undefined : this.byId.get(id);
+    return realm !== undefined && realm.keys.isCurrent(key);
+  }
+
+  /** Seconds a client should wait before retrying after a key set failure. */
+  get retryAfterSeconds(): number {
+    // Every realm's key set has the same settings.
+    return (this.byId.values().next().value as Realm).keys.retryAfterSeconds;
+  }
+
+  private warnAboutSharedAudiences(): void {
+    if (!this.options.multiRealm || this.options.tenancy.resolve !== undefined) return;
+    const byAudience = new Map<string, string[]>();
+    for (const realm of this.options.realms) {
+      for (const audience of realm.audiences) {
+        byAudience.set(audience, [...(byAudience.get(audience) ?? []), realm.id]);
+      }
+    }
+    for (const [audience, ids] of byAudience) {
+      if (ids.length < 2) continue;
+      this.logger.warn(
+        `Realms ${ids.map((id) => `'${id}'`).join(', ')} share the audience '${audience}' and no 'tenancy.resolve' binds requests to realms: a token of any of them is accepted on every route without @Realm()`,
+      );
+    }
+  }
+}
