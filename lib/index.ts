@@ -5,7 +5,11 @@ export {
   VOXKEY_MODULE_OPTIONS,
   VOXKEY_STRATEGY,
 } from './voxkey.constants.js';
-export { getVoxKeyEndpoints, type VoxKeyEndpoints } from './realm/realm-endpoints.js';
+export {
+  getVoxKeyEndpoints,
+  type VoxKeyBackchannel,
+  type VoxKeyEndpoints,
+} from './realm/realm-endpoints.js';
 export type {
   VoxKeyAlgorithm,
   VoxKeyJwksOptions,
@@ -14,6 +18,9 @@ export type {
   VoxKeyM2MOptions,
   VoxKeyModuleOptions,
   VoxKeyOptionsFactory,
+  VoxKeyRealmOptions,
+  VoxKeyTenancyOptions,
+  VoxKeyTenancyRequest,
 } from './interfaces/voxkey-module-options.interface.js';
 export type { ResolvedVoxKeyOptions } from './interfaces/resolved-voxkey-options.interface.js';
 export type { VoxKeyClaims } from './interfaces/voxkey-claims.interface.js';
@@ -29,11 +36,12 @@ export { AnyScope } from './decorators/any-scope.decorator.js';
 export { VoxKeyUser } from './decorators/voxkey-user.decorator.js';
 export { RequireActiveToken } from './decorators/require-active-token.decorator.js';
 export { BearerToken } from './decorators/bearer-token.decorator.js';
+export { Realm, RealmFromParam } from './decorators/realm.decorator.js';
 export { InjectVoxKeyOptions } from './decorators/inject-voxkey-options.decorator.js';
 
-export { IntrospectionService } from './services/introspection.service.js';
-export { RevocationService } from './services/revocation.service.js';
-export { M2MTokenService } from './services/m2m-token.service.js';
+export { IntrospectionService, type RealmIntrospection } from './services/introspection.service.js';
+export { RevocationService, type RealmRevocation } from './services/revocation.service.js';
+export { M2MTokenService, type RealmM2MTokens } from './services/m2m-token.service.js';
 export {
   VoxKeySockets,
   type VoxKeyConnectionError,
