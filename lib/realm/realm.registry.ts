@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import type {
@@ -21,7 +21,7 @@ export interface Realm {
  * allocates nothing and fetches nothing.
  */
 @Injectable()
-export class RealmRegistry {
+export class RealmRegistry implements OnModuleInit {
   private readonly logger = new Logger('VoxKeyRealms');
   private readonly byIssuer = new Map<string, Realm>();
   private readonly byId = new Map<string, Realm>();
@@ -39,6 +39,10 @@ export class RealmRegistry {
       this.byId.set(config.id, realm);
       for (const issuer of config.issuers) this.byIssuer.set(issuer, realm);
     }
+  }
+
+  /** Once the application's logger is in place. */
+  onModuleInit(): void {
     this.warnAboutSharedAudiences();
   }
 

@@ -24,6 +24,8 @@ export interface TestRealmOptions {
   realm?: string;
   /** Signing algorithm of the realm's keys. @default 'RS256' */
   algorithm?: TestRealmAlgorithm;
+  /** The `kid` of the realm's first key (to test realms whose `kid`s collide). @default its thumbprint */
+  kid?: string;
 }
 
 /** What to put in a minted token. Every field is optional. */
@@ -62,7 +64,7 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
-function generateKey(alg: TestRealmAlgorithm): RealmSigningKey {
+function generateKey(alg: TestRealmAlgorithm, chosenKid?: string): RealmSigningKey {
   const { privateKey, publicKey } =
     alg === 'EdDSA'
       ? generateKeyPairSync('ed25519')
@@ -70,10 +72,9 @@ function generateKey(alg: TestRealmAlgorithm): RealmSigningKey {
         ? generateKeyPairSync('ec', { namedCurve: CURVES[alg] })
         : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicJwk = publicKey.export({ format: 'jwk' });
-  const kid = createHash('sha256')
-    .update(JSON.stringify(publicJwk))
-    .digest('base64url')
-    .slice(0, 16);
+  const kid =
+    chosenKid ??
+    createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
   return { kid, alg, privateKey, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
@@ -137,11 +138,12 @@ export class VoxKeyTestRealm {
     readonly realm: string,
     readonly audience: string | string[],
     private readonly algorithm: TestRealmAlgorithm,
+    kid: string | undefined,
   ) {
     const { port } = server.address() as AddressInfo;
     this.domain = `http://127.0.0.1:${port}`;
     this.endpoints = getVoxKeyEndpoints(this.domain, realm);
-    this.keys = [generateKey(algorithm)];
+    this.keys = [generateKey(algorithm, kid)];
   }
 
   /** Starts a realm listening on 127.0.0.1 on a free port. */
@@ -156,6 +158,7 @@ export class VoxKeyTestRealm {
       options.realm ?? randomUUID(),
       options.audience ?? 'https://api.example.test',
       options.algorithm ?? 'RS256',
+      options.kid,
     );
     server.on('request', (request, response) => realm.handle(request, response));
     return realm;
