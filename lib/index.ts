@@ -31,6 +31,7 @@ export type {
 export type { M2MToken, M2MTokenRequest } from './interfaces/m2m-token.interface.js';
 
 export { Public } from './decorators/public.decorator.js';
+export { OptionalAuth, type OptionalAuthOptions } from './decorators/optional-auth.decorator.js';
 export { Scopes } from './decorators/scopes.decorator.js';
 export { AnyScope } from './decorators/any-scope.decorator.js';
 export { VoxKeyUser } from './decorators/voxkey-user.decorator.js';

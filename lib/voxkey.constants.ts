@@ -10,8 +10,12 @@ export const VOXKEY_MODULE_OPTIONS = 'voxkey:module-options';
 /** Injection token of the validated options with defaults and derived endpoints filled in. */
 export const VOXKEY_RESOLVED_OPTIONS = 'voxkey:resolved-options';
 
-/** Metadata key set by `@Public()`. */
-export const PUBLIC_METADATA = 'voxkey:public';
+/**
+ * Metadata key set by `@Public()` and `@OptionalAuth()`: the route's authentication mode
+ * (`AuthModeMetadata`), one key so that the handler's mode overrides the controller's. A route
+ * without it requires a token.
+ */
+export const AUTH_MODE_METADATA = 'voxkey:auth-mode';
 
 /** Metadata key set by `@Scopes()`: a list of scope lists, every scope of which is required. */
 export const SCOPES_METADATA = 'voxkey:scopes';

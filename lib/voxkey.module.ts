@@ -15,6 +15,7 @@ import { SharedState } from './store/shared-state.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
+import { RouteModeAudit } from './audit/route-mode.audit.js';
 import { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
@@ -44,6 +45,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     resolvedOptionsProvider,
     HandlerAudit,
     GraphQLFieldAudit,
+    RouteModeAudit,
     SharedState,
     RealmRegistry,
     VerifiedTokenCache,

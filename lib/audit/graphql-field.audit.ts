@@ -1,7 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
-import { ANY_SCOPE_METADATA, PUBLIC_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
+import { authModeOf } from '../utils/route-metadata.util.js';
+import { ANY_SCOPE_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
 import { discoveredHandlers } from './discovered-handlers.util.js';
 
 // What @nestjs/graphql 13 and 14 write, read as strings so that the package is never loaded.
@@ -68,9 +69,7 @@ export class GraphQLFieldAudit implements OnModuleInit {
    * its operations (root fields, which guards always reach), so they are not reported.
    */
   private asksForScopes(handler: () => unknown, cls: () => unknown): boolean {
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, [handler, cls]) === true) {
-      return false;
-    }
+    if (authModeOf(this.reflector, [handler, cls])?.mode === 'public') return false;
     return (
       (this.reflector.get<unknown[]>(SCOPES_METADATA, handler)?.length ?? 0) > 0 ||
       (this.reflector.get<unknown[]>(ANY_SCOPE_METADATA, handler)?.length ?? 0) > 0

@@ -5,8 +5,8 @@ import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { nestMajor } from '../utils/nest-version.util.js';
+import { authModeOf } from '../utils/route-metadata.util.js';
 import { discoveredHandlers } from './discovered-handlers.util.js';
-import { PUBLIC_METADATA } from '../voxkey.constants.js';
 
 // Metadata keys NestJS 11 and 12 both write; read as strings so no transport package is loaded.
 const GATEWAY = 'websockets:is_gateway';
@@ -76,13 +76,9 @@ export class HandlerAudit implements OnApplicationBootstrap {
     return nestMajor();
   }
 
-  private isPublic(handler: () => unknown, cls: object): boolean {
-    return (
-      this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, [
-        handler,
-        cls as () => unknown,
-      ]) === true
-    );
+  /** `@Public()` (not `@OptionalAuth()`, which needs the guards to read a token). */
+  private isPublic(handler: () => unknown, cls: () => unknown): boolean {
+    return authModeOf(this.reflector, [handler, cls])?.mode === 'public';
   }
 
   /** `VoxKeyAuthGuard` (or a subclass) in the handler's or its class's own `@UseGuards`. */

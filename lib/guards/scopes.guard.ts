@@ -23,7 +23,8 @@ export type { ScopeRequirements } from '../utils/route-metadata.util.js';
 /**
  * Enforces `@Scopes()` and `@AnyScope()` after `VoxKeyAuthGuard`: 403 `insufficient_scope`
  * when the token lacks a required scope. A route with scope requirements but no authenticated
- * user (the auth guard did not run) is refused, never let through.
+ * user (the auth guard did not run) is refused, never let through. `@Public()` and
+ * `@OptionalAuth()` routes have no scope requirements.
  *
  * @example
  * // Per controller, with `globalGuard: false`; the order matters:
@@ -47,7 +48,9 @@ export class ScopesGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (this.routes.get(context).isPublic) return true;
+    // `@Public()` and `@OptionalAuth()` routes demand no scopes (the start-up audit refuses any
+    // on the same handler, and a handler's mode overrides its controller's scopes).
+    if (this.routes.get(context).mode !== 'required') return true;
     const required = this.getRequirements(context);
     if (required.all.length === 0 && required.anyOf.length === 0) return true;
     const transport = transportOf(context);

@@ -89,6 +89,13 @@ function tenancyRequest(
   };
 }
 
+/** The refusals `@OptionalAuth({ invalidToken: 'anonymous' })` turns into an anonymous call. */
+function passesAsAnonymous(
+  error: unknown,
+): error is InvalidTokenException | AuthUnavailableException {
+  return error instanceof InvalidTokenException || error instanceof AuthUnavailableException;
+}
+
 /** A log-safe account of a failure: our errors' messages are fixed text; others give only their name. */
 function describeFailure(failure: unknown): string {
   if (failure instanceof VoxKeyError) return failure.message;
@@ -97,13 +104,15 @@ function describeFailure(failure: unknown): string {
 
 /**
  * Authenticates HTTP requests with VoxKey access tokens. Registered globally unless
- * `globalGuard: false`; `@Public()` routes pass before any token is read. Other execution
+ * `globalGuard: false`; `@Public()` routes pass before any token is read, `@OptionalAuth()`
+ * routes without Bearer credentials pass with no user. Other execution
  * contexts (GraphQL, WebSockets, microservices) are denied unless public.
  *
  * One way through: Bearer credentials → deny list → verified-token cache → on a miss,
  * `passport.authenticate` with the strategy `validation` chose (`voxkey-jwt` or
  * `voxkey-introspection`) → `handleRequest` → `req.user`. A failure is a 400 or 401 with an RFC
- * 6750 challenge, or a 503 when the realm could not be asked; never a pass.
+ * 6750 challenge, or a 503 when the realm could not be asked; never a pass with a user
+ * (`@OptionalAuth({ invalidToken: 'anonymous' })` passes such a call with none).
  *
  * @example
  * // Per controller, with `globalGuard: false`:
@@ -141,7 +150,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   private readonly strategy: string;
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.routes.get(context).isPublic) return true;
+    const route = this.routes.get(context);
+    if (route.mode === 'public') return true;
     const transport = transportOf(context);
     if (transport === undefined || !isEnabled(context, this.voxkeyOptions)) {
       this.warnOncePerMinute(
@@ -152,7 +162,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       throw transport ? await transport.refuse(context, refusal) : refusal;
     }
     try {
-      await this.authenticateCall(context, transport);
+      await this.authenticateCall(context, transport, route.mode === 'optional');
       return true;
     } catch (error) {
       // A refused call leaves its session (socket, operation) without a user or a verification.
@@ -161,9 +171,37 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         this.sessions.delete(session);
         forgetUser(session);
       }
+      if (route.anonymousOnInvalid && passesAsAnonymous(error)) {
+        this.admitAnonymously(context, transport, error);
+        return true;
+      }
       // The library's refusals take the transport's own form; a subclass's errors pass unchanged.
       throw isRefusal(error) ? await transport.refuse(context, error) : error;
     }
+  }
+
+  /**
+   * `@OptionalAuth({ invalidToken: 'anonymous' })` and a token that failed a check, or could not
+   * be checked: the call goes on with no user and no token (nothing of the rejected token was
+   * kept), and a client whose token was refused is told so where the transport has headers.
+   */
+  private admitAnonymously(
+    context: ExecutionContext,
+    transport: Transport,
+    refusal: InvalidTokenException | AuthUnavailableException,
+  ): void {
+    this.leaveWithoutUser(context, transport);
+    // An outage says nothing about the token: the client has no reason to refresh it.
+    if (refusal instanceof InvalidTokenException) transport.announce?.(context, refusal);
+    this.logger.debug(
+      `Let through without a user (@OptionalAuth, invalidToken: 'anonymous'): ${refusal.getStatus()} refused`,
+    );
+  }
+
+  /** An anonymous `@OptionalAuth()` call: no user where the handler's decorators look, whoever set one. */
+  private leaveWithoutUser(context: ExecutionContext, transport: Transport): void {
+    if (transport !== httpTransport) return transport.setUser(context, undefined);
+    (this.getRequest(context) as AuthenticatedRequest).user = undefined;
   }
 
   /**
@@ -171,13 +209,22 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * cache, or Passport → the realms this call accepts → the deny list → the user where the
    * transport keeps it.
    */
-  private async authenticateCall(context: ExecutionContext, transport: Transport): Promise<void> {
+  private async authenticateCall(
+    context: ExecutionContext,
+    transport: Transport,
+    optional: boolean,
+  ): Promise<void> {
     const http = transport === httpTransport;
     // On HTTP through getRequest, so a subclass that overrides it is read as before.
     const request = http ? (this.getRequest(context) as AuthenticatedRequest) : undefined;
     const credentials = request
       ? readBearerCredentials(request)
       : transport.credentials(context, this.voxkeyOptions);
+    if (optional && credentials.kind === 'missing') {
+      // `@OptionalAuth()` without Bearer credentials: the handler runs without a user.
+      this.leaveWithoutUser(context, transport);
+      return;
+    }
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
     const session = transport.session(context);

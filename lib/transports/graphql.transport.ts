@@ -33,7 +33,7 @@ interface GraphQLContext {
   [MERCURIUS_SOCKET]?: SubscriptionSocket;
   /** Apollo and Mercurius over HTTP: the request. Apollo over graphql-ws: the graphql-ws context. */
   req?: (RequestWithHeaders & { user?: unknown }) | GraphQLWsContext;
-  /** Mercurius over HTTP: the Fastify reply. */
+  /** Mercurius over HTTP: the Fastify reply (an Apollo `context` may pass it too). */
   reply?: { header?: (name: string, value: string) => unknown };
   /** Mercurius subscriptions: the upgrade request and the `connection_init` payload. */
   request?: RequestWithHeaders;
@@ -201,6 +201,17 @@ export const graphqlTransport: Transport = {
       extensions.http = { headers, status: statusCode };
     }
     return Promise.resolve(new VoxKeyGraphQLError(refusal, extensions));
+  },
+  announce(context, refusal) {
+    const ctx = graphqlContext(context);
+    // Mercurius's reply, or the Express response Apollo's request links to (`req.res`); Apollo on
+    // Fastify gives resolvers no response unless the app's `context` passes `reply`.
+    const req = isWsContext(ctx.req) ? undefined : (ctx.req as { res?: unknown } | undefined);
+    const response = (ctx.reply ?? req?.res) as
+      { header?: (name: string, value: string) => unknown } | undefined;
+    if (typeof response?.header === 'function') {
+      response.header('www-authenticate', refusal.wwwAuthenticate);
+    }
   },
   closeAtExpiry(context, untilSeconds, options) {
     const ctx = graphqlContext(context);

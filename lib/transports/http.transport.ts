@@ -30,4 +30,7 @@ export const httpTransport: Transport = {
     if (retryAfter !== undefined) setResponseHeader(context, 'Retry-After', String(retryAfter));
     return Promise.resolve(refusal);
   },
+  announce(context, refusal) {
+    setResponseHeader(context, 'WWW-Authenticate', refusal.wwwAuthenticate);
+  },
 };

@@ -30,8 +30,11 @@ export interface Transport {
    */
   session(context: ExecutionContext): object | undefined;
   getUser(context: ExecutionContext): unknown;
-  /** Keeps the verified user, and the token it came from, for the handler's decorators. */
-  setUser(context: ExecutionContext, user: unknown, token: string): void;
+  /**
+   * Keeps the verified user, and the token it came from, for the handler's decorators; no user
+   * (an anonymous `@OptionalAuth()` call) leaves nothing for them.
+   */
+  setUser(context: ExecutionContext, user: unknown, token?: string): void;
   /** The token the guard verified for this call, once it has. */
   getToken(context: ExecutionContext): string | undefined;
   /**
@@ -41,6 +44,13 @@ export interface Transport {
   request(context: ExecutionContext): RequestWithHeaders | undefined;
   /** The refusal in this transport's own form (HTTP: the exception, with its challenge header). */
   refuse(context: ExecutionContext, refusal: HttpException): Promise<Error>;
+  /**
+   * Tells the client of a refusal the route let pass as anonymous
+   * (`@OptionalAuth({ invalidToken: 'anonymous' })`), where the transport has response headers:
+   * the refusal's `WWW-Authenticate` challenge on the response.
+   * @see RFC 6750 §3
+   */
+  announce?(context: ExecutionContext, refusal: BearerException): void;
   /**
    * Called after a session's token is verified: arranges for the connection to be closed when
    * the token stops being valid (`untilSeconds`), where the transport holds one open.
@@ -70,9 +80,11 @@ export function forgetUser(holder: object): void {
   users.delete(holder);
 }
 
-/** Keeps a verified user and its token for the later reads of `holder`'s handlers. */
-export function rememberUser(holder: object | undefined, user: unknown, token: string): void {
-  if (holder !== undefined) users.set(holder, { user, token });
+/** Keeps a verified user and its token for the later reads of `holder`'s handlers; no user forgets. */
+export function rememberUser(holder: object | undefined, user: unknown, token?: string): void {
+  if (holder === undefined) return;
+  if (user === undefined || token === undefined) users.delete(holder);
+  else users.set(holder, { user, token });
 }
 
 const MISSING: BearerCredentials = { kind: 'missing' };

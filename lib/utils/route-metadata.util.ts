@@ -1,13 +1,26 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { RealmBinding } from '../decorators/realm.decorator.js';
+import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import {
   ANY_SCOPE_METADATA,
+  AUTH_MODE_METADATA,
   REALM_BINDING_METADATA,
-  PUBLIC_METADATA,
   REQUIRE_ACTIVE_METADATA,
   SCOPES_METADATA,
 } from '../voxkey.constants.js';
+
+/**
+ * What `@Public()` and `@OptionalAuth()` store: `public` never reads a token; `optional` runs
+ * the handler without a user when there is none, and `invalidToken` says what a token that fails
+ * a check does (`reject`: refused as on any route; `anonymous`: the call goes on without a user).
+ */
+export type AuthModeMetadata =
+  | { readonly mode: 'public' }
+  | { readonly mode: 'optional'; readonly invalidToken: 'reject' | 'anonymous' };
+
+/** A route's authentication mode: `required` unless `@Public()` or `@OptionalAuth()` says otherwise. */
+export type RouteAuthMode = AuthModeMetadata['mode'] | 'required';
 
 /** What a route demands: every scope of `all`, and one scope of each list in `anyOf`. */
 export interface ScopeRequirements {
@@ -17,8 +30,10 @@ export interface ScopeRequirements {
 
 /** What the VoxKey decorators say of one route, its handler and its controller together. */
 export interface RouteMetadata {
-  /** `@Public()` on the handler or the controller. */
-  readonly isPublic: boolean;
+  /** `@Public()` or `@OptionalAuth()`, the handler's over the controller's; else `required`. */
+  readonly mode: RouteAuthMode;
+  /** `@OptionalAuth({ invalidToken: 'anonymous' })`: a token that fails a check makes the call anonymous. */
+  readonly anonymousOnInvalid: boolean;
   /** `@RequireActiveToken()` on the handler or the controller. */
   readonly requireActive: boolean;
   /** `@Scopes()` and `@AnyScope()`, controller and handler added up. */
@@ -37,13 +52,23 @@ function readRoute(reflector: Reflector, context: ExecutionContext): RouteMetada
     }
     anyOf.push(...(reflector.get<string[][] | undefined>(ANY_SCOPE_METADATA, target) ?? []));
   }
+  const auth = authModeOf(reflector, targets);
   return {
-    isPublic: reflector.getAllAndOverride<boolean | undefined>(PUBLIC_METADATA, targets) === true,
+    mode: auth?.mode ?? 'required',
+    anonymousOnInvalid: auth?.mode === 'optional' && auth.invalidToken === 'anonymous',
     requireActive:
       reflector.getAllAndOverride<boolean | undefined>(REQUIRE_ACTIVE_METADATA, targets) === true,
     scopes: { all: [...all], anyOf },
     realms: reflector.getAllAndOverride<RealmBinding | undefined>(REALM_BINDING_METADATA, targets),
   };
+}
+
+/** The authentication mode of the first of `targets` (handler, then class) that declares one. */
+export function authModeOf(
+  reflector: Reflector,
+  targets: Parameters<Reflector['getAllAndOverride']>[1],
+): AuthModeMetadata | undefined {
+  return reflector.getAllAndOverride<AuthModeMetadata | undefined>(AUTH_MODE_METADATA, targets);
 }
 
 /**
@@ -79,5 +104,28 @@ export function appendMetadata<T>(key: string, entry: T): MethodDecorator & Clas
     const holder = (descriptor?.value ?? target) as object;
     const existing = (Reflect.getMetadata(key, holder) as T[] | undefined) ?? [];
     Reflect.defineMetadata(key, [...existing, entry], holder);
+  };
+}
+
+/**
+ * A class or method decorator that stores a route's authentication mode. One target may declare
+ * one mode: `@Public() @OptionalAuth()` on one handler throws when the class is defined, naming
+ * it, rather than letting the outer decorator silently win.
+ */
+export function authModeDecorator(auth: AuthModeMetadata): MethodDecorator & ClassDecorator {
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const holder = (descriptor?.value ?? target) as object;
+    const existing = Reflect.getOwnMetadata(AUTH_MODE_METADATA, holder) as
+      AuthModeMetadata | undefined;
+    if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(auth)) {
+      const where =
+        key === undefined
+          ? (target as { name: string }).name
+          : `${(target as { constructor: { name: string } }).constructor.name}.${String(key)}`;
+      throw new VoxKeyConfigError(
+        `${where} declares two authentication modes (@Public(), @OptionalAuth()); keep one`,
+      );
+    }
+    Reflect.defineMetadata(AUTH_MODE_METADATA, auth, holder);
   };
 }

@@ -25,6 +25,8 @@ const DOCUMENTED: Record<string, string[]> = {
     'M2MTokenService',
     'MemoryStore',
     'MissingTokenException',
+    'OptionalAuth',
+    'OptionalAuthOptions',
     'Public',
     'Realm',
     'RealmFromParam',

@@ -4,6 +4,7 @@ import {
   AnyScope,
   InsufficientScopeException,
   MissingTokenException,
+  OptionalAuth,
   Public,
   Scopes,
   ScopesGuard,
@@ -27,6 +28,8 @@ class Handlers {
 @Scopes('admin')
 class AdminHandlers {
   @Scopes('write') write() {}
+  /** A handler's mode overrides the controller's scopes. */
+  @OptionalAuth() preview() {}
 }
 @Public()
 class PublicHandlers {
@@ -91,6 +94,11 @@ describe('ScopesGuard', () => {
     );
     const { error } = await run(Handlers, Handlers.prototype.scoped, {}, 'graphql', off);
     expect(error).toMatchObject({ extensions: { code: 'FORBIDDEN', statusCode: 403 } });
+  });
+  it("demands no scopes on an @OptionalAuth() route, with or without a user, whatever the controller's", async () => {
+    const preview = AdminHandlers.prototype.preview;
+    expect((await run(AdminHandlers, preview, undefined)).result).toBe(true);
+    expect((await run(AdminHandlers, preview, { scope: 'other' }, 'graphql')).result).toBe(true);
   });
   it('skips @Public() routes', async () => {
     expect((await run(PublicHandlers, PublicHandlers.prototype.any, undefined, 'ws')).result).toBe(

@@ -2,6 +2,7 @@ import { type ExecutionContext, Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   MissingTokenException,
+  OptionalAuth,
   Public,
   UnsupportedContextException,
   VoxKeyAuthGuard,
@@ -20,6 +21,8 @@ const moduleOptions: VoxKeyModuleOptions = {
 class Handlers {
   open() {}
   @Public() publicRoute() {}
+  @OptionalAuth() optional() {}
+  @OptionalAuth({ invalidToken: 'anonymous' }) lenient() {}
 }
 @Public()
 class PublicHandlers {
@@ -122,6 +125,82 @@ describe('VoxKeyAuthGuard', () => {
     await expect(
       activate(contextFor('http', Handlers, Handlers.prototype.open, request).context),
     ).rejects.toMatchObject({ status: 400 });
+  });
+
+  describe('@OptionalAuth()', () => {
+    const TOO_LARGE = `Bearer ${'a'.repeat(9000)}`;
+    const http = (handler: () => void, request: Record<string, unknown>) =>
+      contextFor('http', Handlers, handler, request);
+
+    it.each([
+      ['no header', {}],
+      ['another scheme', { authorization: 'Basic dXNlcjpwYXNz' }],
+    ])('%s: passes with no user, even one set before the guard', async (_name, headers) => {
+      const request = { headers, user: { sub: 'set-by-a-middleware' } };
+      const { context, headers: sent } = http(Handlers.prototype.optional, request);
+      await expect(activate(context)).resolves.toBe(true);
+      expect(request.user).toBeUndefined();
+      expect(sent).toEqual({});
+    });
+
+    it.each([Handlers.prototype.optional, Handlers.prototype.lenient])(
+      'malformed credentials stay a 400 (%p)',
+      async (handler) => {
+        const request = { headers: { authorization: 'Bearer a.b.c junk' } };
+        await expect(activate(http(handler, request).context)).rejects.toMatchObject({
+          status: 400,
+        });
+      },
+    );
+
+    it('strict: a token that fails a check is a 401 invalid_token, as on a protected route', async () => {
+      const { context, headers } = http(Handlers.prototype.optional, {
+        headers: { authorization: TOO_LARGE },
+      });
+      await expect(activate(context)).rejects.toMatchObject({ status: 401 });
+      expect(headers['www-authenticate']).toContain('error="invalid_token"');
+    });
+
+    it('strict: a token that cannot be checked is a 503, as on a protected route', async () => {
+      const { context } = http(Handlers.prototype.optional, {
+        headers: { authorization: 'Bearer a.b.c' },
+      });
+      await expect(activate(context)).rejects.toMatchObject({ status: 503 });
+    });
+
+    it('lenient: a token that fails a check passes with no user, and the challenge on the response', async () => {
+      const request = { headers: { authorization: TOO_LARGE }, user: { sub: 'stale' } };
+      const { context, headers } = http(Handlers.prototype.lenient, request);
+      await expect(activate(context)).resolves.toBe(true);
+      expect(request.user).toBeUndefined();
+      expect(headers['www-authenticate']).toBe(
+        'Bearer realm="https://api.example.com", error="invalid_token", error_description="The access token is too large"',
+      );
+    });
+
+    it('lenient: a token that cannot be checked passes with no user, and no header (the token may be fine)', async () => {
+      const request = { headers: { authorization: 'Bearer a.b.c' } };
+      const { context, headers } = http(Handlers.prototype.lenient, request);
+      await expect(activate(context)).resolves.toBe(true);
+      expect(headers).toEqual({});
+    });
+
+    it('lenient on a socket: nothing the socket kept survives a refused token', async () => {
+      const client = { handshake: { auth: { token: TOO_LARGE.slice(7) }, headers: {} } };
+      rememberUser(client, { sub: 'alice' }, 'aaa.bbb.ccc');
+      const { context } = contextFor('ws', Handlers, Handlers.prototype.lenient);
+      const ws = {
+        ...context,
+        switchToWs: () => ({ getClient: () => client, getData: () => ({}) }),
+      };
+      await expect(activate(ws as unknown as ExecutionContext)).resolves.toBe(true);
+      expect([userOf(client), tokenOf(client)]).toEqual([undefined, undefined]);
+    });
+
+    it.each(['graphql', 'ws', 'rpc'])('passes a %s call without a token', async (type) => {
+      const { context } = contextFor(type, Handlers, Handlers.prototype.optional);
+      await expect(activate(context)).resolves.toBe(true);
+    });
   });
 
   it('handleRequest never lets a failure through', () => {

@@ -106,6 +106,13 @@ describe('per-call users', () => {
     expect([userOf(socket), tokenOf(socket)]).toEqual([{ sub: 'u' }, TOKEN]);
     expect([userOf(undefined), tokenOf(undefined)]).toEqual([undefined, undefined]);
   });
+
+  it('no user (an anonymous @OptionalAuth() call) forgets what the holder kept', () => {
+    const socket = {};
+    rememberUser(socket, { sub: 'u' }, TOKEN);
+    rememberUser(socket, undefined);
+    expect([userOf(socket), tokenOf(socket)]).toEqual([undefined, undefined]);
+  });
 });
 
 describe('scheduleClose', () => {
