@@ -11,7 +11,7 @@ import {
   VOXKEY_MODULE_OPTIONS,
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
-import { resolveRealms } from './realm/realm-options.js';
+import { resolveRealms, resolveRealmsProvider } from './realm/realm-options.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
 
 const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
@@ -30,6 +30,11 @@ const NUMERIC_OPTIONS = {
   'introspection.cacheMaxEntries': { fallback: 10_000, min: 1, max: 10_000_000 },
   'm2m.refreshMarginMs': { fallback: 60_000, min: 0, max: 3_600_000 },
   'm2m.maxRetries': { fallback: 3, min: 0, max: 10 },
+  'realmCache.maxEntries': { fallback: 100, min: 1, max: 100_000 },
+  'realmCache.idleTtlMs': { fallback: 3_600_000, min: 1_000, max: 604_800_000 },
+  'realmCache.negativeTtlMs': { fallback: 60_000, min: 0, max: 3_600_000 },
+  'realmCache.negativeMaxEntries': { fallback: 1_000, min: 1, max: 1_000_000 },
+  'realmCache.providerRatePerSec': { fallback: 20, min: 1, max: 10_000 },
 } as const;
 
 type NumericOption = keyof typeof NUMERIC_OPTIONS;
@@ -223,6 +228,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
   optionalObject(options.introspection, 'introspection');
   optionalObject(options.tokenCache, 'tokenCache');
   optionalObject(options.m2m, 'm2m');
+  optionalObject(options.realmCache, 'realmCache');
   const tenancy = optionalObject(options.tenancy, 'tenancy');
   if (tenancy.resolve !== undefined && typeof tenancy.resolve !== 'function') {
     throw new VoxKeyConfigError(`'tenancy.resolve' must be a function`);
@@ -232,6 +238,14 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     realms,
     multiRealm,
     tenancy: Object.freeze({ resolve: tenancy.resolve }),
+    realmsProvider: resolveRealmsProvider(options),
+    realmCache: Object.freeze({
+      maxEntries: n['realmCache.maxEntries'],
+      idleTtlMs: n['realmCache.idleTtlMs'],
+      negativeTtlMs: n['realmCache.negativeTtlMs'],
+      negativeMaxEntries: n['realmCache.negativeMaxEntries'],
+      providerRatePerSec: n['realmCache.providerRatePerSec'],
+    }),
     algorithms: Object.freeze(resolveAlgorithms(options.algorithms)),
     clockTolerance: n.clockTolerance,
     maxTokenAge: n.maxTokenAge,

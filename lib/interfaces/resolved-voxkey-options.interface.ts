@@ -1,5 +1,6 @@
 import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
 import type { VoxKeyEndpoints } from '../realm/realm-endpoints.js';
+import type { ResolvedRealmsProvider } from '../realm/realm-options.js';
 import type {
   VoxKeyAlgorithm,
   VoxKeyRpcOptions,
@@ -37,6 +38,15 @@ export interface ResolvedVoxKeyOptions {
   /** Whether `realms` listed them: services then need to be told which realm to use. */
   readonly multiRealm: boolean;
   readonly tenancy: { readonly resolve: VoxKeyTenancyOptions['resolve'] };
+  /** `realmsProvider`, checked; undefined without one. */
+  readonly realmsProvider: ResolvedRealmsProvider | undefined;
+  readonly realmCache: {
+    readonly maxEntries: number;
+    readonly idleTtlMs: number;
+    readonly negativeTtlMs: number;
+    readonly negativeMaxEntries: number;
+    readonly providerRatePerSec: number;
+  };
   readonly algorithms: readonly VoxKeyAlgorithm[];
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;

@@ -106,6 +106,19 @@ export interface VoxKeyModuleOptions {
    */
   realms?: VoxKeyRealmOptions[];
   /**
+   * Realms added at run time (from a database, say): called with the UUID of a token's `iss` when
+   * that `iss` is exactly `<domain>/oauth2/<lower-case UUID>` and not a configured realm, it
+   * returns the realm's options (its `realm` must be that UUID) or undefined for none. Calls are
+   * single-flight per realm, answers cached (`realmCache`), and calls for realms never seen before
+   * rate-limited, so a flood of random UUIDs costs a bounded number of calls and no key fetch.
+   * Needs `realms`. A throw is a 503.
+   */
+  realmsProvider?: (
+    realmUuid: string,
+  ) => VoxKeyRealmOptions | undefined | Promise<VoxKeyRealmOptions | undefined>;
+  /** How `realmsProvider`'s answers are kept, and how often it may be asked about new realms. */
+  realmCache?: VoxKeyRealmCacheOptions;
+  /**
    * Which realms a request may be authenticated by, from the request itself (host, path,
    * headers, route parameters): a token of another realm gets a 401 even when it is otherwise
    * valid. `@Realm()` and `@RealmFromParam()` on a route take precedence.
@@ -237,6 +250,24 @@ export interface VoxKeyRealmOptions {
   clientSecret?: string;
   /** M2M defaults in this realm (`clientId`, `clientSecret`, `scope`, `resource`). */
   m2m?: Pick<VoxKeyM2MOptions, 'clientId' | 'clientSecret' | 'scope' | 'resource'>;
+}
+
+/** How `realmsProvider`'s answers are kept. */
+export interface VoxKeyRealmCacheOptions {
+  /** Most realms from the provider kept at once; the least recently used go first. @default 100 */
+  maxEntries?: number;
+  /** A provided realm unused for this long is dropped, in milliseconds. @default 3600000 */
+  idleTtlMs?: number;
+  /** How long "no such realm" is remembered, in milliseconds. @default 60000 */
+  negativeTtlMs?: number;
+  /** Most "no such realm" answers kept. @default 1000 */
+  negativeMaxEntries?: number;
+  /**
+   * Calls per second for realms not seen before (a burst of as many is allowed); past it, such a
+   * token is refused without a call.
+   * @default 20
+   */
+  providerRatePerSec?: number;
 }
 
 /** What `tenancy.resolve` sees of a request. */

@@ -216,6 +216,48 @@ function assertDistinct(realms: readonly ResolvedRealm[]): void {
   }
 }
 
+/** What `realmsProvider` needs resolved at start-up. */
+export interface ResolvedRealmsProvider {
+  /** The module's domain: only an `iss` of the form `<origin>/oauth2/<lower-case UUID>` is looked up. */
+  readonly origin: string;
+  /** The application's provider. */
+  readonly provide: NonNullable<VoxKeyModuleOptions['realmsProvider']>;
+  /**
+   * Validates what the provider returned for `uuid`, as a realm of `realms` is validated (it
+   * takes the module's domain, audience and back channel when it names none).
+   */
+  readonly resolve: (given: VoxKeyRealmOptions, uuid: string) => ResolvedRealm;
+}
+
+/** The module's `realmsProvider`, checked, or undefined without one. */
+export function resolveRealmsProvider(
+  options: VoxKeyModuleOptions,
+): ResolvedRealmsProvider | undefined {
+  const provide = options.realmsProvider;
+  if (provide === undefined) return undefined;
+  if (typeof provide !== 'function') {
+    throw new VoxKeyConfigError(`'realmsProvider' must be a function of the realm UUID`);
+  }
+  if (options.realms === undefined) {
+    throw new VoxKeyConfigError(
+      `'realmsProvider' needs 'realms', with at least one realm configured there`,
+    );
+  }
+  const defaults: RealmDefaults = {
+    domain: options.domain,
+    audience: options.audience,
+    backchannelUrl: options.backchannelUrl,
+    jwksUri: undefined,
+    allowInsecureBackchannel: options.allowInsecureBackchannel ?? false,
+  };
+  return Object.freeze({
+    origin: resolveOrigin(options.domain, 'domain'),
+    provide,
+    resolve: (given: VoxKeyRealmOptions, uuid: string) =>
+      resolveRealm(given, `realmsProvider('${uuid}').`, defaults),
+  });
+}
+
 /**
  * The realms of the module's options: the single realm of `domain`/`realm`/`audience` (id
  * `'default'`), or each of `realms`, every one validated with errors naming the option.

@@ -7,6 +7,7 @@ import type {
 } from '../interfaces/resolved-voxkey-options.interface.js';
 import { JwksKeyProvider } from '../keys/jwks-key.provider.js';
 import { unverifiedPayload } from '../token/jws-header.js';
+import { ProvidedRealms } from './provided-realms.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 
 /** A realm the API accepts tokens from: its settings and its own key set. */
@@ -25,20 +26,30 @@ export class RealmRegistry implements OnModuleInit {
   private readonly logger = new Logger('VoxKeyRealms');
   private readonly byIssuer = new Map<string, Realm>();
   private readonly byId = new Map<string, Realm>();
+  /** Realms `realmsProvider` added, when there is one. */
+  private readonly provided: ProvidedRealms<Realm> | undefined;
 
   constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {
+    const create = (config: ResolvedRealm): Realm => ({
+      config,
+      keys: new JwksKeyProvider(
+        config.endpoints.jwksUri,
+        options.jwks,
+        options.multiRealm ? config.id : undefined,
+      ),
+    });
     for (const config of options.realms) {
-      const realm: Realm = {
-        config,
-        keys: new JwksKeyProvider(
-          config.endpoints.jwksUri,
-          options.jwks,
-          options.multiRealm ? config.id : undefined,
-        ),
-      };
+      const realm = create(config);
       this.byId.set(config.id, realm);
       for (const issuer of config.issuers) this.byIssuer.set(issuer, realm);
     }
+    this.provided =
+      options.realmsProvider &&
+      new ProvidedRealms(options.realmsProvider, options.realmCache, create, (config) => {
+        if (this.byId.has(config.id)) return `the id '${config.id}' of a configured realm`;
+        const clash = options.realms.find((r) => r.endpoints.jwksUri === config.endpoints.jwksUri);
+        return clash && `the key set URL of realm '${clash.id}'`;
+      });
   }
 
   /** Once the application's logger is in place. */
@@ -46,14 +57,29 @@ export class RealmRegistry implements OnModuleInit {
     this.warnAboutSharedAudiences();
   }
 
-  /** The realm whose tokens carry `iss`, if it is one of the configured issuers. */
+  /**
+   * The realm whose tokens carry `iss`, if it is one of the configured issuers or a realm
+   * `realmsProvider` already added (no call).
+   */
   forIssuer(iss: unknown): Realm | undefined {
-    return typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
+    if (typeof iss !== 'string') return undefined;
+    return this.byIssuer.get(iss) ?? this.provided?.peek(iss);
   }
 
-  /** The realm with this id, if configured. */
+  /**
+   * As `forIssuer`, and else asks `realmsProvider` (within its bounds) when `iss` has the form of
+   * one of its realms.
+   * @throws VoxKeyJwksError when the provider failed
+   */
+  async resolveIssuer(iss: unknown): Promise<Realm | undefined> {
+    const realm = this.forIssuer(iss);
+    if (realm !== undefined || this.provided === undefined || typeof iss !== 'string') return realm;
+    return this.provided.load(iss);
+  }
+
+  /** The realm with this id, if configured (or added by `realmsProvider` and still kept). */
   get(id: string): Realm | undefined {
-    return this.byId.get(id);
+    return this.byId.get(id) ?? this.provided?.byId(id);
   }
 
   /**
@@ -68,7 +94,7 @@ export class RealmRegistry implements OnModuleInit {
         `several realms are configured: name the realm ${purpose} (for example forRealm('${this.options.realms[0].id}'))`,
       );
     }
-    const realm = this.byId.get(id);
+    const realm = this.get(id);
     if (realm === undefined) throw new VoxKeyConfigError(`no realm '${id}' is configured`);
     return realm;
   }
@@ -93,7 +119,7 @@ export class RealmRegistry implements OnModuleInit {
 
   /** Whether `key` is still published by the realm `id` (false for a realm no longer known). */
   isCurrent(id: string | undefined, key: KeyObject): boolean {
-    const realm = id === undefined ? undefined : this.byId.get(id);
+    const realm = id === undefined ? undefined : this.get(id);
     return realm !== undefined && realm.keys.isCurrent(key);
   }
 

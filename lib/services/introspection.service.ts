@@ -142,7 +142,10 @@ export class IntrospectionService {
 
   /** The token's SHA-256, never the token, under the realm's namespace for this API. */
   private cacheKey(token: string, realm: Realm): string {
-    return `introspection:${this.namespaces.get(realm.config.id)}:${hashToken(token)}`;
+    const namespace =
+      this.namespaces.get(realm.config.id) ??
+      namespaceOf(realm.config.endpoints.issuer, ...realm.config.audiences);
+    return `introspection:${namespace}:${hashToken(token)}`;
   }
 
   /** Checks `exp` again on every cache hit. */

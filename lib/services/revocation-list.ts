@@ -4,6 +4,7 @@ import { MemoryCache } from '../cache/memory-cache.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { namespaceOf, SharedState } from '../store/shared-state.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
+import { RealmRegistry } from '../realm/realm.registry.js';
 
 /** Most revoked tokens remembered at once; entries are never dropped before they expire. */
 const MAX_ENTRIES = 1_000_000;
@@ -30,6 +31,7 @@ export class RevocationList {
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) options: ResolvedVoxKeyOptions,
     private readonly state: SharedState,
+    private readonly realms: RealmRegistry,
   ) {
     for (const realm of options.realms) {
       this.namespaces.set(realm.id, namespaceOf(realm.endpoints.issuer));
@@ -100,7 +102,11 @@ export class RevocationList {
 
   /** The realm's namespace and the token's deny-list hash. */
   private keyOf(token: string, realmId: string): string {
-    return `${this.namespaces.get(realmId) ?? 'unknown'}:${revocationKey(token)}`;
+    // A realm from `realmsProvider` has no precomputed namespace: its issuer's, computed here.
+    const namespace =
+      this.namespaces.get(realmId) ??
+      namespaceOf(this.realms.get(realmId)?.config.endpoints.issuer ?? `unknown realm ${realmId}`);
+    return `${namespace}:${revocationKey(token)}`;
   }
 
   private storeKey(key: string): string {

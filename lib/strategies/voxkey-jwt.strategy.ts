@@ -98,7 +98,7 @@ export class VoxKeyJwtStrategy
       token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')),
       'payload',
     );
-    const realm = this.realms.forIssuer((payload as { iss?: unknown } | null)?.iss);
+    const realm = await this.realms.resolveIssuer((payload as { iss?: unknown } | null)?.iss);
     if (realm === undefined) throw new VoxKeyTokenError('issuer', 'token issuer not accepted');
     const key = await realm.keys.getKey(header.kid, alg);
     let valid: boolean;

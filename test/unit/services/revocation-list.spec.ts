@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { RealmRegistry } from '../../../lib/realm/realm.registry';
 import { RevocationList } from '../../../lib/services/revocation-list';
 import { SharedState } from '../../../lib/store/shared-state';
 import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
@@ -13,7 +14,8 @@ describe('RevocationList (in-process store)', () => {
   class SmallList extends RevocationList {
     protected override readonly maxEntries = 2;
   }
-  const list = () => new RevocationList(options, new SharedState(options));
+  const list = () =>
+    new RevocationList(options, new SharedState(options), new RealmRegistry(options));
 
   it('keys JWTs by their signed part, so another encoding of the signature is still revoked', async () => {
     const revoked = list();
@@ -25,7 +27,7 @@ describe('RevocationList (in-process store)', () => {
   });
   it('never evicts an unexpired revocation to make room', async () => {
     Logger.overrideLogger(false);
-    const revoked = new SmallList(options, new SharedState(options));
+    const revoked = new SmallList(options, new SharedState(options), new RealmRegistry(options));
     for (const token of ['a', 'b', 'c']) await revoked.add(token, Date.now() + 60_000, 'default');
     expect([
       await revoked.isRevoked('a', 'default'),
@@ -56,7 +58,7 @@ describe('RevocationList with a shared store', () => {
       setIfAbsent: async () => true,
     };
     const state = { shared: true, store: slowStore } as unknown as SharedState;
-    const list = new RevocationList(options, state);
+    const list = new RevocationList(options, state, new RealmRegistry(options));
     const pending = list.isRevoked('aaa.bbb.ccc', 'default');
     await list.add('aaa.bbb.ccc', Date.now() + 60_000, 'default');
     answer(undefined); // the store had not seen the revocation yet
@@ -77,7 +79,11 @@ describe('RevocationList with a shared store', () => {
       delete: async () => undefined,
       setIfAbsent: async () => true,
     };
-    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    const list = new RevocationList(
+      options,
+      { shared: true, store } as unknown as SharedState,
+      new RealmRegistry(options),
+    );
     const token = 'aaa.bbb.cccA';
     const reencoded = 'aaa.bbb.cccB'; // same signing input, last character's spare bits differ
     expect(await list.isRevoked(reencoded, 'default')).toBe(false); // remembered as not revoked for a second
@@ -106,7 +112,11 @@ describe('RevocationList with a shared store', () => {
       delete: async () => undefined,
       setIfAbsent: async () => true,
     };
-    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    const list = new RevocationList(
+      options,
+      { shared: true, store } as unknown as SharedState,
+      new RealmRegistry(options),
+    );
     expect(await list.isRevoked(cleared, 'default')).toBe(false);
     expect(await list.isRevoked(cleared, 'default')).toBe(false);
     expect(asked).toHaveLength(1); // the second answer came from the one-second memo
