@@ -20,6 +20,10 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function requireString(value: unknown, name: string, purpose: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new VoxKeyConfigError(`'${name}' is required ${purpose}`);
@@ -140,7 +144,11 @@ function resolveRealm(
   const origin = resolveOrigin(options.domain ?? defaults.domain, domainName);
   const uuid = requireString(options.realm, `${prefix}realm`, 'to build the issuer URL');
   if (!UUID.test(uuid)) throw new VoxKeyConfigError(`'${prefix}realm' must be the realm UUID`);
-  const audienceName = options.audience === undefined ? 'audience' : `${prefix}audience`;
+  // An inherited audience is named where it was written; a missing one, on the realm lacking it.
+  const audienceName =
+    options.audience === undefined && defaults.audience !== undefined
+      ? 'audience'
+      : `${prefix}audience`;
   const audiences = resolveAudiences(options.audience ?? defaults.audience, audienceName);
   const allowInsecure = defaults.allowInsecureBackchannel;
   const backchannelUrl = resolveBackchannelUrl(
@@ -161,8 +169,8 @@ function resolveRealm(
       `'${prefix}clientId' is required when '${prefix}clientSecret' is set`,
     );
   }
-  const m2m = options.m2m ?? {};
-  if (typeof m2m !== 'object' || m2m === null || Array.isArray(m2m)) {
+  const m2m = options.m2m === undefined ? {} : options.m2m;
+  if (!isObject(m2m)) {
     throw new VoxKeyConfigError(`'${prefix}m2m' must be an object`);
   }
   const m2mClientId = optionalString(m2m.clientId, `${prefix}m2m.clientId`);
@@ -317,8 +325,12 @@ export function resolveRealms(options: VoxKeyModuleOptions): {
     if (typeof realm !== 'object' || realm === null) {
       throw new VoxKeyConfigError(`'realms[${index}]' must be an object`);
     }
-    // The module-wide M2M defaults that are not credentials apply to every realm.
-    const m2m = { scope: options.m2m?.scope, resource: options.m2m?.resource, ...realm.m2m };
+    // The module-wide M2M defaults that are not credentials apply to every realm (a realm's `m2m`
+    // that is not an object is left for resolveRealm to refuse, not spread).
+    const m2m =
+      realm.m2m === undefined || isObject(realm.m2m)
+        ? { scope: options.m2m?.scope, resource: options.m2m?.resource, ...realm.m2m }
+        : realm.m2m;
     return resolveRealm({ ...realm, m2m }, `realms[${index}].`, defaults);
   });
   assertDistinct(realms);

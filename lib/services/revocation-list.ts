@@ -21,7 +21,7 @@ const SHARED_CHECK_EVERY_MS = 1_000;
 export class RevocationList {
   private readonly logger = new Logger('VoxKeyRevocation');
   private readonly revoked = new Map<string, number>();
-  /** Tokens the shared store recently said are not revoked, until when that is trusted. */
+  /** Tokens the shared store recently said are not revoked in a realm, until when that is trusted. */
   private readonly checked = new MemoryCache<true>(100_000);
   /** Each realm's namespace in the store: a `jti` is unique only within its issuer. */
   private readonly namespaces = new Map<string, string>();
@@ -62,14 +62,15 @@ export class RevocationList {
     if (!this.state.shared) {
       return this.revoked.size > 0 && this.revokedLocally(this.keyOf(token, realmId));
     }
-    // A token names its issuer, so its memo needs no realm.
-    if (this.checked.get(token) === true) return false;
+    // Per realm: an opaque token names no issuer, and "not revoked in B" says nothing about A.
+    const memo = `${realmId}\n${token}`;
+    if (this.checked.get(memo) === true) return false;
     const key = this.keyOf(token, realmId);
     if (this.revokedLocally(key)) return true;
-    return this.isRevokedInStore(token, key);
+    return this.isRevokedInStore(memo, key);
   }
 
-  private async isRevokedInStore(token: string, key: string): Promise<boolean> {
+  private async isRevokedInStore(memo: string, key: string): Promise<boolean> {
     const expiresAt = Number(await this.state.store.get(this.storeKey(key)));
     if (expiresAt > Date.now()) {
       this.remember(key, expiresAt);
@@ -77,7 +78,7 @@ export class RevocationList {
     }
     // A revocation made here while the store answered must not be shadowed for a second.
     if (this.revokedLocally(key)) return true;
-    this.checked.set(token, true, SHARED_CHECK_EVERY_MS);
+    this.checked.set(memo, true, SHARED_CHECK_EVERY_MS);
     return false;
   }
 

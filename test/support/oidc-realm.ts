@@ -14,6 +14,20 @@ export const ODD_CLIENT = { clientId: 'odd:client%+ &=', clientSecret: 'p@ss:w%r
 /** Authenticates with client_secret_post. */
 export const POST_CLIENT = { clientId: 'post-client', clientSecret: 'post-secret' };
 
+/** Client credentials at the realm. */
+export interface OidcClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface OidcRealmOptions {
+  /**
+   * Appended to the ids and secrets of the API and M2M clients, so that realms started side by
+   * side hold different credentials. @default '' (API_CLIENT and M2M_CLIENT as they are)
+   */
+  clientSuffix?: string;
+}
+
 /** Returns true when it answered the request itself (fault injection). */
 export type Interceptor = (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
 
@@ -33,18 +47,29 @@ export class OidcRealm {
 
   private dev!: DevRealm;
 
-  static async start(): Promise<OidcRealm> {
-    const realm = new OidcRealm();
+  private constructor(
+    /** This API's client at the realm (introspection, revocation). */
+    readonly apiClient: OidcClient,
+    /** The client that gets M2M tokens. */
+    readonly m2mClient: OidcClient,
+  ) {}
+
+  static async start({ clientSuffix = '' }: OidcRealmOptions = {}): Promise<OidcRealm> {
+    const suffixed = ({ clientId, clientSecret }: OidcClient): OidcClient => ({
+      clientId: `${clientId}${clientSuffix}`,
+      clientSecret: `${clientSecret}${clientSuffix}`,
+    });
+    const realm = new OidcRealm(suffixed(API_CLIENT), suffixed(M2M_CLIENT));
     realm.dev = await DevRealm.start({
       scopes: SCOPES,
       clients: [
-        { ...API_CLIENT, scope: SCOPES.join(' ') },
-        { ...M2M_CLIENT, scope: 'read:posts write:posts users:read users:write' },
+        { ...realm.apiClient, scope: SCOPES.join(' ') },
+        { ...realm.m2mClient, scope: 'read:posts write:posts users:read users:write' },
         { ...ODD_CLIENT, scope: SCOPES.join(' ') },
         { ...POST_CLIENT, scope: SCOPES.join(' '), authMethod: 'client_secret_post' },
       ],
       resources: { [JWT_RESOURCE]: 'jwt', [OPAQUE_RESOURCE]: 'opaque' },
-      introspector: API_CLIENT,
+      introspector: realm.apiClient,
       accessTokenTtl: () => realm.accessTokenTtl,
       onEndpoint: (endpoint, req, res, body) => {
         realm.counts[endpoint]++;
@@ -74,8 +99,8 @@ export class OidcRealm {
       domain: this.domain,
       realm: this.realm,
       audience: JWT_RESOURCE,
-      clientId: API_CLIENT.clientId,
-      clientSecret: API_CLIENT.clientSecret,
+      clientId: this.apiClient.clientId,
+      clientSecret: this.apiClient.clientSecret,
       jwks: { cooldownMs: 0 },
       ...extra,
     };
@@ -85,8 +110,8 @@ export class OidcRealm {
   async issueToken({
     scope = 'read:posts',
     resource = JWT_RESOURCE,
-    client = M2M_CLIENT,
-  } = {}): Promise<string> {
+    client = this.m2mClient,
+  }: { scope?: string; resource?: string; client?: OidcClient } = {}): Promise<string> {
     const response = await fetch(`${this.issuer}/token`, {
       method: 'POST',
       headers: {
@@ -108,7 +133,7 @@ export class OidcRealm {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${API_CLIENT.clientId}:${API_CLIENT.clientSecret}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${this.apiClient.clientId}:${this.apiClient.clientSecret}`).toString('base64')}`,
       },
       body: new URLSearchParams({ token }),
     });

@@ -123,4 +123,29 @@ describe('RevocationList with a shared store', () => {
     expect(await list.isRevoked(other, 'default')).toBe(true);
     expect(asked).toHaveLength(2);
   });
+
+  it("a memo of 'not revoked' in one realm does not hide a revocation in another", async () => {
+    const options = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realms: [
+        { id: 'a', realm: '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a', audience: 'https://a' },
+        { id: 'b', realm: '9b2e4c1d-1f3a-4e5b-8c7d-0a1b2c3d4e5f', audience: 'https://b' },
+      ],
+    });
+    const revokedInStore = new Set<string>();
+    const store = {
+      shared: true,
+      get: async (key: string) =>
+        revokedInStore.has(key) ? String(Date.now() + 60_000) : undefined,
+      set: async (key: string) => void revokedInStore.add(key),
+      delete: async () => undefined,
+      setIfAbsent: async () => true,
+    };
+    // Another instance revoked the token in realm A.
+    const other = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    await other.add('the-token', Date.now() + 60_000, 'a');
+    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    expect(await list.isRevoked('the-token', 'b')).toBe(false);
+    expect(await list.isRevoked('the-token', 'a')).toBe(true);
+  });
 });
