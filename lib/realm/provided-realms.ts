@@ -38,6 +38,11 @@ export class ProvidedRealms<R extends { readonly config: ResolvedRealm }> {
     this.tokens = settings.providerRatePerSec;
   }
 
+  /** How many realms and "no such realm" answers are held (both bounded by `realmCache`). */
+  get size(): { readonly known: number; readonly unknown: number; readonly ids: number } {
+    return { known: this.known.size, unknown: this.unknown.size, ids: this.ids.size };
+  }
+
   /** A provided realm already loaded for `iss` (no call). */
   peek(iss: string): R | undefined {
     const realm = this.known.get(iss);

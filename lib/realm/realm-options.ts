@@ -134,7 +134,10 @@ function resolveRealm(
   prefix: string,
   defaults: RealmDefaults,
 ): ResolvedRealm {
-  const id = prefix === '' ? DEFAULT_REALM_ID : requireString(options.id, `${prefix}id`, '');
+  const id =
+    prefix === ''
+      ? DEFAULT_REALM_ID
+      : requireString(options.id, `${prefix}id`, 'to name the realm');
   if (!REALM_ID.test(id)) {
     throw new VoxKeyConfigError(
       `'${prefix}id' must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`,

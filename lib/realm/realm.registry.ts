@@ -27,7 +27,7 @@ export class RealmRegistry implements OnModuleInit {
   private readonly byIssuer = new Map<string, Realm>();
   private readonly byId = new Map<string, Realm>();
   /** Realms `realmsProvider` added, when there is one. */
-  private readonly provided: ProvidedRealms<Realm> | undefined;
+  readonly provided: ProvidedRealms<Realm> | undefined;
 
   constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {
     const create = (config: ResolvedRealm): Realm => ({

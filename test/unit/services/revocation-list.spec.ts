@@ -142,9 +142,17 @@ describe('RevocationList with a shared store', () => {
       setIfAbsent: async () => true,
     };
     // Another instance revoked the token in realm A.
-    const other = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    const other = new RevocationList(
+      options,
+      { shared: true, store } as unknown as SharedState,
+      new RealmRegistry(options),
+    );
     await other.add('the-token', Date.now() + 60_000, 'a');
-    const list = new RevocationList(options, { shared: true, store } as unknown as SharedState);
+    const list = new RevocationList(
+      options,
+      { shared: true, store } as unknown as SharedState,
+      new RealmRegistry(options),
+    );
     expect(await list.isRevoked('the-token', 'b')).toBe(false);
     expect(await list.isRevoked('the-token', 'a')).toBe(true);
   });
