@@ -77,6 +77,28 @@ export class RealmRegistry implements OnModuleInit {
     return this.provided.load(iss);
   }
 
+  /**
+   * For the debug log of a refused issuer (never sent to clients): what the token said,
+   * truncated and escaped, what is accepted, and the options that set it.
+   */
+  explainIssuer(iss: unknown): string {
+    const got =
+      typeof iss === 'string'
+        ? JSON.stringify(iss.length > 200 ? `${iss.slice(0, 200)}…` : iss)
+        : typeof iss;
+    const issuers = [...this.byIssuer.keys()];
+    const listed = issuers
+      .slice(0, 3)
+      .map((issuer) => `"${issuer}"`)
+      .join(', ');
+    const more = issuers.length > 3 ? ` and ${issuers.length - 3} more` : '';
+    const options = this.options.multiRealm
+      ? `'realms' (domain, realm, issuerAliases)`
+      : `'domain', 'realm' and 'issuerAliases'`;
+    const provided = this.options.realmsProvider ? `, or an issuer of 'realmsProvider'` : '';
+    return `got ${got}; accepted ${listed}${more}${provided} (set by ${options})`;
+  }
+
   /** The realm with this id, if configured (or added by `realmsProvider` and still kept). */
   get(id: string): Realm | undefined {
     return this.byId.get(id) ?? this.provided?.byId(id);

@@ -98,8 +98,14 @@ export class VoxKeyJwtStrategy
       token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')),
       'payload',
     );
-    const realm = await this.realms.resolveIssuer((payload as { iss?: unknown } | null)?.iss);
-    if (realm === undefined) throw new VoxKeyTokenError('issuer', 'token issuer not accepted');
+    const iss = (payload as { iss?: unknown } | null)?.iss;
+    const realm = await this.realms.resolveIssuer(iss);
+    if (realm === undefined) {
+      throw new VoxKeyTokenError(
+        'issuer',
+        `token issuer not accepted: ${this.realms.explainIssuer(iss)}`,
+      );
+    }
     const key = await realm.keys.getKey(header.kid, alg);
     let valid: boolean;
     try {

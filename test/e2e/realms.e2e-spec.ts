@@ -428,6 +428,7 @@ describe('shared audiences without tenancy', () => {
 describe('backchannelUrl and issuerAliases (single realm)', () => {
   let realm: VoxKeyTestRealm;
   let app: INestApplication;
+  const logger = new CaptureLogger();
   const PUBLIC = 'https://id.example.invalid';
   const ALIAS = 'https://old-id.example.invalid/oauth2/legacy';
 
@@ -445,6 +446,7 @@ describe('backchannelUrl and issuerAliases (single realm)', () => {
         }),
       ],
       [TenantRoutes],
+      logger,
     );
   });
   afterAll(async () => {
@@ -462,8 +464,17 @@ describe('backchannelUrl and issuerAliases (single realm)', () => {
     expect(realm.jwksRequests).toBe(1);
   });
 
-  it('refuses a token whose iss is the back channel’s URL (BC-01)', async () => {
-    expect((await get(realm.mint())).status).toBe(401);
+  it('refuses a token whose iss is the back channel’s URL (BC-01), and says why in the debug log only (BC-07)', async () => {
+    const token = realm.mint();
+    const res = await get(token);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('The access token issuer is not accepted');
+    expect(JSON.stringify(res.body)).not.toContain(realm.domain);
+    const line = logger.lines.find((entry) => entry.includes('token issuer not accepted'));
+    expect(line).toContain(`got "${realm.issuer}"`);
+    expect(line).toContain(`"${PUBLIC}/oauth2/${realm.realm}"`);
+    expect(line).toContain("'domain', 'realm' and 'issuerAliases'");
+    expect(logger.lines.some((entry) => entry.includes(token))).toBe(false);
   });
 
   it('accepts an alias exactly, and no other spelling of it (BC-02)', async () => {
