@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Get, Post } from '@nestjs/common';
 import {
   M2MTokenService,
+  OptionalAuth,
   RequireActiveToken,
   Scopes,
   VoxKeyUser,
@@ -22,6 +23,16 @@ export class PostsController {
   @Scopes('read:posts')
   list(): PostRecord[] {
     return this.store.list();
+  }
+
+  /**
+   * Anyone may read the feed; a valid token personalises it. A token that is present but invalid
+   * is still a 401, so a client learns to refresh it.
+   */
+  @Get('feed')
+  @OptionalAuth()
+  feed(@VoxKeyUser() user?: VoxKeyClaims): { for: string; posts: PostRecord[] } {
+    return { for: user?.sub ?? 'anonymous', posts: this.store.list() };
   }
 
   /** Needs `write:posts`. */

@@ -57,6 +57,8 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
     `  curl -i ${apiUrl}/posts                                     # expect 401 (no token)`,
     `  curl -i ${bearer('TOKEN')} ${apiUrl}/posts                  # expect 200`,
     `  curl -i ${bearer('TOKEN')} ${apiUrl}/me                     # expect 200`,
+    `  curl -i ${apiUrl}/posts/feed                                # expect 200 (anonymous)`,
+    `  curl -i ${bearer('TOKEN')} ${apiUrl}/posts/feed             # expect 200 (personalised)`,
     `  curl -i -X POST ${bearer('TOKEN')} ${json} -d '{"title":"Hi"}' ${apiUrl}/posts       # expect 201`,
     `  curl -i -X POST ${bearer('READ_TOKEN')} ${json} -d '{"title":"Hi"}' ${apiUrl}/posts  # expect 403 (no write:posts)`,
     `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/via-m2m     # expect 200`,

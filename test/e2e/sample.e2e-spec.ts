@@ -174,6 +174,17 @@ describe('the sample, started as `npm start` does', () => {
 
     const apiUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output)![1];
 
+    // The @OptionalAuth() feed: anonymous without a token, personalised with one.
+    const feed = async (authorization?: string) =>
+      (await (
+        await fetch(`${apiUrl}/posts/feed`, { headers: authorization ? { authorization } : {} })
+      ).json()) as { for: string };
+    expect((await feed()).for).toBe('anonymous');
+    expect((await feed(`Bearer ${vars.TOKEN}`)).for).not.toBe('anonymous');
+    expect(
+      (await fetch(`${apiUrl}/posts/feed`, { headers: { authorization: 'Bearer junk' } })).status,
+    ).toBe(401);
+
     // 4. The gateway: refused before it connects without a token; with one, messages are answered.
     const refused = io(apiUrl, { transports: ['websocket'], reconnection: false });
     const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
