@@ -13,8 +13,12 @@ const UUIDS = [
 ];
 const SHARED = 'https://api.example.com';
 
-const registry = (options: Partial<VoxKeyModuleOptions>) =>
-  new RealmRegistry(resolveVoxKeyOptions({ domain: DOMAIN, ...options }));
+/** A registry as the module makes it: built, then initialised (when it warns). */
+const registry = (options: Partial<VoxKeyModuleOptions>) => {
+  const made = new RealmRegistry(resolveVoxKeyOptions({ domain: DOMAIN, ...options }));
+  made.onModuleInit();
+  return made;
+};
 
 describe('RealmRegistry', () => {
   const logger = new CaptureLogger();
