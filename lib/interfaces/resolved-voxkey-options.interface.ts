@@ -37,6 +37,17 @@ export interface ResolvedVoxKeyOptions {
   /** Whether `realms` listed them: services then need to be told which realm to use. */
   readonly multiRealm: boolean;
   readonly tenancy: { readonly resolve: VoxKeyTenancyOptions['resolve'] };
+  /** Where HTTP requests carry the token: the header unless `false`, and the cookie if named. */
+  readonly tokenLocation: {
+    readonly header: boolean;
+    readonly cookie:
+      | {
+          readonly name: string;
+          /** Allowed `Origin` values (serialized origins), or the lower-case header to require. */
+          readonly csrf: { readonly origins: readonly string[] } | { readonly header: string };
+        }
+      | undefined;
+  };
   readonly algorithms: readonly VoxKeyAlgorithm[];
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
