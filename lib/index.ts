@@ -21,6 +21,7 @@ export type {
   VoxKeyRealmOptions,
   VoxKeyTenancyOptions,
   VoxKeyTenancyRequest,
+  VoxKeyTokenLocationOptions,
 } from './interfaces/voxkey-module-options.interface.js';
 export type { ResolvedVoxKeyOptions } from './interfaces/resolved-voxkey-options.interface.js';
 export type { VoxKeyClaims } from './interfaces/voxkey-claims.interface.js';
@@ -71,6 +72,7 @@ export {
 export {
   AuthUnavailableException,
   BearerException,
+  CrossSiteRequestException,
   InsufficientScopeException,
   InvalidRequestException,
   InvalidTokenException,

@@ -5,6 +5,7 @@ import type {
   VoxKeyAlgorithm,
   VoxKeyContextsOptions,
   VoxKeyModuleOptions,
+  VoxKeyTokenLocationOptions,
 } from './interfaces/voxkey-module-options.interface.js';
 import {
   SUPPORTED_ALGORITHMS,
@@ -194,6 +195,115 @@ function resolveContexts(
   });
 }
 
+/** An RFC 9110 token: what cookie names (RFC 6265 §4.1.1) and header names are made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Headers `tokenLocation.csrf.header` cannot name: a cross-site page sends them without a
+ * preflight (the CORS-safelisted ones), or the browser adds them itself to every request; and
+ * `authorization`, which would put a second token method on every request.
+ */
+const UNPROTECTIVE_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-charset',
+  'accept-encoding',
+  'accept-language',
+  'authorization',
+  'connection',
+  'content-language',
+  'content-length',
+  'content-type',
+  'cookie',
+  'host',
+  'origin',
+  'range',
+  'referer',
+  'user-agent',
+]);
+
+type ResolvedTokenLocation = ResolvedVoxKeyOptions['tokenLocation'];
+
+function resolveCsrf(value: unknown): NonNullable<ResolvedTokenLocation['cookie']>['csrf'] {
+  const csrf = optionalObject(value as object, 'tokenLocation.csrf') as {
+    origins?: unknown;
+    header?: unknown;
+  };
+  if ((csrf.origins === undefined) === (csrf.header === undefined)) {
+    throw new VoxKeyConfigError(
+      `'tokenLocation.csrf' must be { origins: [...] } or { header: '...' }, one of the two`,
+    );
+  }
+  if (csrf.header !== undefined) {
+    const header = typeof csrf.header === 'string' ? csrf.header.toLowerCase() : '';
+    if (!TOKEN.test(header)) {
+      throw new VoxKeyConfigError(`'tokenLocation.csrf.header' must be a header name`);
+    }
+    if (
+      UNPROTECTIVE_HEADERS.has(header) ||
+      header.startsWith('sec-') ||
+      header.startsWith('proxy-')
+    ) {
+      throw new VoxKeyConfigError(
+        `'tokenLocation.csrf.header' cannot be '${header}': browsers send it cross-site without a preflight; use a custom header such as 'x-requested-with'`,
+      );
+    }
+    return Object.freeze({ header });
+  }
+  if (!Array.isArray(csrf.origins) || csrf.origins.length === 0) {
+    throw new VoxKeyConfigError(
+      `'tokenLocation.csrf.origins' must be a non-empty list such as ['https://app.example.com']`,
+    );
+  }
+  for (const origin of csrf.origins as unknown[]) {
+    let serialized: string | undefined;
+    try {
+      serialized = typeof origin === 'string' ? new URL(origin).origin : undefined;
+    } catch {
+      serialized = undefined;
+    }
+    if (serialized === undefined || serialized === 'null' || serialized !== origin) {
+      throw new VoxKeyConfigError(
+        `'tokenLocation.csrf.origins' must hold origins as browsers send them, scheme, host and port only (such as 'https://app.example.com'): ${JSON.stringify(origin)}${serialized && serialized !== 'null' ? ` would be '${serialized}'` : ''}`,
+      );
+    }
+  }
+  return Object.freeze({ origins: Object.freeze([...new Set(csrf.origins as string[])]) });
+}
+
+/** `tokenLocation`: the header unless `false`; a cookie only with a CSRF defence. */
+function resolveTokenLocation(
+  value: VoxKeyTokenLocationOptions | undefined,
+): ResolvedTokenLocation {
+  const location = optionalObject(value, 'tokenLocation');
+  const header = optionalBoolean(location.header, 'tokenLocation.header', true);
+  const name = optionalString(location.cookie, 'tokenLocation.cookie');
+  if (name !== undefined && !TOKEN.test(name)) {
+    throw new VoxKeyConfigError(
+      `'tokenLocation.cookie' must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~)`,
+    );
+  }
+  if (name === undefined) {
+    if (location.csrf !== undefined) {
+      throw new VoxKeyConfigError(`'tokenLocation.csrf' applies only with 'tokenLocation.cookie'`);
+    }
+    if (!header) {
+      throw new VoxKeyConfigError(
+        `'tokenLocation.header' is false and no 'tokenLocation.cookie' is named: no token could be read`,
+      );
+    }
+    return Object.freeze({ header, cookie: undefined });
+  }
+  if (location.csrf === undefined) {
+    throw new VoxKeyConfigError(
+      `'tokenLocation.cookie' needs a CSRF defence: 'tokenLocation.csrf' ({ origins: ['https://app.example.com'] } or { header: 'x-requested-with' })`,
+    );
+  }
+  return Object.freeze({
+    header,
+    cookie: Object.freeze({ name, csrf: resolveCsrf(location.csrf) }),
+  });
+}
+
 /**
  * Validates the module options and fills in defaults. Throws a `VoxKeyConfigError`
  * naming the offending option, so a misconfigured application fails at startup.
@@ -246,6 +356,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       negativeMaxEntries: n['realmCache.negativeMaxEntries'],
       providerRatePerSec: n['realmCache.providerRatePerSec'],
     }),
+    tokenLocation: resolveTokenLocation(options.tokenLocation),
     algorithms: Object.freeze(resolveAlgorithms(options.algorithms)),
     clockTolerance: n.clockTolerance,
     maxTokenAge: n.maxTokenAge,

@@ -143,3 +143,22 @@ export class UnsupportedContextException extends HttpException {
     );
   }
 }
+
+/**
+ * 403: a request carrying the token cookie (`tokenLocation.cookie`) with an unsafe method failed
+ * the `tokenLocation.csrf` check. The token was not looked at, so this is neither a 401 nor an
+ * OAuth error, and there is no challenge.
+ * @see RFC 6750 §5.3
+ */
+export class CrossSiteRequestException extends HttpException {
+  constructor() {
+    super(
+      {
+        statusCode: HttpStatus.FORBIDDEN,
+        error: 'Forbidden',
+        message: 'Cross-site request refused',
+      },
+      HttpStatus.FORBIDDEN,
+    );
+  }
+}

@@ -6,6 +6,7 @@ import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorat
 import {
   AuthUnavailableException,
   type BearerException,
+  CrossSiteRequestException,
   InvalidRequestException,
   InvalidTokenException,
   MissingTokenException,
@@ -21,11 +22,8 @@ import {
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.interface.js';
-import {
-  type BearerCredentials,
-  readBearerCredentials,
-  type RequestWithHeaders,
-} from '../token/bearer-header.parser.js';
+import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
+import { readRequestCredentials } from '../token/token-location.js';
 import { RealmRegistry } from '../realm/realm.registry.js';
 import { VerifiedTokenCache } from '../cache/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
@@ -36,6 +34,7 @@ import {
   forgetUser,
   handshakeContext,
   isRefusal,
+  rememberUser,
   type Transport,
 } from '../transports/transport.js';
 import { isEnabled, transportOf } from '../transports/transports.js';
@@ -218,7 +217,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     // On HTTP through getRequest, so a subclass that overrides it is read as before.
     const request = http ? (this.getRequest(context) as AuthenticatedRequest) : undefined;
     const credentials = request
-      ? readBearerCredentials(request)
+      ? readRequestCredentials(request, this.voxkeyOptions.tokenLocation)
       : transport.credentials(context, this.voxkeyOptions);
     if (optional && credentials.kind === 'missing') {
       // `@OptionalAuth()` without Bearer credentials: the handler runs without a user.
@@ -230,7 +229,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const session = transport.session(context);
     const { user, info } =
       session === undefined
-        ? await this.verify(context, token, http)
+        ? await this.verify(context, token, http && !credentials.fromCookie)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
     await this.assertRealmAccepted(context, transport, realm);
@@ -239,8 +238,11 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       await this.assertActive(context, token, realm);
     }
     // Only once every check passed: handlers and later reads must never see a refused user.
-    if (request) request.user = user;
-    else transport.setUser(context, user, token);
+    if (request) {
+      request.user = user;
+      // For `@BearerToken()`, which cannot tell which location the token came from.
+      rememberUser(request, user, token);
+    } else transport.setUser(context, user, token);
   }
 
   /**
@@ -560,22 +562,33 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (this.oncePerMinute(key)) this.logger.warn(message);
   }
 
-  /** The answer to credentials that hold no usable token: 401 without one, 400 if malformed. */
+  /**
+   * The answer to credentials that hold no usable token: 401 without one, 400 if malformed, 403
+   * for a token cookie on a cross-site request.
+   */
   private rejectCredentials(
     context: ExecutionContext,
     credentials: Exclude<BearerCredentials, { kind: 'token' }>,
-  ): BearerException {
+  ): BearerException | CrossSiteRequestException {
     switch (credentials.kind) {
       case 'missing':
         return this.reject(context, new MissingTokenException(this.realm), 'no Bearer credentials');
       case 'malformed':
-        return this.reject(context, new InvalidRequestException(this.realm), credentials.detail);
+        return this.reject(
+          context,
+          new InvalidRequestException(this.realm, credentials.description),
+          credentials.detail,
+        );
       case 'too_large':
         return this.reject(
           context,
           new InvalidTokenException(this.realm, 'too_large'),
           'too_large: the token is longer than the cap',
         );
+      case 'cross_site':
+        // Not a Bearer refusal: the token was never read, so there is no challenge.
+        this.logger.debug('Rejected (403): cross-site request with the token cookie');
+        return new CrossSiteRequestException();
     }
   }
 

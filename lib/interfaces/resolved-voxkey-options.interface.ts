@@ -47,6 +47,17 @@ export interface ResolvedVoxKeyOptions {
     readonly negativeMaxEntries: number;
     readonly providerRatePerSec: number;
   };
+  /** Where HTTP requests carry the token: the header unless `false`, and the cookie if named. */
+  readonly tokenLocation: {
+    readonly header: boolean;
+    readonly cookie:
+      | {
+          readonly name: string;
+          /** Allowed `Origin` values (serialized origins), or the lower-case header to require. */
+          readonly csrf: { readonly origins: readonly string[] } | { readonly header: string };
+        }
+      | undefined;
+  };
   readonly algorithms: readonly VoxKeyAlgorithm[];
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;

@@ -45,6 +45,45 @@ export interface VoxKeyIntrospectionOptions {
   cacheMaxEntries?: number;
 }
 
+/**
+ * Where HTTP requests carry the access token. A request sending it both in the header and in the
+ * cookie is a 400 `invalid_request`, even when the two are equal.
+ *
+ * @example
+ * tokenLocation: {
+ *   cookie: '__Host-access_token',
+ *   csrf: { origins: ['https://app.example.com'] },
+ * }
+ */
+export interface VoxKeyTokenLocationOptions {
+  /**
+   * Read `Authorization: Bearer <token>`. `false` ignores the header (then only the cookie is
+   * read, and `cookie` is required).
+   * @default true
+   * @see RFC 6750 §2.1
+   */
+  header?: boolean;
+  /**
+   * Name of a cookie holding the raw access token, read from the request's `Cookie` header (no
+   * cookie parser needed); requires `csrf`. The value is taken as it is (a b64token, not
+   * percent-decoded); a name sent twice is a 400.
+   * @default undefined (no cookie is read)
+   */
+  cookie?: string;
+  /**
+   * How a request carrying the cookie token proves it is not cross-site (browsers attach cookies
+   * to requests any site makes), checked for every method but GET, HEAD and OPTIONS before the
+   * token is read; a failure is a 403. Required with `cookie`, no default:
+   * `{ origins }`: the `Origin` header must be one of these origins exactly
+   * (`https://app.example.com`), or the browser must send `Sec-Fetch-Site: same-origin`;
+   * `{ header }`: the request must carry this header (for example `x-requested-with`), which a
+   * page of another origin can only send after a CORS preflight.
+   * @default undefined (required with `cookie`)
+   * @see RFC 6750 §5.3
+   */
+  csrf?: { origins: string[] } | { header: string };
+}
+
 /** Defaults of the machine-to-machine token service (client credentials grant). */
 export interface VoxKeyM2MOptions {
   /** Client id for M2M tokens. @default the module's `clientId` */
@@ -168,6 +207,13 @@ export interface VoxKeyModuleOptions {
    * @see RFC 9068 §2.1
    */
   requireTokenType?: boolean;
+  /**
+   * Where HTTP requests (routes, GraphQL over HTTP) carry the access token: the `Authorization`
+   * header, a cookie, or both (one per request). Sockets and microservices keep their own places.
+   * @default { header: true } (the Authorization header only)
+   * @see RFC 6750 §2
+   */
+  tokenLocation?: VoxKeyTokenLocationOptions;
   /** Fetching and caching of the realm's signing keys. */
   jwks?: VoxKeyJwksOptions;
   /**

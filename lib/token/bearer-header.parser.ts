@@ -1,13 +1,19 @@
 import { MAX_TOKEN_LENGTH } from '../voxkey.constants.js';
 
-/** Outcome of reading an `Authorization` header. */
+/** Outcome of reading a call's access token (an `Authorization` header, the token cookie, ...). */
 export type BearerCredentials =
-  | { readonly kind: 'token'; readonly token: string }
+  /** `fromCookie`: read from the `tokenLocation.cookie` cookie, not from a header. */
+  | { readonly kind: 'token'; readonly token: string; readonly fromCookie?: true }
   /** No header, an empty one, or another scheme (Basic, DPoP, ...). */
   | { readonly kind: 'missing' }
-  /** Bearer credentials that break RFC 6750 §2.1's grammar; `detail` is safe to log. */
-  | { readonly kind: 'malformed'; readonly detail: string }
-  | { readonly kind: 'too_large' };
+  /**
+   * Credentials that break RFC 6750 §2.1's grammar, or sent in several ways; `detail` is safe to
+   * log, `description` a fixed text for the client (the default names the Authorization header).
+   */
+  | { readonly kind: 'malformed'; readonly detail: string; readonly description?: string }
+  | { readonly kind: 'too_large' }
+  /** A token cookie on an unsafe request that failed `tokenLocation.csrf`: never verified. */
+  | { readonly kind: 'cross_site' };
 
 /** What the parser reads of a request: Express and Fastify requests both fit. */
 export interface RequestWithHeaders {
@@ -79,6 +85,20 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
   return { kind: 'token', token: header.slice(tokenStart, i) };
 }
 
+/**
+ * Reads a raw token (no scheme), such as a cookie's value: one b64token, at most the token cap.
+ * A longer value is refused before it is scanned.
+ * @see RFC 6750 §2.1
+ */
+export function parseB64Token(value: string): BearerCredentials {
+  if (value.length > MAX_TOKEN_LENGTH) return TOO_LARGE;
+  B64TOKEN.lastIndex = 0;
+  if (!B64TOKEN.test(value) || B64TOKEN.lastIndex !== value.length) {
+    return { kind: 'malformed', detail: 'the token is not a b64token' };
+  }
+  return { kind: 'token', token: value };
+}
+
 /** Counts `Authorization` fields in Node's raw header list (Node itself keeps only the first). */
 export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefined): number {
   if (!rawHeaders) return 0;
@@ -93,7 +113,7 @@ export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefi
 /**
  * The Bearer credentials of a request: one `Authorization` field whose value
  * `parseBearerHeader` reads. Several fields are `malformed` (Node would keep only the first).
- * The one reader for the guard, both strategies and `@BearerToken()`.
+ * The one header reader, for the guard (through `readRequestCredentials`) and both strategies.
  * @see RFC 6750 §2.1, RFC 9110 §5.3
  */
 export function readBearerCredentials(request: RequestWithHeaders): BearerCredentials {

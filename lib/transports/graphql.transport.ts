@@ -1,6 +1,7 @@
 import { type ExecutionContext, HttpException, HttpStatus } from '@nestjs/common';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
+import { type LocatedRequest, readRequestCredentials } from '../token/token-location.js';
 import {
   caseInsensitive,
   combineCredentials,
@@ -32,7 +33,7 @@ interface GraphQLContext {
   /** Mercurius subscriptions set up with `VoxKeyGraphQL.mercuriusContext`: the socket. */
   [MERCURIUS_SOCKET]?: SubscriptionSocket;
   /** Apollo and Mercurius over HTTP: the request. Apollo over graphql-ws: the graphql-ws context. */
-  req?: (RequestWithHeaders & { user?: unknown }) | GraphQLWsContext;
+  req?: (LocatedRequest & { user?: unknown }) | GraphQLWsContext;
   /** Mercurius over HTTP: the Fastify reply (an Apollo `context` may pass it too). */
   reply?: { header?: (name: string, value: string) => unknown };
   /** Mercurius subscriptions: the upgrade request and the `connection_init` payload. */
@@ -154,7 +155,12 @@ export const graphqlTransport: Transport = {
   credentials(context, options) {
     const ctx = graphqlContext(context);
     if (isWsContext(ctx.req)) return graphqlWsCredentials(ctx.req, options);
-    if (ctx.req !== undefined) return requestCredentials(ctx.req);
+    // Over HTTP, the operation's request: its header and, with `tokenLocation.cookie`, the cookie.
+    if (ctx.req !== undefined) {
+      return typeof ctx.req.headers === 'object'
+        ? readRequestCredentials(ctx.req, options.tokenLocation)
+        : { kind: 'missing' };
+    }
     // Mercurius copies connection_init keys into the upgrade request's headers when absent there.
     return combineCredentials([
       ...paramsCredentials(ctx._connectionInit, paramsKey(options)),

@@ -1,27 +1,29 @@
 import type { ExecutionContext, HttpException } from '@nestjs/common';
-import {
-  bearerTokenFromRequest,
-  readBearerCredentials,
-  type RequestWithHeaders,
-} from '../token/bearer-header.parser.js';
+import { type LocatedRequest, readRequestCredentials } from '../token/token-location.js';
 import { setResponseHeader } from '../utils/http-response.util.js';
-import { refusalFields, type Transport } from './transport.js';
+import { refusalFields, rememberUser, tokenOf, type Transport } from './transport.js';
 
-type HttpRequest = RequestWithHeaders & { user?: unknown };
+type HttpRequest = LocatedRequest & { user?: unknown };
 
-/** HTTP routes (Express, Fastify): the `Authorization` header, `req.user`, the RFC 6750 response. */
+/**
+ * HTTP routes (Express, Fastify): the `Authorization` header and the token cookie
+ * (`tokenLocation`), `req.user`, the RFC 6750 response.
+ */
 export const httpTransport: Transport = {
-  credentials: (context) => readBearerCredentials(context.switchToHttp().getRequest<HttpRequest>()),
+  credentials: (context, options) =>
+    readRequestCredentials(context.switchToHttp().getRequest<HttpRequest>(), options.tokenLocation),
   // One guard call per request.
   session: () => undefined,
   getUser: (context) => context.switchToHttp().getRequest<HttpRequest>().user,
-  setUser(context, user) {
-    context.switchToHttp().getRequest<HttpRequest>().user = user;
+  setUser(context, user, token) {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    request.user = user;
+    rememberUser(request, user, token);
   },
-  // The guard's own reader: the same header gives the same token it validated.
+  // The token the guard verified, whichever location it came from.
   getToken(context) {
     const request = context.switchToHttp().getRequest<HttpRequest>();
-    return request.user ? (bearerTokenFromRequest(request) ?? undefined) : undefined;
+    return request.user ? tokenOf(request) : undefined;
   },
   request: (context) => context.switchToHttp().getRequest<HttpRequest>(),
   refuse(context: ExecutionContext, refusal: HttpException) {

@@ -2,6 +2,7 @@ import type { ExecutionContext, HttpException } from '@nestjs/common';
 import {
   AuthUnavailableException,
   BearerException,
+  CrossSiteRequestException,
   UnsupportedContextException,
 } from '../errors/bearer.exceptions.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
@@ -110,13 +111,13 @@ export function requestCredentials(request: RequestWithHeaders | undefined): Bea
 }
 
 /**
- * One call's credentials from all its sources: a malformed source wins, two different tokens are
+ * One call's credentials from all its sources: a refused source (malformed, too large) wins, two different tokens are
  * malformed (RFC 6750 §3.1 `invalid_request`), the same token twice is one.
  */
 export function combineCredentials(sources: readonly BearerCredentials[]): BearerCredentials {
   let found: BearerCredentials = MISSING;
   for (const credentials of sources) {
-    if (credentials.kind === 'malformed' || credentials.kind === 'too_large') return credentials;
+    if (credentials.kind !== 'token' && credentials.kind !== 'missing') return credentials;
     if (credentials.kind !== 'token') continue;
     if (found.kind === 'token' && found.token !== credentials.token) {
       return { kind: 'malformed', detail: 'two different credentials for one call' };
@@ -185,7 +186,8 @@ export function isRefusal(error: unknown): error is HttpException {
   return (
     error instanceof BearerException ||
     error instanceof AuthUnavailableException ||
-    error instanceof UnsupportedContextException
+    error instanceof UnsupportedContextException ||
+    error instanceof CrossSiteRequestException
   );
 }
 

@@ -136,4 +136,113 @@ describe('resolveVoxKeyOptions', () => {
     expect(resolved.realms[0].audiences).toEqual(['https://a', 'https://b']);
     expect(resolved.algorithms).toEqual(['ES256', 'RS256']);
   });
+
+  describe('tokenLocation', () => {
+    it('defaults to the Authorization header only', () => {
+      expect(resolveVoxKeyOptions(base).tokenLocation).toEqual({ header: true, cookie: undefined });
+      expect(resolve({ tokenLocation: {} }).tokenLocation).toEqual({
+        header: true,
+        cookie: undefined,
+      });
+    });
+
+    it('takes a cookie with an origin allow-list, de-duplicated, or a header to require, lower-cased', () => {
+      const origins = resolve({
+        tokenLocation: {
+          cookie: '__Host-vx_at',
+          csrf: {
+            origins: [
+              'https://app.example.com',
+              'http://localhost:5173',
+              'https://app.example.com',
+            ],
+          },
+        },
+      }).tokenLocation;
+      expect(origins).toEqual({
+        header: true,
+        cookie: {
+          name: '__Host-vx_at',
+          csrf: { origins: ['https://app.example.com', 'http://localhost:5173'] },
+        },
+      });
+      expect(Object.isFrozen(origins.cookie)).toBe(true);
+      expect(
+        resolve({
+          tokenLocation: { header: false, cookie: 'vx', csrf: { header: 'X-Requested-With' } },
+        }).tokenLocation,
+      ).toEqual({ header: false, cookie: { name: 'vx', csrf: { header: 'x-requested-with' } } });
+    });
+
+    it.each<[unknown, string]>([
+      [[], "'tokenLocation' must be an object"],
+      [{ header: 'yes' }, "'tokenLocation.header' must be a boolean"],
+      [{ header: false }, "'tokenLocation.header' is false and no 'tokenLocation.cookie' is named"],
+      [{ cookie: '' }, "'tokenLocation.cookie' must be a non-empty string"],
+      [
+        { cookie: 'vx at', csrf: { header: 'x-a' } },
+        "'tokenLocation.cookie' must be a cookie name",
+      ],
+      [{ cookie: 'vx;a', csrf: { header: 'x-a' } }, "'tokenLocation.cookie' must be a cookie name"],
+      [{ cookie: 'vx=a', csrf: { header: 'x-a' } }, "'tokenLocation.cookie' must be a cookie name"],
+      [
+        { cookie: 'access_token' },
+        "'tokenLocation.cookie' needs a CSRF defence: 'tokenLocation.csrf'",
+      ],
+      [
+        { csrf: { header: 'x-a' } },
+        "'tokenLocation.csrf' applies only with 'tokenLocation.cookie'",
+      ],
+      [{ cookie: 'vx', csrf: 'origin' }, "'tokenLocation.csrf' must be an object"],
+      [
+        { cookie: 'vx', csrf: {} },
+        "'tokenLocation.csrf' must be { origins: [...] } or { header: '...' }",
+      ],
+      [
+        { cookie: 'vx', csrf: { origins: ['https://a.example'], header: 'x-a' } },
+        "'tokenLocation.csrf' must be { origins: [...] } or { header: '...' }",
+      ],
+      [
+        { cookie: 'vx', csrf: { origins: [] } },
+        "'tokenLocation.csrf.origins' must be a non-empty list",
+      ],
+      [
+        { cookie: 'vx', csrf: { origins: 'https://a.example' } },
+        "'tokenLocation.csrf.origins' must be a non-empty list",
+      ],
+      [
+        { cookie: 'vx', csrf: { origins: ['https://a.example/'] } },
+        `'tokenLocation.csrf.origins' must hold origins as browsers send them, scheme, host and port only (such as 'https://app.example.com'): "https://a.example/" would be 'https://a.example'`,
+      ],
+      [{ cookie: 'vx', csrf: { origins: ['https://A.example'] } }, "would be 'https://a.example'"],
+      [
+        { cookie: 'vx', csrf: { origins: ['https://a.example:443'] } },
+        "would be 'https://a.example'",
+      ],
+      [{ cookie: 'vx', csrf: { origins: ['*'] } }, `"*"`],
+      [{ cookie: 'vx', csrf: { origins: ['null'] } }, `"null"`],
+      [{ cookie: 'vx', csrf: { origins: ['file:///x'] } }, `"file:///x"`],
+      [{ cookie: 'vx', csrf: { origins: [42] } }, '42'],
+      [{ cookie: 'vx', csrf: { header: '' } }, "'tokenLocation.csrf.header' must be a header name"],
+      [
+        { cookie: 'vx', csrf: { header: 'x a' } },
+        "'tokenLocation.csrf.header' must be a header name",
+      ],
+      [{ cookie: 'vx', csrf: { header: 42 } }, "'tokenLocation.csrf.header' must be a header name"],
+      ...[
+        'Content-Type',
+        'accept',
+        'origin',
+        'cookie',
+        'authorization',
+        'sec-fetch-site',
+        'proxy-x',
+      ].map((header): [unknown, string] => [
+        { cookie: 'vx', csrf: { header } },
+        `'tokenLocation.csrf.header' cannot be '${header.toLowerCase()}': browsers send it cross-site without a preflight`,
+      ]),
+    ])('tokenLocation %j is refused: %s', (tokenLocation, message) => {
+      expect(() => resolve({ tokenLocation })).toThrow(message);
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   bearerTokenFromRequest,
   countAuthorizationHeaders,
+  parseB64Token,
   parseBearerHeader,
   readBearerCredentials,
 } from '../../../lib/token/bearer-header.parser';
@@ -113,6 +114,27 @@ describe('parseBearerHeader (RFC 6750 §2.1)', () => {
     expect(parseBearerHeader(`Bearer ${token}!`)).toMatchObject({ kind: 'malformed' });
     expect(parseBearerHeader(`Bearer ${token}=a`)).toMatchObject({ kind: 'malformed' });
     expect(parseBearerHeader(`Bearer =abc`)).toMatchObject({ kind: 'malformed' });
+  });
+});
+
+describe('parseB64Token (a raw token, e.g. a cookie value)', () => {
+  it.each(['abc', 'a.b.c', 'a-b_c~d+e/f.g', 'abc=='])('%j is a token', (value) => {
+    expect(parseB64Token(value)).toEqual({ kind: 'token', token: value });
+  });
+
+  it.each(['', '=abc', 'ab=c', 'a b', ' abc', 'abc ', '"abc"', 'a%2Eb', 'a,b', 'Bearer abc'])(
+    '%j is malformed',
+    (value) => {
+      expect(parseB64Token(value)).toEqual({
+        kind: 'malformed',
+        detail: 'the token is not a b64token',
+      });
+    },
+  );
+
+  it('caps the length before scanning', () => {
+    expect(parseB64Token('a'.repeat(MAX_TOKEN_LENGTH))).toMatchObject({ kind: 'token' });
+    expect(parseB64Token(`${'a'.repeat(MAX_TOKEN_LENGTH)}"`)).toEqual({ kind: 'too_large' });
   });
 });
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   AuthUnavailableException,
+  CrossSiteRequestException,
   InsufficientScopeException,
   InvalidTokenException,
   MissingTokenException,
@@ -58,6 +59,7 @@ describe('credentials from a transport’s sources', () => {
       detail: 'two different credentials for one call',
     });
     expect(combineCredentials([token('a'), { kind: 'too_large' }]).kind).toBe('too_large');
+    expect(combineCredentials([token('a'), { kind: 'cross_site' }]).kind).toBe('cross_site');
     expect(combineCredentials([]).kind).toBe('missing');
   });
 
@@ -89,11 +91,22 @@ describe('refusals', () => {
       statusCode: 503,
       retryAfter: 3,
     });
+    // Not an OAuth error: no code, no challenge.
+    expect(refusalFields(new CrossSiteRequestException())).toEqual({
+      statusCode: 403,
+      error: 'Forbidden',
+      message: 'Cross-site request refused',
+      code: undefined,
+      scope: undefined,
+      challenge: undefined,
+      retryAfter: undefined,
+    });
   });
 
   it('are only the library’s own exceptions', () => {
     expect(isRefusal(new InvalidTokenException('api', 'expired'))).toBe(true);
     expect(isRefusal(new UnsupportedContextException('custom'))).toBe(true);
+    expect(isRefusal(new CrossSiteRequestException())).toBe(true);
     expect(isRefusal(new Error('other'))).toBe(false);
   });
 });
