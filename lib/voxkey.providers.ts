@@ -12,7 +12,7 @@ import {
   VOXKEY_MODULE_OPTIONS,
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
-import { resolveRealms, resolveRealmsProvider } from './realm/realm-options.js';
+import { moduleOrigin, resolveRealms, resolveRealmsProvider } from './realm/realm-options.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
 
 const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
@@ -200,11 +200,13 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Headers `tokenLocation.csrf.header` cannot name: a cross-site page sends them without a
- * preflight (the CORS-safelisted ones), or the browser adds them itself to every request; and
- * `authorization`, which would put a second token method on every request.
+ * preflight (the CORS-safelisted ones), or the browser or a proxy adds them itself (client hints,
+ * `priority`, `via`, `x-forwarded-*`, ...); and `authorization`, which would put a second token
+ * method on every request.
  */
 const UNPROTECTIVE_HEADERS: ReadonlySet<string> = new Set([
   'accept',
+  'accept-ch',
   'accept-charset',
   'accept-encoding',
   'accept-language',
@@ -214,11 +216,27 @@ const UNPROTECTIVE_HEADERS: ReadonlySet<string> = new Set([
   'content-length',
   'content-type',
   'cookie',
+  'cache-control',
+  'device-memory',
+  'dnt',
+  'downlink',
+  'dpr',
+  'ect',
+  'forwarded',
   'host',
   'origin',
+  'pragma',
+  'priority',
   'range',
   'referer',
+  'rtt',
+  'save-data',
+  'te',
+  'upgrade-insecure-requests',
   'user-agent',
+  'via',
+  'viewport-width',
+  'width',
 ]);
 
 type ResolvedTokenLocation = ResolvedVoxKeyOptions['tokenLocation'];
@@ -241,7 +259,8 @@ function resolveCsrf(value: unknown): NonNullable<ResolvedTokenLocation['cookie'
     if (
       UNPROTECTIVE_HEADERS.has(header) ||
       header.startsWith('sec-') ||
-      header.startsWith('proxy-')
+      header.startsWith('proxy-') ||
+      header.startsWith('x-forwarded-')
     ) {
       throw new VoxKeyConfigError(
         `'tokenLocation.csrf.header' cannot be '${header}': browsers send it cross-site without a preflight; use a custom header such as 'x-requested-with'`,
@@ -390,7 +409,8 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     encryptionKey: resolveEncryptionKey(options.encryptionKey),
     contexts: resolveContexts(options.contexts),
     audit: oneOf(options.audit, 'audit', ['warn', 'strict', 'off'] as const, 'warn'),
-    challengeRealm: realms[0].audiences[0],
+    // With several realms the challenge must not name one tenant's audience to every client.
+    challengeRealm: multiRealm ? moduleOrigin(options) : realms[0].audiences[0],
   });
 }
 

@@ -72,15 +72,12 @@ function claimedRealm(info: unknown): string | undefined {
 }
 
 /** What `tenancy.resolve` is shown of a call. */
-function tenancyRequest(
-  context: ExecutionContext,
-  request: TenancySource | undefined,
-): VoxKeyTenancyRequest {
+function tenancyRequest(kind: string, request: TenancySource | undefined): VoxKeyTenancyRequest {
   const headers = request?.headers ?? {};
   const host = headers.host;
   const url = request?.originalUrl ?? request?.url;
   return {
-    context: context.getType(),
+    context: kind,
     host: typeof host === 'string' ? host.toLowerCase() : undefined,
     path: typeof url === 'string' ? url.split('?', 1)[0] : undefined,
     headers,
@@ -232,7 +229,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         ? await this.verify(context, token, http && !credentials.fromCookie)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
-    await this.assertRealmAccepted(context, transport, realm);
+    await this.assertRealmAccepted(context, transport.request(context), realm);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
       await this.assertActive(context, token, realm);
@@ -282,26 +279,27 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    */
   private async assertRealmAccepted(
     context: ExecutionContext,
-    transport: Transport,
+    request: TenancySource | undefined,
     realm: string,
+    kind: string = context.getType(),
   ): Promise<void> {
     const binding = this.routes.get(context).realms;
     const resolve = this.voxkeyOptions.tenancy.resolve;
     if (binding === undefined && resolve === undefined) return;
-    const request = transport.request(context) as TenancySource | undefined;
-    let accepted: string | readonly string[] | undefined;
+    let accepted: unknown;
     if (binding !== undefined) {
       accepted = 'ids' in binding ? binding.ids : request?.params?.[binding.param];
     } else {
       try {
-        accepted = await resolve!(tenancyRequest(context, request));
+        accepted = await resolve!(tenancyRequest(kind, request));
       } catch (error) {
         this.errorOncePerMinute('tenancy', `'tenancy.resolve' threw: ${describeFailure(error)}`);
         throw this.unavailable(context, new VoxKeyConfigError(`'tenancy.resolve' failed`));
       }
     }
-    const ok = typeof accepted === 'string' ? accepted === realm : accepted?.includes(realm);
-    if (ok !== true) {
+    // A string or a list of them; anything else accepts nothing.
+    const ok = Array.isArray(accepted) ? accepted.includes(realm) : accepted === realm;
+    if (!ok) {
       throw this.reject(
         context,
         new InvalidTokenException(this.realm, 'issuer'),
@@ -316,17 +314,21 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * then `handleRequest`, then the deny list, with an HTTP context whose request is the
    * handshake. Resolves with the user, the token and the last second it is accepted; rejects with
    * the library's refusal (a 400, 401 or 503 `HttpException`), which the connection helpers turn
-   * into their transport's answer.
+   * into their transport's answer. `tenancy.resolve` sees the handshake as a call of `kind`.
    */
   async authenticateConnection(
     handshake: object,
     credentials: BearerCredentials,
+    kind: 'ws' | 'graphql' = 'ws',
   ): Promise<{ user: unknown; token: string; until: number | undefined }> {
     const context = handshakeContext(handshake);
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
     const { user, info } = await this.verify(context, token);
-    await this.assertNotRevoked(context, token, this.realmOf(context, info));
+    const realm = this.realmOf(context, info);
+    // A connection has no route: `tenancy.resolve` binds it, from its handshake.
+    await this.assertRealmAccepted(context, handshake as TenancySource, realm, kind);
+    await this.assertNotRevoked(context, token, realm);
     const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims;
     return { user, token, until: claims && this.verifiedTokens.acceptedUntil(claims) };
   }
@@ -436,7 +438,11 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const credentials: RequestWithHeaders = request
       ? { headers: request.headers, rawHeaders: request.rawHeaders ?? request.raw?.rawHeaders }
       : { headers: { authorization: `Bearer ${token}` } };
-    const options = { session: false, ...(await this.getAuthenticateOptions(context)) };
+    const options = {
+      session: false,
+      ...(await this.getAuthenticateOptions(context)),
+      ...(await this.introspectionRealm(context)),
+    };
     return new Promise((resolve, reject) => {
       const done = (error: unknown, user: unknown, info?: unknown, status?: unknown): void => {
         this.admit(error, user, info, context, status).then(
@@ -459,6 +465,33 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         },
       );
     });
+  }
+
+  /**
+   * With several realms and `validation: 'introspection'`, the realm an opaque token is asked of:
+   * the one realm the route or `tenancy.resolve` binds the call to, when it names exactly one
+   * (the binding itself is checked after verification, as for JWTs).
+   */
+  private async introspectionRealm(context: ExecutionContext): Promise<{ realm?: string }> {
+    if (this.voxkeyOptions.validation !== 'introspection' || !this.voxkeyOptions.multiRealm) {
+      return {};
+    }
+    const binding = this.routes.get(context).realms;
+    const request = transportOf(context)?.request(context) as TenancySource | undefined;
+    let named: unknown;
+    try {
+      if (binding !== undefined) {
+        named = 'ids' in binding ? binding.ids : request?.params?.[binding.param];
+      } else if (this.voxkeyOptions.tenancy.resolve !== undefined) {
+        named = await this.voxkeyOptions.tenancy.resolve(
+          tenancyRequest(context.getType(), request),
+        );
+      }
+    } catch {
+      return {}; // reported by the binding check
+    }
+    const one = Array.isArray(named) ? (named.length === 1 ? named[0] : undefined) : named;
+    return typeof one === 'string' ? { realm: one } : {};
   }
 
   /** Whether `@RequireActiveToken()` marks the handler or its controller. */

@@ -32,6 +32,8 @@ export class ProvidedRealms<R extends { readonly config: ResolvedRealm }> {
     private readonly create: (config: ResolvedRealm) => R,
     /** What a provided realm would share with a configured one (its id, its key set URL), if anything. */
     private readonly clashWithConfigured: (config: ResolvedRealm) => string | undefined,
+    /** Longest wait for one provider call (the module's `requestTimeoutMs`). */
+    private readonly timeoutMs: number,
   ) {
     this.known = new MemoryCache(settings.maxEntries);
     this.unknown = new MemoryCache(settings.negativeMaxEntries);
@@ -83,13 +85,26 @@ export class ProvidedRealms<R extends { readonly config: ResolvedRealm }> {
 
   private async ask(iss: string, uuid: string): Promise<R | undefined> {
     let given: Awaited<ReturnType<ResolvedRealmsProvider['provide']>>;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      given = await this.provider.provide(uuid);
+      // A provider that never answers must not hold requests (and its single-flight entry) forever.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), this.timeoutMs);
+      });
+      given = await Promise.race([
+        Promise.resolve().then(() => this.provider.provide(uuid)),
+        timeout,
+      ]);
     } catch (error) {
-      this.logger.warn(
-        `realmsProvider('${uuid}') failed: ${error instanceof Error ? error.name : 'error'}`,
-      );
+      const why = !(error instanceof Error)
+        ? 'error'
+        : error.message === 'timed out'
+          ? `no answer within ${this.timeoutMs} ms`
+          : error.name;
+      this.logger.warn(`realmsProvider('${uuid}') failed: ${why}`);
       throw new VoxKeyJwksError('realmsProvider failed');
+    } finally {
+      clearTimeout(timer);
     }
     const config = given === undefined ? undefined : this.check(given, uuid, iss);
     if (config === undefined) {

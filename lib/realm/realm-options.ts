@@ -154,8 +154,11 @@ function resolveRealm(
       : `${prefix}audience`;
   const audiences = resolveAudiences(options.audience ?? defaults.audience, audienceName);
   const allowInsecure = defaults.allowInsecureBackchannel;
+  // A realm on a domain of its own does not inherit the module's back channel: its secret and
+  // key set requests would go to another host.
+  const inherited = options.domain === undefined ? defaults.backchannelUrl : undefined;
   const backchannelUrl = resolveBackchannelUrl(
-    options.backchannelUrl ?? defaults.backchannelUrl,
+    options.backchannelUrl ?? inherited,
     options.backchannelUrl === undefined ? 'backchannelUrl' : `${prefix}backchannelUrl`,
     allowInsecure,
   );
@@ -227,6 +230,11 @@ function assertDistinct(realms: readonly ResolvedRealm[]): void {
   }
 }
 
+/** The origin of the module's own `domain` (each realm may have another). */
+export function moduleOrigin(options: VoxKeyModuleOptions): string {
+  return resolveOrigin(options.domain, 'domain');
+}
+
 /** What `realmsProvider` needs resolved at start-up. */
 export interface ResolvedRealmsProvider {
   /** The module's domain: only an `iss` of the form `<origin>/oauth2/<lower-case UUID>` is looked up. */
@@ -262,7 +270,7 @@ export function resolveRealmsProvider(
     allowInsecureBackchannel: options.allowInsecureBackchannel ?? false,
   };
   return Object.freeze({
-    origin: resolveOrigin(options.domain, 'domain'),
+    origin: moduleOrigin(options),
     provide,
     resolve: (given: VoxKeyRealmOptions, uuid: string) =>
       resolveRealm(given, `realmsProvider('${uuid}').`, defaults),

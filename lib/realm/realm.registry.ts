@@ -45,11 +45,19 @@ export class RealmRegistry implements OnModuleInit {
     }
     this.provided =
       options.realmsProvider &&
-      new ProvidedRealms(options.realmsProvider, options.realmCache, create, (config) => {
-        if (this.byId.has(config.id)) return `the id '${config.id}' of a configured realm`;
-        const clash = options.realms.find((r) => r.endpoints.jwksUri === config.endpoints.jwksUri);
-        return clash && `the key set URL of realm '${clash.id}'`;
-      });
+      new ProvidedRealms(
+        options.realmsProvider,
+        options.realmCache,
+        create,
+        (config) => {
+          if (this.byId.has(config.id)) return `the id '${config.id}' of a configured realm`;
+          const clash = options.realms.find(
+            (r) => r.endpoints.jwksUri === config.endpoints.jwksUri,
+          );
+          return clash && `the key set URL of realm '${clash.id}'`;
+        },
+        options.requestTimeoutMs,
+      );
   }
 
   /** Once the application's logger is in place. */
@@ -84,20 +92,33 @@ export class RealmRegistry implements OnModuleInit {
   explainIssuer(iss: unknown): string {
     const got =
       typeof iss === 'string'
-        ? JSON.stringify(iss.length > 200 ? `${iss.slice(0, 200)}…` : iss)
+        ? JSON.stringify(iss.length > 200 ? `${iss.slice(0, 200)}…` : iss).replace(
+            /[^\x20-\x7e]/g,
+            (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+          )
         : typeof iss;
-    const issuers = [...this.byIssuer.keys()];
-    const listed = issuers
-      .slice(0, 3)
-      .map((issuer) => `"${issuer}"`)
-      .join(', ');
-    const more = issuers.length > 3 ? ` and ${issuers.length - 3} more` : '';
-    const options = this.options.multiRealm
-      ? `'realms' (domain, realm, issuerAliases)`
-      : `'domain', 'realm' and 'issuerAliases'`;
-    const provided = this.options.realmsProvider ? `, or an issuer of 'realmsProvider'` : '';
-    return `got ${got}; accepted ${listed}${more}${provided} (set by ${options})`;
+    return `got ${got}; ${this.accepted}`;
   }
+
+  /** What `explainIssuer` says is accepted, composed once. */
+  private get accepted(): string {
+    if (this.acceptedText === undefined) {
+      const issuers = [...this.byIssuer.keys()];
+      const listed = issuers
+        .slice(0, 3)
+        .map((issuer) => `"${issuer}"`)
+        .join(', ');
+      const more = issuers.length > 3 ? ` and ${issuers.length - 3} more` : '';
+      const options = this.options.multiRealm
+        ? `'realms' (domain, realm, issuerAliases)`
+        : `'domain', 'realm' and 'issuerAliases'`;
+      const provided = this.options.realmsProvider ? `, or an issuer of 'realmsProvider'` : '';
+      this.acceptedText = `accepted ${listed}${more}${provided} (set by ${options})`;
+    }
+    return this.acceptedText;
+  }
+
+  private acceptedText: string | undefined;
 
   /** The realm with this id, if configured (or added by `realmsProvider` and still kept). */
   get(id: string): Realm | undefined {

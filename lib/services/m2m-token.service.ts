@@ -111,8 +111,10 @@ export class M2MTokenService implements OnApplicationShutdown {
     const credentials = this.credentials(realm);
     const scope = this.scopeOf(request, realm);
     const resource = this.resourceOf(request, realm);
+    // The realm's id only with several realms: single-realm keys stay those earlier versions
+    // share through the store during a rolling upgrade.
     const key = namespaceOf(
-      realm.id,
+      ...(this.options.multiRealm ? [realm.id] : []),
       realm.endpoints.tokenEndpoint,
       credentials.clientId,
       scope.join(' '),

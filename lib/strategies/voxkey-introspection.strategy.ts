@@ -6,6 +6,8 @@ import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { IntrospectionResult } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { bearerTokenFromRequest, type RequestWithHeaders } from '../token/bearer-header.parser.js';
+import { RealmRegistry } from '../realm/realm.registry.js';
+import { unverifiedPayload } from '../token/jws-header.js';
 import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import {
@@ -48,6 +50,7 @@ export class VoxKeyIntrospectionStrategy
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly voxkeyOptions: ResolvedVoxKeyOptions,
     private readonly introspection: IntrospectionService,
+    private readonly realms: RealmRegistry,
   ) {
     assertStrategyNamesFree();
     super();
@@ -65,14 +68,21 @@ export class VoxKeyIntrospectionStrategy
     unregisterStrategy(VOXKEY_INTROSPECTION_STRATEGY, this);
   }
 
-  /** Passport's entry point, once per request (on a per-request copy of the strategy). */
-  override authenticate(request: RequestWithHeaders): void {
+  /**
+   * Passport's entry point, once per request (on a per-request copy of the strategy). With
+   * several realms the realm asked is the one the guard names (`options.realm`, when the route or
+   * `tenancy.resolve` binds the call to exactly one), else the one a JWT's `iss` names; a token no
+   * realm can be told for is refused like an issuer that is not accepted.
+   */
+  override authenticate(request: RequestWithHeaders, options?: { realm?: string }): void {
     const token = bearerTokenFromRequest(request);
     if (token === null) {
       return this.fail(new VoxKeyTokenError('malformed', 'no well-formed Bearer token'), 401);
     }
-    this.introspection
-      .introspect(token, { tokenTypeHint: 'access_token' })
+    this.realmFor(token, options?.realm)
+      .then((realm) =>
+        this.introspection.introspect(token, { tokenTypeHint: 'access_token', realm }),
+      )
       .then((result) => {
         const problem = bearerUseProblem(result, this.voxkeyOptions.clockTolerance);
         if (problem) throw new VoxKeyTokenError('inactive', `introspection: ${problem}`);
@@ -83,6 +93,20 @@ export class VoxKeyIntrospectionStrategy
         ({ user, result }) => this.success(user, { claims: result }),
         (failure: unknown) => reportFailure(this, failure),
       );
+  }
+
+  /** The id of the realm to ask about `token`: undefined with the single-realm options. */
+  private async realmFor(token: string, named: string | undefined): Promise<string | undefined> {
+    if (!this.voxkeyOptions.multiRealm) return undefined;
+    if (named !== undefined && this.realms.get(named) !== undefined) return named;
+    const realm = await this.realms.resolveIssuer(unverifiedPayload(token)?.iss);
+    if (realm === undefined) {
+      throw new VoxKeyTokenError(
+        'issuer',
+        'token issuer not accepted: no realm can be told for it',
+      );
+    }
+    return realm.config.id;
   }
 
   /** Maps an accepted introspection answer to the Passport user (`req.user`): the answer itself. */

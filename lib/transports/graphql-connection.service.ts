@@ -66,6 +66,7 @@ export class VoxKeyGraphQL {
       const { until } = await this.guard.authenticateConnection(
         ctx.extra?.request ?? {},
         credentials,
+        'graphql',
       );
       if (until !== undefined) closeSubscriptionAtExpiry(ctx.extra?.socket, until, this.options);
       return true;
@@ -87,7 +88,7 @@ export class VoxKeyGraphQL {
     const credentials = connectionInitCredentials(data.payload, this.options);
     if (credentials.kind === 'missing' && this.anonymousAllowed()) return true;
     try {
-      await this.guard.authenticateConnection({}, credentials);
+      await this.guard.authenticateConnection({}, credentials, 'graphql');
       return true;
     } catch (error) {
       if (!isRefusal(error)) throw error;

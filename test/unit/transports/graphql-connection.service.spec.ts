@@ -42,7 +42,11 @@ describe('VoxKeyGraphQL', () => {
           extra: { request, socket: socket() },
         }),
       ).resolves.toBe(true);
-      expect(authenticateConnection).toHaveBeenCalledWith(request, { kind: 'token', token: 'abc' });
+      expect(authenticateConnection).toHaveBeenCalledWith(
+        request,
+        { kind: 'token', token: 'abc' },
+        'graphql',
+      );
     });
 
     it('allowAnonymousConnections lets a connection without any token in, unchecked; one with a token is still checked', async () => {
@@ -101,7 +105,11 @@ describe('VoxKeyGraphQL', () => {
       await expect(
         ok.graphql.mercuriusOnConnect({ payload: { Authorization: 'Bearer abc' } }),
       ).resolves.toBe(true);
-      expect(ok.authenticateConnection).toHaveBeenCalledWith({}, { kind: 'token', token: 'abc' });
+      expect(ok.authenticateConnection).toHaveBeenCalledWith(
+        {},
+        { kind: 'token', token: 'abc' },
+        'graphql',
+      );
       const refused = helper(() => Promise.reject(new MissingTokenException('r')));
       await expect(refused.graphql.mercuriusOnConnect({})).resolves.toBe(false);
     });
