@@ -1,10 +1,14 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { RealmBinding } from '../decorators/realm.decorator.js';
+import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { AuthModeMetadata } from '../utils/route-metadata.util.js';
 import {
   ANY_SCOPE_METADATA,
   AUTH_MODE_METADATA,
+  REALM_BINDING_METADATA,
   REQUIRE_ACTIVE_METADATA,
   SCOPES_METADATA,
 } from '../voxkey.constants.js';
@@ -23,7 +27,9 @@ const DECORATOR_OF_MODE: Readonly<Record<AuthModeMetadata['mode'], string>> = {
  * level (both on the handler, or both on the controller) or above it (the controller's mode and
  * the handler's requirement); a handler's own mode overrides its controller's requirements, as
  * `@Public()` on one route of a scoped controller does. HTTP controllers, resolvers, gateways
- * and microservice handlers alike; always on, whatever `audit` says.
+ * and microservice handlers alike; always on, whatever `audit` says. Also stops it when
+ * `@Realm()` names a realm that is not configured (a typo would refuse every request), unless
+ * `realmsProvider` may add it later.
  */
 @Injectable()
 export class RouteModeAudit implements OnModuleInit {
@@ -31,9 +37,16 @@ export class RouteModeAudit implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    @InjectVoxKeyOptions() private readonly options: ResolvedVoxKeyOptions,
   ) {}
 
   onModuleInit(): void {
+    const unknown = this.unknownRealms();
+    if (unknown.length > 0) {
+      throw new VoxKeyConfigError(
+        `@Realm() names realms that are not configured: ${unknown.join('; ')}; check the ids against 'realms'`,
+      );
+    }
     const findings = this.findings();
     if (findings.length === 0) return;
     throw new VoxKeyConfigError(
@@ -60,6 +73,28 @@ export class RouteModeAudit implements OnModuleInit {
       findings.push(`${where} (${DECORATOR_OF_MODE[auth.mode]} with ${found})`);
     }
     return findings;
+  }
+
+  /** `Class.method ('id')` for each `@Realm()` id that no configured realm has. */
+  unknownRealms(): string[] {
+    if (this.options.realmsProvider !== undefined) return [];
+    const ids = new Set(this.options.realms.map((realm) => realm.id));
+    const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
+    const found = new Set<string>();
+    for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
+      for (const [target, where] of [
+        [handler, `${cls.name}.${name}`],
+        [cls, cls.name],
+      ] as const) {
+        const binding = this.reflector.get<RealmBinding | undefined>(
+          REALM_BINDING_METADATA,
+          target,
+        );
+        if (binding === undefined || !('ids' in binding)) continue;
+        for (const id of binding.ids) if (!ids.has(id)) found.add(`${where} ('${id}')`);
+      }
+    }
+    return [...found];
   }
 
   /** The requirement decorators on `target` itself (a handler, or a class with what it inherits). */

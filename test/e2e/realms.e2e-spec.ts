@@ -44,6 +44,14 @@ class TenantRoutes {
   }
 }
 
+/** Routes of a single-realm app: no binding there. */
+@Controller()
+class PlainRoutes {
+  @Get('any') any(@VoxKeyUser() user: VoxKeyClaims) {
+    return { realm: user.realm, sub: user.sub };
+  }
+}
+
 /** A controller bound to two realms, one of its handlers to a third: the handler's binding wins. */
 @Realm('acme', 'globex')
 @Controller('bound')
@@ -445,7 +453,7 @@ describe('backchannelUrl and issuerAliases (single realm)', () => {
           issuerAliases: [ALIAS],
         }),
       ],
-      [TenantRoutes],
+      [PlainRoutes],
       logger,
     );
   });
