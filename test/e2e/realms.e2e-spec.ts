@@ -322,7 +322,9 @@ describe.each(PLATFORMS)('tenancy.resolve (%s)', (platform) => {
   let a: VoxKeyTestRealm;
   let b: VoxKeyTestRealm;
   let app: INestApplication;
-  let resolverMode: 'host' | 'none' | 'throw' = 'host';
+  let resolverMode: 'host' | 'none' | 'throw' | 'odd' = 'host';
+  /** What the resolver answers in mode 'odd': neither a string nor a list of them. */
+  let oddAnswer: unknown;
   const seen: { host?: string; path?: string; params: Record<string, string> }[] = [];
   const logger = new CaptureLogger();
 
@@ -350,6 +352,7 @@ describe.each(PLATFORMS)('tenancy.resolve (%s)', (platform) => {
               seen.push({ host, path, params: { ...params } });
               if (resolverMode === 'throw') throw new Error('tenant database down');
               if (resolverMode === 'none') return undefined;
+              if (resolverMode === 'odd') return oddAnswer as string;
               return host?.split('.')[0] === 'acme' ? ['acme'] : 'globex';
             },
           },
@@ -400,6 +403,19 @@ describe.each(PLATFORMS)('tenancy.resolve (%s)', (platform) => {
     expect(res.status).toBe(503);
     expect(JSON.stringify(res.body)).not.toContain('tenant database');
     expect(logger.lines.some((line) => line.includes("'tenancy.resolve' threw"))).toBe(true);
+  });
+
+  it('a resolver answering neither a string nor a list accepts nothing: a 401, not a 500', async () => {
+    const tokenA = a.mint({ claims: { aud: AUDIENCE('shared') } });
+    resolverMode = 'odd';
+    calls.length = 0;
+    for (const answer of [new Set(['acme']), 42, { acme: true }, true]) {
+      oddAnswer = answer;
+      const res = await get('/any', tokenA, 'acme.example.test');
+      expect([answer, res.status]).toEqual([answer, 401]);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    }
+    expect(calls).toEqual([]);
   });
 });
 

@@ -27,6 +27,24 @@ describe('resolveVoxKeyOptions', () => {
     expect(Object.isFrozen(resolved)).toBe(true);
   });
 
+  it("with 'realms' the challenge realm is the module's domain, not a tenant's audience", () => {
+    const resolved = resolveVoxKeyOptions({
+      domain: 'HTTPS://Your-Domain.com/',
+      realms: [
+        { id: 'acme', realm: REALM, audience: 'https://api.example.com/acme' },
+        {
+          id: 'globex',
+          realm: '9b2e4c1d-1f3a-4e5b-8c7d-0a1b2c3d4e5f',
+          audience: 'https://api.example.com/globex',
+          domain: 'https://login.globex.example',
+        },
+      ],
+    });
+    expect(resolved.challengeRealm).toBe('https://your-domain.com');
+    // A single realm keeps its audience, as before.
+    expect(resolveVoxKeyOptions(base).challengeRealm).toBe('https://api.example.com');
+  });
+
   it.each([
     ['your-domain.com', 'https://your-domain.com'],
     ['https://your-domain.com/', 'https://your-domain.com'],

@@ -8,6 +8,7 @@ import { resolveRealms } from '../../../lib/realm/realm-options';
 const DOMAIN = 'https://id.example.com';
 const UUID_A = '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a';
 const UUID_B = '9b2e4c1d-1f3a-4e5b-8c7d-0a1b2c3d4e5f';
+const UUID_C = '3f1c0000-0000-4000-8000-000000000003';
 const A: VoxKeyRealmOptions = { id: 'a', realm: UUID_A, audience: 'https://api.example.com/a' };
 const B: VoxKeyRealmOptions = { id: 'b', realm: UUID_B, audience: 'https://api.example.com/b' };
 
@@ -53,6 +54,44 @@ describe('resolveRealms', () => {
     });
     expect(Object.isFrozen(realms[1])).toBe(true);
     expect(Object.isFrozen(realms[1].m2m)).toBe(true);
+  });
+
+  it("the module's backchannelUrl is inherited only by realms under the module's domain", () => {
+    const backchannelUrl = 'http://127.0.0.1:8080';
+    const { realms } = resolveRealms(
+      withRealms(
+        [
+          A,
+          { ...B, domain: 'https://login.b.example' },
+          {
+            id: 'c',
+            realm: UUID_C,
+            audience: 'https://api.example.com/c',
+            domain: 'https://login.c.example',
+            backchannelUrl: 'http://127.0.0.1:9090',
+          },
+        ],
+        { backchannelUrl },
+      ),
+    );
+    // No domain of its own: every endpoint on the module's back channel.
+    expect(realms[0].endpoints).toMatchObject({
+      tokenEndpoint: `${backchannelUrl}/oauth2/${UUID_A}/token`,
+      introspectionEndpoint: `${backchannelUrl}/oauth2/${UUID_A}/introspect`,
+      jwksUri: `${backchannelUrl}/oauth2/${UUID_A}/oidc/jwks`,
+    });
+    // A domain of its own: its secret and key set requests go there, not to another host.
+    expect(realms[1].endpoints).toMatchObject({
+      tokenEndpoint: `https://login.b.example/oauth2/${UUID_B}/token`,
+      introspectionEndpoint: `https://login.b.example/oauth2/${UUID_B}/introspect`,
+      jwksUri: `https://login.b.example/oauth2/${UUID_B}/oidc/jwks`,
+    });
+    // Its own back channel still applies; the public issuer stays under its domain.
+    expect(realms[2].endpoints).toMatchObject({
+      tokenEndpoint: `http://127.0.0.1:9090/oauth2/${UUID_C}/token`,
+      jwksUri: `http://127.0.0.1:9090/oauth2/${UUID_C}/oidc/jwks`,
+    });
+    expect(realms[2].issuers).toEqual([`https://login.c.example/oauth2/${UUID_C}`]);
   });
 
   describe('start-up errors, each naming the option', () => {

@@ -116,6 +116,24 @@ describe('RealmRegistry', () => {
       expect(() => registryOf.forToken('opaque', undefined, 'x')).toThrow(/forRealm/);
     });
 
+    it('explainIssuer escapes what is not printable ASCII, so a refused iss cannot reshape the log line', () => {
+      const registryOf = realms();
+      const iss = `https://evil.example/\u2028forged line\u202egnp.\u00e9\n\u{1f600}`;
+      const line = registryOf.explainIssuer(iss);
+      expect(line).toMatch(/^[\x20-\x7e]*$/);
+      expect(line).toContain(
+        'got "https://evil.example/\\u2028forged line\\u202egnp.\\u00e9\\n\\ud83d\\ude00"',
+      );
+      // What is accepted is the configured issuers, the same on every call.
+      expect(line).toContain(`accepted "${DOMAIN}/oauth2/${UUIDS[0]}"`);
+      expect(registryOf.explainIssuer('x')).toContain(line.slice(line.indexOf('; accepted')));
+      // A long one is cut, and the ellipsis escaped too.
+      const long = registryOf.explainIssuer(`https://x.example/${'a'.repeat(300)}`);
+      expect(long).toMatch(/^[\x20-\x7e]*$/);
+      expect(long).toContain(`${'a'.repeat(182)}\\u2026"`);
+      expect(registryOf.explainIssuer(42)).toMatch(/^got number; accepted /);
+    });
+
     it('each realm has its own key set', () => {
       const [acme, globex] = realms().all();
       expect(acme.keys).not.toBe(globex.keys);
