@@ -70,9 +70,9 @@ export class VoxKeyIntrospectionStrategy
 
   /**
    * Passport's entry point, once per request (on a per-request copy of the strategy). With
-   * several realms the realm asked is the one the guard names (`options.realm`, when the route or
-   * `tenancy.resolve` binds the call to exactly one), else the one a JWT's `iss` names; a token no
-   * realm can be told for is refused like an issuer that is not accepted.
+   * several realms the realm asked is the one a JWT's `iss` names, else the one the guard names
+   * (`options.realm`, when the route or `tenancy.resolve` binds the call to exactly one); a token
+   * no realm can be told for is refused like an issuer that is not accepted.
    */
   override authenticate(request: RequestWithHeaders, options?: { realm?: string }): void {
     const token = bearerTokenFromRequest(request);
@@ -98,8 +98,11 @@ export class VoxKeyIntrospectionStrategy
   /** The id of the realm to ask about `token`: undefined with the single-realm options. */
   private async realmFor(token: string, named: string | undefined): Promise<string | undefined> {
     if (!this.voxkeyOptions.multiRealm) return undefined;
-    if (named !== undefined && this.realms.get(named) !== undefined) return named;
-    const realm = await this.realms.resolveIssuer(unverifiedPayload(token)?.iss);
+    // A JWT goes to the realm its `iss` names, never to another (the binding refuses it after):
+    // its token is sent to no realm but its own.
+    const realm =
+      (await this.realms.resolveIssuer(unverifiedPayload(token)?.iss)) ??
+      (named === undefined ? undefined : this.realms.get(named));
     if (realm === undefined) {
       throw new VoxKeyTokenError(
         'issuer',

@@ -160,6 +160,15 @@ describe.each(PLATFORMS)('introspection with several realms (%s)', (platform) =>
     expect(calls).toEqual(['any:a']);
   });
 
+  it("A's JWT on the route bound to B: asked of A (its iss), never sent to B, then refused by the binding", async () => {
+    const jwt = await a.issueToken({ resource: JWT_RESOURCE });
+    const before = introspections();
+    const res = await get('/b/me', jwt);
+    expectRefusal(res, 401, 'Invalid token', 'The access token issuer is not accepted');
+    expect(since(before)).toEqual({ a: 1, b: 0 });
+    expect(calls).toEqual([]);
+  });
+
   it("B's opaque token on @Realm('b'): accepted, asked of B only", async () => {
     const token = await opaque(b);
     const before = introspections();
