@@ -25,6 +25,7 @@ export type {
 } from './interfaces/voxkey-module-options.interface.js';
 export type { ResolvedVoxKeyOptions } from './interfaces/resolved-voxkey-options.interface.js';
 export type { VoxKeyClaims } from './interfaces/voxkey-claims.interface.js';
+export type { McpAuthInfo } from './interfaces/mcp-auth-info.interface.js';
 export type {
   IntrospectionResult,
   TokenRequestOptions,

@@ -38,6 +38,7 @@ import {
   type Transport,
 } from '../transports/transport.js';
 import { isEnabled, transportOf } from '../transports/transports.js';
+import { type McpAuthHolder, mcpAuthInfo, setMcpAuth } from '../utils/mcp-auth-info.util.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
@@ -53,8 +54,8 @@ interface SessionVerification {
   result: Promise<Verified & { claims?: VoxKeyClaims }>;
 }
 
-/** The request as the guard reads and writes it. */
-interface AuthenticatedRequest extends RequestWithHeaders {
+/** The request as the guard reads and writes it: `req.user`, and the MCP SDK's `req.auth`. */
+interface AuthenticatedRequest extends RequestWithHeaders, McpAuthHolder {
   user?: unknown;
 }
 
@@ -197,7 +198,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   /** An anonymous `@OptionalAuth()` call: no user where the handler's decorators look, whoever set one. */
   private leaveWithoutUser(context: ExecutionContext, transport: Transport): void {
     if (transport !== httpTransport) return transport.setUser(context, undefined);
-    (this.getRequest(context) as AuthenticatedRequest).user = undefined;
+    const request = this.getRequest(context) as AuthenticatedRequest;
+    request.user = undefined;
+    setMcpAuth(request, undefined);
   }
 
   /**
@@ -239,6 +242,12 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       request.user = user;
       // For `@BearerToken()`, which cannot tell which location the token came from.
       rememberUser(request, user, token);
+      // For the MCP SDK's Streamable HTTP transport, which reads the caller from `req.auth`.
+      const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims ?? user;
+      setMcpAuth(
+        request,
+        mcpAuthInfo(token, claims as VoxKeyClaims, realm, this.realms.get(realm)?.config.audiences),
+      );
     } else transport.setUser(context, user, token);
   }
 

@@ -24,6 +24,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'M2MToken',
     'M2MTokenRequest',
     'M2MTokenService',
+    'McpAuthInfo',
     'MemoryStore',
     'MissingTokenException',
     'OptionalAuth',
