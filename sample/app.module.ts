@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { VoxKeyGraphQL, VoxKeyModule } from '@voxkey/nestjs';
 import { AdminController } from './admin.controller';
 import { HealthController } from './health.controller';
+import { McpController } from './mcp.controller';
 import { MeController } from './me.controller';
 import { PostsController } from './posts.controller';
 import { PostsGateway } from './posts.gateway';
@@ -37,7 +38,7 @@ import { SampleRuntime, settingsFromEnv } from './sample.config';
       }),
     }),
   ],
-  controllers: [HealthController, PostsController, MeController, AdminController],
+  controllers: [HealthController, PostsController, MeController, AdminController, McpController],
   providers: [SampleRuntime, PostsStore, PostsResolver, PostsGateway],
 })
 export class AppModule {}

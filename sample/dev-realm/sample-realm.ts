@@ -41,6 +41,11 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
   const json = `-H "content-type: application/json"`;
   // A GraphQL request body, for a single-quoted shell word.
   const gql = (query: string) => JSON.stringify({ query });
+  // An MCP (Streamable HTTP) request: a JSON-RPC body, and both answer types accepted.
+  const mcp = (method: string, params?: object) =>
+    `-H "content-type: application/json" -H "accept: application/json, text/event-stream"` +
+    ` -d '${JSON.stringify({ jsonrpc: '2.0', id: 1, method, ...(params ? { params } : {}) })}'`;
+  const call = (name: string, args: object = {}) => mcp('tools/call', { name, arguments: args });
   return [
     `Development realm (oidc-provider): ${realm.issuer}`,
     `  demo client: ${DEMO_CLIENT.clientId} / ${DEMO_CLIENT.clientSecret}  (scopes: ${DEMO_CLIENT.scope})`,
@@ -70,7 +75,15 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
     `  curl -i -X POST ${bearer('READ_TOKEN')} ${json} -d '${gql('mutation { createPost(title: "Hi") { id } }')}' ${apiUrl}/graphql  # expect 200 FORBIDDEN`,
     `  curl -i -X POST ${bearer('TOKEN')} ${json} -d '${gql('mutation { createPost(title: "Hi") { id } }')}' ${apiUrl}/graphql  # expect 200`,
     '',
-    '  # 4. Revoke the read-only token; it is refused at once',
+    '  # 4. The MCP server (POST /mcp, built with @modelcontextprotocol/sdk): a 403 names the missing scope',
+    `  curl -i -X POST ${mcp('tools/list')} ${apiUrl}/mcp  # expect 401 (no token)`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${mcp('tools/list')} ${apiUrl}/mcp  # expect 200`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${call('list_posts')} ${apiUrl}/mcp  # expect 200`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${call('create_post', { title: 'Hi' })} ${apiUrl}/mcp  # expect 403 (scope="write:posts")`,
+    `  curl -i -X POST ${bearer('TOKEN')} ${call('create_post', { title: 'Hi' })} ${apiUrl}/mcp  # expect 200`,
+    '  # or an MCP client (MCP Inspector, the SDK\'s Client) at that URL with "Authorization: Bearer $TOKEN"',
+    '',
+    '  # 5. Revoke the read-only token; it is refused at once',
     `  curl -i -X POST ${bearer('TOKEN')} ${json} -d "{\\"token\\":\\"$READ_TOKEN\\"}" ${apiUrl}/admin/revoke  # expect 200`,
     `  curl -i ${bearer('READ_TOKEN')} ${apiUrl}/posts/live        # expect 401 (revoked)`,
     '',
