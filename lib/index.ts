@@ -19,6 +19,8 @@ export type {
   VoxKeyModuleOptions,
   VoxKeyOptionsFactory,
   VoxKeyRealmOptions,
+  VoxKeyResourceMetadataOptions,
+  VoxKeyResourceOptions,
   VoxKeyTenancyOptions,
   VoxKeyTenancyRequest,
   VoxKeyTokenLocationOptions,
@@ -40,6 +42,7 @@ export { VoxKeyUser } from './decorators/voxkey-user.decorator.js';
 export { RequireActiveToken } from './decorators/require-active-token.decorator.js';
 export { BearerToken } from './decorators/bearer-token.decorator.js';
 export { Realm, RealmFromParam } from './decorators/realm.decorator.js';
+export { Resource } from './decorators/resource.decorator.js';
 export { InjectVoxKeyOptions } from './decorators/inject-voxkey-options.decorator.js';
 
 export { IntrospectionService, type RealmIntrospection } from './services/introspection.service.js';
@@ -58,6 +61,7 @@ export { RedisStore, type RedisClientLike, type RedisStoreOptions } from './stor
 export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
 export { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
+export { voxkeyCorsOptions, type VoxKeyCorsOptions } from './utils/cors-options.util.js';
 
 export {
   VoxKeyConfigError,
@@ -73,6 +77,7 @@ export {
 export {
   AuthUnavailableException,
   BearerException,
+  type BearerChallenge,
   CrossSiteRequestException,
   InsufficientScopeException,
   InvalidRequestException,

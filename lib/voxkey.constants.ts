@@ -45,3 +45,6 @@ export const SUPPORTED_ALGORITHMS = [
 
 /** Longest bearer token the extractor accepts, in characters. */
 export const MAX_TOKEN_LENGTH = 8192;
+
+/** Metadata key set by `@Resource()`: the protected resource (its URI) a route belongs to. */
+export const RESOURCE_METADATA = 'voxkey:resource';

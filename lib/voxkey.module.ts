@@ -16,6 +16,7 @@ import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.s
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
 import { RouteModeAudit } from './audit/route-mode.audit.js';
+import { ResourceMetadataRoutes } from './resource/resource-metadata.routes.js';
 import { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
 import { ConfigurableVoxKeyModule } from './voxkey.module-definition.js';
@@ -46,6 +47,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     HandlerAudit,
     GraphQLFieldAudit,
     RouteModeAudit,
+    ResourceMetadataRoutes,
     SharedState,
     RealmRegistry,
     VerifiedTokenCache,

@@ -13,6 +13,7 @@ import {
   VOXKEY_RESOLVED_OPTIONS,
 } from './voxkey.constants.js';
 import { moduleOrigin, resolveRealms, resolveRealmsProvider } from './realm/realm-options.js';
+import { resolveResources } from './resource/resource-options.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
 
 const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
@@ -36,6 +37,7 @@ const NUMERIC_OPTIONS = {
   'realmCache.negativeTtlMs': { fallback: 60_000, min: 0, max: 3_600_000 },
   'realmCache.negativeMaxEntries': { fallback: 1_000, min: 1, max: 1_000_000 },
   'realmCache.providerRatePerSec': { fallback: 20, min: 1, max: 10_000 },
+  'resourceMetadata.maxAgeSec': { fallback: 3600, min: 0, max: 86_400 },
 } as const;
 
 type NumericOption = keyof typeof NUMERIC_OPTIONS;
@@ -331,7 +333,16 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
   if (typeof options !== 'object' || options === null) {
     throw new VoxKeyConfigError('options are required: { domain, realm, audience }');
   }
-  const { realms, multiRealm } = resolveRealms(options);
+  const resources = resolveResources(options);
+  const resourceUris = resources.map((r) => r.resource);
+  const { realms, multiRealm } = resolveRealms(options, resourceUris);
+  for (const uri of resourceUris) {
+    if (!realms.some((realm) => realm.audiences.includes(uri))) {
+      throw new VoxKeyConfigError(
+        `'${options.resource === undefined ? 'resources' : 'resource'}' '${uri}' is not an 'audience' of any realm: no token could be accepted on its routes; add it to 'audience' or leave 'audience' unset`,
+      );
+    }
+  }
   const jwks = options.jwks ?? {};
   if (typeof jwks !== 'object') throw new VoxKeyConfigError(`'jwks' must be an object`);
   if (options.requireTokenType !== undefined && typeof options.requireTokenType !== 'boolean') {
@@ -358,6 +369,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
   optionalObject(options.tokenCache, 'tokenCache');
   optionalObject(options.m2m, 'm2m');
   optionalObject(options.realmCache, 'realmCache');
+  optionalObject(options.resourceMetadata, 'resourceMetadata');
   const tenancy = optionalObject(options.tenancy, 'tenancy');
   if (tenancy.resolve !== undefined && typeof tenancy.resolve !== 'function') {
     throw new VoxKeyConfigError(`'tenancy.resolve' must be a function`);
@@ -367,7 +379,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     realms,
     multiRealm,
     tenancy: Object.freeze({ resolve: tenancy.resolve }),
-    realmsProvider: resolveRealmsProvider(options),
+    realmsProvider: resolveRealmsProvider(options, resourceUris),
     realmCache: Object.freeze({
       maxEntries: n['realmCache.maxEntries'],
       idleTtlMs: n['realmCache.idleTtlMs'],
@@ -411,6 +423,8 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     audit: oneOf(options.audit, 'audit', ['warn', 'strict', 'off'] as const, 'warn'),
     // With several realms the challenge must not name one tenant's audience to every client.
     challengeRealm: multiRealm ? moduleOrigin(options) : realms[0].audiences[0],
+    resources,
+    resourceMetadata: Object.freeze({ maxAgeSec: n['resourceMetadata.maxAgeSec'] }),
   });
 }
 

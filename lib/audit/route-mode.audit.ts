@@ -10,6 +10,7 @@ import {
   AUTH_MODE_METADATA,
   REALM_BINDING_METADATA,
   REQUIRE_ACTIVE_METADATA,
+  RESOURCE_METADATA,
   SCOPES_METADATA,
 } from '../voxkey.constants.js';
 import { discoveredHandlers } from './discovered-handlers.util.js';
@@ -29,7 +30,7 @@ const DECORATOR_OF_MODE: Readonly<Record<AuthModeMetadata['mode'], string>> = {
  * `@Public()` on one route of a scoped controller does. HTTP controllers, resolvers, gateways
  * and microservice handlers alike; always on, whatever `audit` says. Also stops it when
  * `@Realm()` names a realm that is not configured (a typo would refuse every request), unless
- * `realmsProvider` may add it later.
+ * `realmsProvider` may add it later, and when `@Resource()` names a resource that is not.
  */
 @Injectable()
 export class RouteModeAudit implements OnModuleInit {
@@ -45,6 +46,12 @@ export class RouteModeAudit implements OnModuleInit {
     if (unknown.length > 0) {
       throw new VoxKeyConfigError(
         `@Realm() names realms that are not configured: ${unknown.join('; ')}; check the ids against 'realms'`,
+      );
+    }
+    const resources = this.unknownResources();
+    if (resources.length > 0) {
+      throw new VoxKeyConfigError(
+        `@Resource() names resources that are not configured: ${resources.join('; ')}; check the URIs against 'resource' and 'resources'`,
       );
     }
     const findings = this.findings();
@@ -92,6 +99,23 @@ export class RouteModeAudit implements OnModuleInit {
         );
         if (binding === undefined || !('ids' in binding)) continue;
         for (const id of binding.ids) if (!ids.has(id)) found.add(`${where} ('${id}')`);
+      }
+    }
+    return [...found];
+  }
+
+  /** `Class.method ('uri')` for each `@Resource()` URI that is not among `resources`. */
+  unknownResources(): string[] {
+    const uris = new Set(this.options.resources.map((r) => r.resource));
+    const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
+    const found = new Set<string>();
+    for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
+      for (const [target, where] of [
+        [handler, `${cls.name}.${name}`],
+        [cls, cls.name],
+      ] as const) {
+        const uri = this.reflector.get<string | undefined>(RESOURCE_METADATA, target);
+        if (uri !== undefined && !uris.has(uri)) found.add(`${where} ('${uri}')`);
       }
     }
     return [...found];

@@ -29,6 +29,25 @@ function quote(value: string): string {
 }
 
 /**
+ * Where a challenge points a client besides its `realm`: the route's RFC 9728 metadata document
+ * and the scopes the route needs (space-separated). The guards fill it on routes of a
+ * configured `resource`.
+ * @see RFC 9728 §5.1, RFC 6750 §3
+ */
+export interface BearerChallenge {
+  /** The `realm` parameter. */
+  readonly realm: string;
+  /** The `resource_metadata` parameter: the URL of the protected resource's metadata. */
+  readonly resourceMetadata?: string;
+  /** The `scope` parameter of a 401: every scope the route needs, space-separated. */
+  readonly scope?: string;
+}
+
+function challengeOf(realm: string | BearerChallenge): BearerChallenge {
+  return typeof realm === 'string' ? { realm } : realm;
+}
+
+/**
  * An HTTP error of the Bearer scheme: the seed's JSON body (`statusCode`, `error`, `message`)
  * and the `WWW-Authenticate` challenge the guards set on the response.
  * @see RFC 6750 §3
@@ -38,40 +57,56 @@ export abstract class BearerException extends HttpException {
   readonly wwwAuthenticate: string;
   /** The RFC 6750 error code (`invalid_request`, `invalid_token`, `insufficient_scope`), if any. */
   readonly oauthError: string | undefined;
-  /** The scopes a 403 asks for. */
+  /** The scopes a 403 asks for (and a 401 on a protected resource's route). */
   readonly scope: string | undefined;
+  /** The `resource_metadata` URL of the challenge, on a protected resource's route. @see RFC 9728 §5.1 */
+  readonly resourceMetadata: string | undefined;
 
   protected constructor(
     status: number,
     error: string,
     message: string,
-    realm: string,
+    realm: string | BearerChallenge,
     params: Record<string, string> = {},
   ) {
     super({ statusCode: status, error, message }, status);
-    const attributes = [`realm=${quote(realm)}`];
+    const challenge = challengeOf(realm);
+    const attributes = [`realm=${quote(challenge.realm)}`];
+    if (challenge.resourceMetadata !== undefined) {
+      attributes.push(`resource_metadata=${quote(challenge.resourceMetadata)}`);
+    }
     for (const [name, value] of Object.entries(params)) attributes.push(`${name}=${quote(value)}`);
     this.wwwAuthenticate = `Bearer ${attributes.join(', ')}`;
     this.oauthError = params.error;
     this.scope = params.scope;
+    this.resourceMetadata = challenge.resourceMetadata;
   }
 }
 
-/** 401 without an error code: the request carried no Bearer credentials. @see RFC 6750 §3.1 */
+/**
+ * 401 without an error code: the request carried no Bearer credentials. With a
+ * `BearerChallenge`, the challenge names the metadata document and the scopes the route needs.
+ * @see RFC 6750 §3.1, RFC 9728 §5.1
+ */
 export class MissingTokenException extends BearerException {
-  constructor(realm: string) {
+  constructor(realm: string | BearerChallenge) {
+    const scope = challengeOf(realm).scope;
     super(
       HttpStatus.UNAUTHORIZED,
       'No token',
       'A Bearer access token is required in the Authorization header',
       realm,
+      scope ? { scope } : {},
     );
   }
 }
 
 /** 400 `invalid_request`: the Authorization header is malformed. @see RFC 6750 §3.1 */
 export class InvalidRequestException extends BearerException {
-  constructor(realm: string, description = 'The Authorization header is malformed') {
+  constructor(
+    realm: string | BearerChallenge,
+    description = 'The Authorization header is malformed',
+  ) {
     super(HttpStatus.BAD_REQUEST, 'Invalid request', description, realm, {
       error: 'invalid_request',
       error_description: description,
@@ -82,21 +117,27 @@ export class InvalidRequestException extends BearerException {
 /** 401 `invalid_token`: the token failed validation. @see RFC 6750 §3.1 */
 export class InvalidTokenException extends BearerException {
   constructor(
-    realm: string,
+    realm: string | BearerChallenge,
     readonly reason: TokenRejectionReason | 'invalid' = 'invalid',
   ) {
     const description =
       reason === 'invalid' ? 'The access token is invalid' : TOKEN_ERROR_DESCRIPTIONS[reason];
+    const scope = challengeOf(realm).scope;
     super(HttpStatus.UNAUTHORIZED, 'Invalid token', description, realm, {
       error: 'invalid_token',
       error_description: description,
+      ...(scope ? { scope } : {}),
     });
   }
 }
 
-/** 403 `insufficient_scope`: the token lacks a scope the route requires. @see RFC 6750 §3.1 */
+/**
+ * 403 `insufficient_scope`: the token lacks a scope the route requires; `requiredScope` is every
+ * scope the route needs, space-separated.
+ * @see RFC 6750 §3.1
+ */
 export class InsufficientScopeException extends BearerException {
-  constructor(realm: string, requiredScope: string) {
+  constructor(realm: string | BearerChallenge, requiredScope: string) {
     const description = 'The access token lacks a required scope';
     super(HttpStatus.FORBIDDEN, 'Insufficient scope', description, realm, {
       error: 'insufficient_scope',

@@ -17,6 +17,7 @@ import type { Transport } from '../transports/transport.js';
 import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache, type ScopeRequirements } from '../utils/route-metadata.util.js';
 import { grantedScopes } from '../utils/scopes.util.js';
+import { routeChallenge } from '../resource/route-resource.js';
 
 export type { ScopeRequirements } from '../utils/route-metadata.util.js';
 
@@ -65,6 +66,7 @@ export class ScopesGuard implements CanActivate {
       return this.refuse(context, transport, new UnsupportedContextException(context.getType()));
     }
 
+    const route = this.routes.get(context);
     const user = this.getUser(context);
     if (typeof user !== 'object' || user === null) {
       this.logger.error(
@@ -73,7 +75,7 @@ export class ScopesGuard implements CanActivate {
       return this.refuse(
         context,
         transport,
-        new MissingTokenException(this.options.challengeRealm),
+        new MissingTokenException(routeChallenge(route, this.options)),
       );
     }
     const granted = grantedScopes(user as Record<string, unknown>);
@@ -86,7 +88,7 @@ export class ScopesGuard implements CanActivate {
     return this.refuse(
       context,
       transport,
-      new InsufficientScopeException(this.options.challengeRealm, challenge),
+      new InsufficientScopeException(routeChallenge(route, this.options), challenge),
     );
   }
 

@@ -5,6 +5,7 @@ import passport from 'passport';
 import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import {
   AuthUnavailableException,
+  type BearerChallenge,
   type BearerException,
   CrossSiteRequestException,
   InvalidRequestException,
@@ -40,6 +41,7 @@ import {
 import { isEnabled, transportOf } from '../transports/transports.js';
 import { type McpAuthHolder, mcpAuthInfo, setMcpAuth } from '../utils/mcp-auth-info.util.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
+import { audienceIncludes, routeChallenge, routeResource } from '../resource/route-resource.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
 
 /** What a verification gives: the user `handleRequest` accepted, and the strategy's `info`. */
@@ -232,6 +234,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         ? await this.verify(context, token, http && !credentials.fromCookie)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
+    this.assertResourceAudience(context, info);
     await this.assertRealmAccepted(context, transport.request(context), realm);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
@@ -261,7 +264,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (!this.voxkeyOptions.multiRealm) return this.voxkeyOptions.realms[0].id;
     throw this.reject(
       context,
-      new InvalidTokenException(this.realm, 'issuer'),
+      new InvalidTokenException(this.challenge(context), 'issuer'),
       'issuer: the verification named no configured realm',
     );
   }
@@ -275,7 +278,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (await this.revocationList.isRevoked(token, realm)) {
       throw this.reject(
         context,
-        new InvalidTokenException(this.realm, 'revoked'),
+        new InvalidTokenException(this.challenge(context), 'revoked'),
         'revoked: revoked through this API',
       );
     }
@@ -311,7 +314,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (!ok) {
       throw this.reject(
         context,
-        new InvalidTokenException(this.realm, 'issuer'),
+        new InvalidTokenException(this.challenge(context), 'issuer'),
         `issuer: realm '${realm}' is not accepted here`,
       );
     }
@@ -421,7 +424,11 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   ): Promise<unknown> {
     const accepted: unknown = await this.handleRequest(error, user, info, context, status);
     if (!accepted) {
-      throw this.reject(context, new InvalidTokenException(this.realm), 'invalid: no user');
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.challenge(context)),
+        'invalid: no user',
+      );
     }
     return accepted;
   }
@@ -523,7 +530,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (!active) {
       throw this.reject(
         context,
-        new InvalidTokenException(this.realm, 'inactive'),
+        new InvalidTokenException(this.challenge(context), 'inactive'),
         'inactive: the realm says the token is not active',
       );
     }
@@ -557,7 +564,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     const reason = failure instanceof VoxKeyTokenError ? failure.reason : 'invalid';
     throw this.reject(
       context,
-      new InvalidTokenException(this.realm, reason),
+      new InvalidTokenException(this.challenge(context), reason),
       `${reason}: ${describeFailure(failure)}`,
     );
   }
@@ -614,17 +621,21 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   ): BearerException | CrossSiteRequestException {
     switch (credentials.kind) {
       case 'missing':
-        return this.reject(context, new MissingTokenException(this.realm), 'no Bearer credentials');
+        return this.reject(
+          context,
+          new MissingTokenException(this.challenge(context)),
+          'no Bearer credentials',
+        );
       case 'malformed':
         return this.reject(
           context,
-          new InvalidRequestException(this.realm, credentials.description),
+          new InvalidRequestException(this.challenge(context), credentials.description),
           credentials.detail,
         );
       case 'too_large':
         return this.reject(
           context,
-          new InvalidTokenException(this.realm, 'too_large'),
+          new InvalidTokenException(this.challenge(context), 'too_large'),
           'too_large: the token is longer than the cap',
         );
       case 'cross_site':
@@ -647,7 +658,27 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     return exception;
   }
 
-  private get realm(): string {
-    return this.voxkeyOptions.challengeRealm;
+  /** The challenge of this call's refusals: the realm, and on a resource's route its metadata URL and scopes. */
+  private challenge(context: ExecutionContext): string | BearerChallenge {
+    return routeChallenge(this.routes.get(context), this.voxkeyOptions);
+  }
+
+  /**
+   * On a route of a protected resource, the token's `aud` must name that resource exactly (no
+   * normalisation): a token the realm issued for another of its resources is refused, even when
+   * it holds another audience this API accepts. Runs on cached verifications too.
+   * @see RFC 8707 §2, RFC 9068 §4
+   */
+  private assertResourceAudience(context: ExecutionContext, info: unknown): void {
+    const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
+    if (resource === undefined) return;
+    const aud = (info as { claims?: { aud?: unknown } } | undefined)?.claims?.aud;
+    if (!audienceIncludes(aud, resource.resource)) {
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.challenge(context), 'audience'),
+        `audience: 'aud' does not name the resource '${resource.resource}'`,
+      );
+    }
   }
 }

@@ -97,4 +97,23 @@ export interface ResolvedVoxKeyOptions {
   readonly audit: 'warn' | 'strict' | 'off';
   /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */
   readonly challengeRealm: string;
+  /** `resource` or `resources`, validated; empty without. */
+  readonly resources: readonly ResolvedResource[];
+  readonly resourceMetadata: { readonly maxAgeSec: number };
+}
+
+/** One protected resource, validated; frozen. @see RFC 9728 */
+export interface ResolvedResource {
+  /** The canonical URI, verbatim. */
+  readonly resource: string;
+  /** Where its metadata document is served: `https://host/.well-known/oauth-protected-resource/path`. */
+  readonly metadataUrl: string;
+  /** The path of `metadataUrl`, at the origin root. */
+  readonly metadataPath: string;
+  /** The query of `metadataUrl` (with its `?`), or ''. */
+  readonly metadataQuery: string;
+  /** Configured `scopes_supported`; undefined to derive them from the routes. */
+  readonly scopesSupported: readonly string[] | undefined;
+  /** The document's other configured fields, spelt as RFC 9728 does. */
+  readonly fields: Readonly<Record<string, unknown>>;
 }

@@ -272,6 +272,58 @@ export interface VoxKeyModuleOptions {
    * @default 'warn'
    */
   audit?: 'warn' | 'strict' | 'off';
+  /**
+   * The canonical URI of this API as a protected resource, such as `https://api.example.com/mcp`:
+   * the `aud` every route requires, the RFC 9728 metadata document served at
+   * `/.well-known/oauth-protected-resource/mcp`, and its URL in every challenge. Shorthand for
+   * `resources: [{ resource }]`; exclusive with `resources`. https (plain http only for loopback),
+   * absolute, canonical, without a fragment.
+   * @default none (no metadata document, no resource check)
+   * @see RFC 9728 §1.2, §3, §5.1; RFC 8707 §2
+   */
+  resource?: string;
+  /**
+   * Several protected resources of this API, each with its metadata document; `@Resource()`
+   * chooses a route's (with one, it applies to every route). Exclusive with `resource`.
+   * @see RFC 9728 §2
+   */
+  resources?: VoxKeyResourceOptions[];
+  /** How the metadata documents are served. */
+  resourceMetadata?: VoxKeyResourceMetadataOptions;
+}
+
+/**
+ * One protected resource of `resources`: its canonical URI and what its RFC 9728 metadata
+ * document says besides `resource`, `authorization_servers` and `bearer_methods_supported`.
+ * @see RFC 9728 §2
+ */
+export interface VoxKeyResourceOptions {
+  /** The canonical URI, as for `resource`. */
+  resource: string;
+  /**
+   * `scopes_supported`. @default the scopes that `@Scopes()` and `@AnyScope()` declare on the
+   * resource's routes, found at start-up
+   */
+  scopesSupported?: string[];
+  /** `resource_name`: a human-readable name. */
+  resourceName?: string;
+  /** `resource_documentation`: a URL of the developer documentation. */
+  resourceDocumentation?: string;
+  /** `resource_policy_uri`: a URL of the data policy. */
+  resourcePolicyUri?: string;
+  /** `resource_tos_uri`: a URL of the terms of service. */
+  resourceTosUri?: string;
+  /**
+   * Further metadata fields, written as RFC 9728 spells them; the fields above and `resource`,
+   * `authorization_servers`, `bearer_methods_supported` cannot be overridden here.
+   */
+  extra?: Record<string, unknown>;
+}
+
+/** `resourceMetadata`: how the RFC 9728 documents are served. */
+export interface VoxKeyResourceMetadataOptions {
+  /** `Cache-Control: public, max-age=<maxAgeSec>` on the documents. @default 3600 */
+  maxAgeSec?: number;
 }
 
 /** One realm of `realms`. */

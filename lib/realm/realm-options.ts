@@ -16,7 +16,8 @@ const REALM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** The id of the one realm of the single-realm options. */
 export const DEFAULT_REALM_ID = 'default';
 
-function isLoopback(hostname: string): boolean {
+/** Whether `hostname` (as `URL` gives it) is a loopback host. */
+export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
@@ -230,6 +231,11 @@ function assertDistinct(realms: readonly ResolvedRealm[]): void {
   }
 }
 
+/** The module's `audience`, else the protected resources' URIs (`resource`, `resources`). */
+function defaultAudience(options: VoxKeyModuleOptions, resourceUris: readonly string[]): unknown {
+  return options.audience ?? (resourceUris.length > 0 ? [...resourceUris] : undefined);
+}
+
 /** The origin of the module's own `domain` (each realm may have another). */
 export function moduleOrigin(options: VoxKeyModuleOptions): string {
   return resolveOrigin(options.domain, 'domain');
@@ -251,6 +257,7 @@ export interface ResolvedRealmsProvider {
 /** The module's `realmsProvider`, checked, or undefined without one. */
 export function resolveRealmsProvider(
   options: VoxKeyModuleOptions,
+  resourceUris: readonly string[] = [],
 ): ResolvedRealmsProvider | undefined {
   const provide = options.realmsProvider;
   if (provide === undefined) return undefined;
@@ -264,7 +271,7 @@ export function resolveRealmsProvider(
   }
   const defaults: RealmDefaults = {
     domain: options.domain,
-    audience: options.audience,
+    audience: defaultAudience(options, resourceUris),
     backchannelUrl: options.backchannelUrl,
     jwksUri: undefined,
     allowInsecureBackchannel: options.allowInsecureBackchannel ?? false,
@@ -281,7 +288,10 @@ export function resolveRealmsProvider(
  * The realms of the module's options: the single realm of `domain`/`realm`/`audience` (id
  * `'default'`), or each of `realms`, every one validated with errors naming the option.
  */
-export function resolveRealms(options: VoxKeyModuleOptions): {
+export function resolveRealms(
+  options: VoxKeyModuleOptions,
+  resourceUris: readonly string[] = [],
+): {
   realms: readonly ResolvedRealm[];
   multiRealm: boolean;
 } {
@@ -291,7 +301,7 @@ export function resolveRealms(options: VoxKeyModuleOptions): {
   }
   const defaults: RealmDefaults = {
     domain: options.domain,
-    audience: options.audience,
+    audience: defaultAudience(options, resourceUris),
     backchannelUrl: options.backchannelUrl,
     jwksUri: options.jwksUri,
     allowInsecureBackchannel,

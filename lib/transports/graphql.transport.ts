@@ -187,13 +187,17 @@ export const graphqlTransport: Transport = {
   },
   refuse(context, refusal) {
     const ctx = graphqlContext(context);
-    const { statusCode, error, code, scope, challenge, retryAfter } = refusalFields(refusal);
+    const { statusCode, error, code, scope, challenge, resourceMetadata, retryAfter } =
+      refusalFields(refusal);
     const extensions: Record<string, unknown> = {
       code: GRAPHQL_CODES[statusCode] ?? 'FORBIDDEN',
       statusCode,
       error,
       ...(code === undefined ? {} : { oauthError: code }),
       ...(scope === undefined ? {} : { scope }),
+      // On a protected resource's route the whole challenge, for clients that see no headers
+      // (subscriptions over WebSocket, Apollo's stripped `http` extension).
+      ...(resourceMetadata === undefined ? {} : { resourceMetadata, wwwAuthenticate: challenge }),
     };
     const headers = new Map<string, string>();
     if (challenge !== undefined) headers.set('www-authenticate', challenge);

@@ -147,6 +147,8 @@ export interface RefusalFields {
   scope?: string;
   /** The `WWW-Authenticate` challenge, for transports that carry headers. */
   challenge?: string;
+  /** The challenge's `resource_metadata` URL, on a protected resource's route. */
+  resourceMetadata?: string;
   /** Seconds after which an outage may be over. */
   retryAfter?: number;
 }
@@ -161,6 +163,7 @@ export function refusalFields(refusal: HttpException): RefusalFields {
     code: refusal instanceof BearerException ? refusal.oauthError : undefined,
     scope: refusal instanceof BearerException ? refusal.scope : undefined,
     challenge: refusal instanceof BearerException ? refusal.wwwAuthenticate : undefined,
+    resourceMetadata: refusal instanceof BearerException ? refusal.resourceMetadata : undefined,
     retryAfter: refusal instanceof AuthUnavailableException ? refusal.retryAfter : undefined,
   };
 }

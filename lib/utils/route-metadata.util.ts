@@ -7,6 +7,7 @@ import {
   AUTH_MODE_METADATA,
   REALM_BINDING_METADATA,
   REQUIRE_ACTIVE_METADATA,
+  RESOURCE_METADATA,
   SCOPES_METADATA,
 } from '../voxkey.constants.js';
 
@@ -40,6 +41,8 @@ export interface RouteMetadata {
   readonly scopes: ScopeRequirements;
   /** `@Realm()` or `@RealmFromParam()`, the handler's over the controller's. */
   readonly realms: RealmBinding | undefined;
+  /** `@Resource()`, the handler's over the controller's. */
+  readonly resource: string | undefined;
 }
 
 function readRoute(reflector: Reflector, context: ExecutionContext): RouteMetadata {
@@ -60,6 +63,7 @@ function readRoute(reflector: Reflector, context: ExecutionContext): RouteMetada
       reflector.getAllAndOverride<boolean | undefined>(REQUIRE_ACTIVE_METADATA, targets) === true,
     scopes: { all: [...all], anyOf },
     realms: reflector.getAllAndOverride<RealmBinding | undefined>(REALM_BINDING_METADATA, targets),
+    resource: reflector.getAllAndOverride<string | undefined>(RESOURCE_METADATA, targets),
   };
 }
 
