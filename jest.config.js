@@ -24,7 +24,13 @@ module.exports = {
     ],
   },
   // Sources import siblings as './x.js' (needed by the ESM build); jest resolves them to .ts.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Sample files a test imports read the package by its name: the sources, not a dist/ that a
+  // fresh clone has not built yet (the sample e2e builds and runs the package by itself).
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^@voxkey/nestjs$': '<rootDir>/lib/index.ts',
+    '^@voxkey/nestjs/(testing|ws)$': '<rootDir>/lib/$1/index.ts',
+  },
   transformIgnorePatterns: [
     `/node_modules/(?!(?:(?:@[^/]+/)?[^/]+/node_modules/)*(?:${ESM_DEPS.join('|')})/)`,
   ],

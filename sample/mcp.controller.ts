@@ -51,8 +51,14 @@ export class McpController {
     // MCP client can step up; checked before the SDK answers with a JSON-RPC result.
     const missing = missingScopes(calledTools(req.body), req.auth?.scopes ?? []);
     if (missing.length > 0) {
+      // With a `resource` configured, the challenge also names its metadata document (RFC 9728).
       const refusal = new InsufficientScopeException(
-        this.options.challengeRealm,
+        this.options.resources.length > 0
+          ? {
+              realm: this.options.challengeRealm,
+              resourceMetadata: this.options.resources[0].metadataUrl,
+            }
+          : this.options.challengeRealm,
         missing.join(' '),
       );
       // Thrown from a handler, not a guard: the challenge header is this code's to set.
