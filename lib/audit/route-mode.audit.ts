@@ -14,6 +14,7 @@ import {
   SCOPES_METADATA,
 } from '../voxkey.constants.js';
 import { discoveredHandlers } from './discovered-handlers.util.js';
+import { namedResource } from '../resource/route-resource.js';
 
 const DECORATOR_OF_MODE: Readonly<Record<AuthModeMetadata['mode'], string>> = {
   public: '@Public()',
@@ -104,9 +105,8 @@ export class RouteModeAudit implements OnModuleInit {
     return [...found];
   }
 
-  /** `Class.method ('uri')` for each `@Resource()` URI that is not among `resources`. */
+  /** `Class.method ('uri')` for each `@Resource()` URI (or id) that is not among `resources`. */
   unknownResources(): string[] {
-    const uris = new Set(this.options.resources.map((r) => r.resource));
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
     const found = new Set<string>();
     for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
@@ -115,7 +115,9 @@ export class RouteModeAudit implements OnModuleInit {
         [cls, cls.name],
       ] as const) {
         const uri = this.reflector.get<string | undefined>(RESOURCE_METADATA, target);
-        if (uri !== undefined && !uris.has(uri)) found.add(`${where} ('${uri}')`);
+        if (uri !== undefined && namedResource(uri, this.options.resources) === undefined) {
+          found.add(`${where} ('${uri}')`);
+        }
       }
     }
     return [...found];

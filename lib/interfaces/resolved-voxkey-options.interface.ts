@@ -106,6 +106,8 @@ export interface ResolvedVoxKeyOptions {
 export interface ResolvedResource {
   /** The canonical URI, verbatim. */
   readonly resource: string;
+  /** The name `@Resource()` may use for it, if given. */
+  readonly id: string | undefined;
   /** Where its metadata document is served: `https://host/.well-known/oauth-protected-resource/path`. */
   readonly metadataUrl: string;
   /** The path of `metadataUrl`, at the origin root. */

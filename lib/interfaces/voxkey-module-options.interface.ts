@@ -301,6 +301,11 @@ export interface VoxKeyResourceOptions {
   /** The canonical URI, as for `resource`. */
   resource: string;
   /**
+   * A name `@Resource()` may use instead of the URI, for a URI known only at run time (its host
+   * or port comes from the environment).
+   */
+  id?: string;
+  /**
    * `scopes_supported`. @default the scopes that `@Scopes()` and `@AnyScope()` declare on the
    * resource's routes, found at start-up
    */

@@ -7,6 +7,7 @@ import type {
   ResolvedVoxKeyOptions,
 } from '../interfaces/resolved-voxkey-options.interface.js';
 import { ANY_SCOPE_METADATA, RESOURCE_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
+import { namedResource } from './route-resource.js';
 
 /** What a metadata route answers: status, headers and body, the same on Express and Fastify. */
 export interface MetadataAnswer {
@@ -118,7 +119,10 @@ export class ResourceMetadataRoutes implements OnModuleInit {
         handler,
         cls,
       ]);
-      if ((own ?? (single ? resource : undefined)) !== resource) continue;
+      const under = own === undefined ? undefined : namedResource(own, this.options.resources);
+      if ((under?.resource ?? (single && own === undefined ? resource : undefined)) !== resource) {
+        continue;
+      }
       for (const target of [cls, handler]) {
         for (const key of [SCOPES_METADATA, ANY_SCOPE_METADATA]) {
           for (const list of this.reflector.get<string[][] | undefined>(key, target) ?? []) {

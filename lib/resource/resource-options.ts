@@ -130,9 +130,19 @@ function resolveResource(given: unknown, name: string): ResolvedResource {
     entry.scopesSupported === undefined
       ? undefined
       : Object.freeze(resolveScopes(entry.scopesSupported, `${name}.scopesSupported`));
+  const id = entry.id;
+  if (
+    id !== undefined &&
+    (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id))
+  ) {
+    throw new VoxKeyConfigError(
+      `'${name}.id' must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
+  }
   const metadata = metadataUrlOf(url);
   return Object.freeze({
     resource,
+    id,
     metadataUrl: metadata.url,
     metadataPath: metadata.path,
     metadataQuery: metadata.query,
@@ -159,6 +169,12 @@ export function resolveResources(options: VoxKeyModuleOptions): readonly Resolve
       throw new VoxKeyConfigError(`'resources' must be a non-empty list of { resource, ... }`);
     }
     resources = options.resources.map((entry, i) => resolveResource(entry, `resources[${i}]`));
+  }
+  const ids = new Set<string>();
+  for (const { id } of resources) {
+    if (id === undefined) continue;
+    if (ids.has(id)) throw new VoxKeyConfigError(`'resources': the id '${id}' is used twice`);
+    ids.add(id);
   }
   const seen = new Map<string, string>();
   for (const { resource, metadataPath, metadataQuery } of resources) {

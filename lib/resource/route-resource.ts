@@ -5,6 +5,14 @@ import type {
 } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { RouteMetadata } from '../utils/route-metadata.util.js';
 
+/** The configured resource `@Resource()` names: by its URI, or by its `id`. */
+export function namedResource(
+  name: string,
+  resources: readonly ResolvedResource[],
+): ResolvedResource | undefined {
+  return resources.find((r) => r.resource === name) ?? resources.find((r) => r.id === name);
+}
+
 /**
  * The protected resource a route is under: the one `@Resource()` names, else the only one
  * configured, else none (several resources and no decorator).
@@ -14,7 +22,7 @@ export function routeResource(
   options: ResolvedVoxKeyOptions,
 ): ResolvedResource | undefined {
   const { resources } = options;
-  if (route.resource !== undefined) return resources.find((r) => r.resource === route.resource);
+  if (route.resource !== undefined) return namedResource(route.resource, resources);
   return resources.length === 1 ? resources[0] : undefined;
 }
 

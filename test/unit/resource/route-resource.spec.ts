@@ -60,4 +60,30 @@ describe('route resources', () => {
     expect(audienceIncludes(undefined, A)).toBe(false);
     expect(audienceIncludes([B], A)).toBe(false);
   });
+
+  it('@Resource() may name a resource by its id, for a URI known only at run time', () => {
+    const withIds = resolveVoxKeyOptions({
+      domain: 'https://your-domain.com',
+      realm: REALM,
+      resources: [
+        { id: 'mcp', resource: A },
+        { id: 'api', resource: B },
+      ],
+    });
+    expect(routeResource(route({ resource: 'mcp' }), withIds)?.resource).toBe(A);
+    expect(routeResource(route({ resource: B }), withIds)?.resource).toBe(B);
+    expect(routeResource(route({ resource: 'nope' }), withIds)).toBeUndefined();
+  });
+
+  it('resource ids are checked at start-up: a name, once', () => {
+    const resolve = (resources: { id?: string; resource: string }[]) => () =>
+      resolveVoxKeyOptions({ domain: 'https://your-domain.com', realm: REALM, resources });
+    expect(
+      resolve([
+        { id: 'mcp', resource: A },
+        { id: 'mcp', resource: B },
+      ]),
+    ).toThrow("the id 'mcp' is used twice");
+    expect(resolve([{ id: 'has space', resource: A }])).toThrow("'resources[0].id' must be");
+  });
 });
