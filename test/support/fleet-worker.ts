@@ -21,7 +21,7 @@ class PostsController {
 }
 
 type Message =
-  | { id: number; cmd: 'tokens'; n: number }
+  | { id: number; cmd: 'tokens'; n: number; scope?: string }
   | { id: number; cmd: 'revoke'; token: string }
   | { id: number; cmd: 'exit' };
 
@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   process.on('message', async (message: Message) => {
     try {
       if (message.cmd === 'tokens') {
-        const tokens = await Promise.all(Array.from({ length: message.n }, () => m2m.getToken()));
+        const request = message.scope === undefined ? {} : { scope: message.scope };
+        const tokens = await Promise.all(
+          Array.from({ length: message.n }, () => m2m.getToken(request)),
+        );
         process.send!({ id: message.id, tokens });
       } else if (message.cmd === 'revoke') {
         await revocation.revoke(message.token);
