@@ -61,6 +61,9 @@ interface AuthenticatedRequest extends RequestWithHeaders, McpAuthHolder {
   user?: unknown;
 }
 
+/** `acceptedRealms` when no decorator and no resolver binds the call: every realm is accepted. */
+const UNBOUND = Symbol('unbound');
+
 /** The HTTP request behind a call, as `tenancy.resolve` and `@RealmFromParam()` read it. */
 interface TenancySource extends RequestWithHeaders {
   readonly url?: string;
@@ -295,28 +298,40 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     realm: string,
     kind: string = context.getType(),
   ): Promise<void> {
-    const binding = this.routes.get(context).realms;
-    const resolve = this.voxkeyOptions.tenancy.resolve;
-    if (binding === undefined && resolve === undefined) return;
-    let accepted: unknown;
-    if (binding !== undefined) {
-      accepted = 'ids' in binding ? binding.ids : request?.params?.[binding.param];
-    } else {
-      try {
-        accepted = await resolve!(tenancyRequest(kind, request));
-      } catch (error) {
-        this.errorOncePerMinute('tenancy', `'tenancy.resolve' threw: ${describeFailure(error)}`);
-        throw this.unavailable(context, new VoxKeyConfigError(`'tenancy.resolve' failed`));
-      }
-    }
+    const named = await this.acceptedRealms(context, request, kind);
+    if (named === UNBOUND) return;
     // A string or a list of them; anything else accepts nothing.
-    const ok = Array.isArray(accepted) ? accepted.includes(realm) : accepted === realm;
+    const ok = Array.isArray(named) ? named.includes(realm) : named === realm;
     if (!ok) {
       throw this.reject(
         context,
         new InvalidTokenException(this.challenge(context), 'issuer'),
         `issuer: realm '${realm}' is not accepted here`,
       );
+    }
+  }
+
+  /**
+   * What the route's `@Realm()` / `@RealmFromParam()`, else `tenancy.resolve`, names for this
+   * call (unchecked: a string, a list, or anything a resolver returned); `UNBOUND` when neither
+   * applies. A resolver that throws is a 503.
+   */
+  private async acceptedRealms(
+    context: ExecutionContext,
+    request: TenancySource | undefined,
+    kind: string,
+  ): Promise<unknown> {
+    const binding = this.routes.get(context).realms;
+    if (binding !== undefined) {
+      return 'ids' in binding ? binding.ids : request?.params?.[binding.param];
+    }
+    const resolve = this.voxkeyOptions.tenancy.resolve;
+    if (resolve === undefined) return UNBOUND;
+    try {
+      return await resolve(tenancyRequest(kind, request));
+    } catch (error) {
+      this.errorOncePerMinute('tenancy', `'tenancy.resolve' threw: ${describeFailure(error)}`);
+      throw this.unavailable(context, new VoxKeyConfigError(`'tenancy.resolve' failed`));
     }
   }
 
@@ -492,19 +507,12 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (this.voxkeyOptions.validation !== 'introspection' || !this.voxkeyOptions.multiRealm) {
       return {};
     }
-    const binding = this.routes.get(context).realms;
     const request = transportOf(context)?.request(context) as TenancySource | undefined;
     let named: unknown;
     try {
-      if (binding !== undefined) {
-        named = 'ids' in binding ? binding.ids : request?.params?.[binding.param];
-      } else if (this.voxkeyOptions.tenancy.resolve !== undefined) {
-        named = await this.voxkeyOptions.tenancy.resolve(
-          tenancyRequest(context.getType(), request),
-        );
-      }
+      named = await this.acceptedRealms(context, request, context.getType());
     } catch {
-      return {}; // reported by the binding check
+      return {}; // refused by the binding check, after verification
     }
     const one = Array.isArray(named) ? (named.length === 1 ? named[0] : undefined) : named;
     return typeof one === 'string' ? { realm: one } : {};
