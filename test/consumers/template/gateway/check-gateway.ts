@@ -11,6 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
 import { io, type Socket } from 'socket.io-client';
 import { GatewayAppModule } from './gateway.module';
+import { runCheck } from './run-check';
 
 /** Keeps the warnings for the checks; prints errors and warnings as Nest would. */
 class CapturingLogger implements LoggerService {
@@ -147,19 +148,4 @@ async function main(): Promise<boolean> {
   }
 }
 
-main().then(
-  (ok) => {
-    process.exitCode = ok ? 0 : 1;
-    // Everything is closed, so node should exit by itself; say so if something stays open.
-    setTimeout(() => {
-      console.error(
-        'still running 5 s after closing the app, the sockets and the realm: an open handle',
-      );
-      process.exit(1);
-    }, 5000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCheck(main, 'the app, the sockets and the realm');

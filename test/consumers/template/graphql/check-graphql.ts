@@ -16,6 +16,7 @@ import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { GraphQLAppModule } from './graphql-app.module';
+import { runCheck } from './run-check';
 
 const POSTS = '{ posts { for posts } }';
 const POST_CREATED = 'subscription { postCreated }';
@@ -203,19 +204,4 @@ async function main(): Promise<boolean> {
   }
 }
 
-main().then(
-  (ok) => {
-    process.exitCode = ok ? 0 : 1;
-    // Everything is closed, so node should exit by itself; say so if something stays open.
-    setTimeout(() => {
-      console.error(
-        'still running 5 s after closing the app, the sockets and the realm: an open handle',
-      );
-      process.exit(1);
-    }, 5000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCheck(main, 'the app, the sockets and the realm');

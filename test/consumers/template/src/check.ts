@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
 import { AppModule } from './app.module';
+import { runCheck } from './run-check';
 
 async function main(): Promise<boolean> {
   const realm = await VoxKeyTestRealm.start();
@@ -45,17 +46,4 @@ async function main(): Promise<boolean> {
   }
 }
 
-main().then(
-  (ok) => {
-    process.exitCode = ok ? 0 : 1;
-    // Everything is closed, so node should exit by itself; say so if something stays open.
-    setTimeout(() => {
-      console.error('still running 5 s after closing the app and the realm: an open handle');
-      process.exit(1);
-    }, 5000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCheck(main, 'the app and the realm');

@@ -17,6 +17,7 @@ import { VoxKeyTestRealm } from '@voxkey/nestjs/testing';
 import { VoxKeyWsAdapter, type VoxKeyWsAdapterOptions } from '@voxkey/nestjs/ws';
 import WebSocket from 'ws';
 import { WsAppModule } from './ws-app.module';
+import { runCheck } from './run-check';
 
 const WAIT = 3000;
 // After the first frame, how long a second one (a duplicate) would still have to arrive.
@@ -168,19 +169,4 @@ async function main(): Promise<boolean> {
   }
 }
 
-main().then(
-  (ok) => {
-    process.exitCode = ok ? 0 : 1;
-    // Everything is closed, so node should exit by itself; say so if something stays open.
-    setTimeout(() => {
-      console.error(
-        'still running 5 s after closing the apps, the sockets and the realm: an open handle',
-      );
-      process.exit(1);
-    }, 5000).unref();
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCheck(main, 'the apps, the sockets and the realm');
