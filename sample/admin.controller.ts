@@ -1,6 +1,8 @@
 import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { RevocationService, Scopes } from '@voxkey/nestjs';
+import { Resource, RevocationService, Scopes } from '@voxkey/nestjs';
+import { API_RESOURCE } from './sample.config';
 
+@Resource(API_RESOURCE)
 @Controller('admin')
 @Scopes('admin:tokens')
 export class AdminController {

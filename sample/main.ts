@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { AppModule } from './app.module';
 import type { DevRealm } from './dev-realm/dev-realm';
 import { SampleRuntime } from './sample.config';
@@ -15,12 +15,27 @@ function portFrom(name: string, fallback: number): number {
   return port;
 }
 
+/** A port free on 127.0.0.1 now: the API's URL (its resource URIs) is needed before it listens. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 function isPortInUse(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === 'EADDRINUSE';
 }
 
 async function main(): Promise<void> {
-  const port = portFrom('PORT', 3000);
+  const requested = portFrom('PORT', 3000);
+  const port = requested === 0 ? await freePort() : requested;
+  // The API's resource URI, and its MCP server's, are URLs of this server (RFC 9728).
+  const apiUrl = `http://127.0.0.1:${port}`;
   let realm: DevRealm | undefined;
   let sampleRealm: typeof import('./dev-realm/sample-realm') | undefined;
 
@@ -29,7 +44,7 @@ async function main(): Promise<void> {
     sampleRealm = await import('./dev-realm/sample-realm');
     const devPort = portFrom('VOXKEY_DEV_PORT', 3001);
     try {
-      realm = await sampleRealm.startSampleRealm(devPort);
+      realm = await sampleRealm.startSampleRealm(devPort, apiUrl);
     } catch (error) {
       if (!isPortInUse(error)) throw error;
       console.error(
@@ -40,7 +55,7 @@ async function main(): Promise<void> {
     Object.assign(process.env, {
       VOXKEY_DOMAIN: realm.domain,
       VOXKEY_REALM: realm.realm,
-      VOXKEY_AUDIENCE: sampleRealm.SAMPLE_AUDIENCE,
+      VOXKEY_AUDIENCE: apiUrl,
       VOXKEY_CLIENT_ID: sampleRealm.API_CLIENT.clientId,
       VOXKEY_CLIENT_SECRET: sampleRealm.API_CLIENT.clientSecret,
     });
@@ -56,7 +71,6 @@ async function main(): Promise<void> {
     await realm?.close();
     process.exit(1);
   }
-  const apiUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   app.get(SampleRuntime).selfUrl = apiUrl;
 
   let stopping = false;

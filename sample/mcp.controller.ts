@@ -5,11 +5,13 @@ import {
   InjectVoxKeyOptions,
   InsufficientScopeException,
   type McpAuthInfo,
+  Resource,
   type ResolvedVoxKeyOptions,
 } from '@voxkey/nestjs';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { PostsStore } from './posts.store';
+import { MCP_RESOURCE } from './sample.config';
 
 /** The scopes each tool needs; a `tools/call` without them is refused with an HTTP 403. */
 export const TOOL_SCOPES: Readonly<Record<string, readonly string[]>> = {
@@ -38,6 +40,7 @@ function missingScopes(tools: readonly string[], granted: readonly string[]): st
  * initialize and list the tools), and the guard's `req.auth` is what the SDK hands the tools as
  * `extra.authInfo`. Stateless: a new server and transport per request.
  */
+@Resource(MCP_RESOURCE)
 @Controller('mcp')
 export class McpController {
   constructor(
@@ -52,13 +55,9 @@ export class McpController {
     const missing = missingScopes(calledTools(req.body), req.auth?.scopes ?? []);
     if (missing.length > 0) {
       // With a `resource` configured, the challenge also names its metadata document (RFC 9728).
+      const resource = this.options.resources.find((r) => r.id === MCP_RESOURCE);
       const refusal = new InsufficientScopeException(
-        this.options.resources.length > 0
-          ? {
-              realm: this.options.challengeRealm,
-              resourceMetadata: this.options.resources[0].metadataUrl,
-            }
-          : this.options.challengeRealm,
+        { realm: this.options.challengeRealm, resourceMetadata: resource?.metadataUrl },
         missing.join(' '),
       );
       // Thrown from a handler, not a guard: the challenge header is this code's to set.

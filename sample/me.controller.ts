@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { VoxKeyUser, type VoxKeyClaims } from '@voxkey/nestjs';
+import { Resource, type VoxKeyClaims, VoxKeyUser } from '@voxkey/nestjs';
+import { API_RESOURCE } from './sample.config';
 
+@Resource(API_RESOURCE)
 @Controller('me')
 export class MeController {
   /** Any valid token: returns its claims. */

@@ -3,13 +3,15 @@ import {
   M2MTokenService,
   OptionalAuth,
   RequireActiveToken,
+  Resource,
   Scopes,
-  VoxKeyUser,
   type VoxKeyClaims,
+  VoxKeyUser,
 } from '@voxkey/nestjs';
 import { type PostRecord, PostsStore } from './posts.store';
-import { SampleRuntime } from './sample.config';
+import { API_RESOURCE, SampleRuntime } from './sample.config';
 
+@Resource(API_RESOURCE)
 @Controller('posts')
 export class PostsController {
   constructor(

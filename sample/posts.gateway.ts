@@ -1,13 +1,15 @@
 import { type OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { Scopes, VoxKeySockets, VoxKeyUser } from '@voxkey/nestjs';
+import { Resource, Scopes, VoxKeySockets, VoxKeyUser } from '@voxkey/nestjs';
 import type { Server } from 'socket.io';
 import { type PostRecord, PostsStore } from './posts.store';
+import { API_RESOURCE } from './sample.config';
 
 /**
  * The posts over socket.io on the API's own port: the client sends its token in the handshake,
  * `io(url, { auth: { token } })`; the socket is checked when it connects, every message like a
  * request, and it is closed when its token expires.
  */
+@Resource(API_RESOURCE)
 @WebSocketGateway()
 export class PostsGateway implements OnGatewayInit {
   constructor(

@@ -1,7 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
 import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { Scopes, VoxKeyUser } from '@voxkey/nestjs';
+import { Resource, Scopes, VoxKeyUser } from '@voxkey/nestjs';
 import { type PostRecord, PostsStore } from './posts.store';
+import { API_RESOURCE } from './sample.config';
 
 /** The GraphQL schema of the sample (schema first). */
 export const TYPE_DEFS = /* GraphQL */ `
@@ -22,6 +23,7 @@ export const TYPE_DEFS = /* GraphQL */ `
 `;
 
 /** The same posts over GraphQL at /graphql, with the same scopes as the REST routes. */
+@Resource(API_RESOURCE)
 @Resolver('Post')
 export class PostsResolver {
   constructor(private readonly store: PostsStore) {}

@@ -7,6 +7,8 @@ export interface SampleSettings {
   audience: string;
   clientId: string;
   clientSecret: string;
+  /** The MCP server's resource URI: `VOXKEY_MCP_RESOURCE`, else `<audience>/mcp`. */
+  mcpResource: string;
 }
 
 const VARIABLES = {
@@ -21,10 +23,18 @@ const VARIABLES = {
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): SampleSettings {
   const missing = Object.values(VARIABLES).filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
-  return Object.fromEntries(
+  const settings = Object.fromEntries(
     Object.entries(VARIABLES).map(([key, name]) => [key, env[name] as string]),
-  ) as unknown as SampleSettings;
+  ) as Omit<SampleSettings, 'mcpResource'>;
+  return {
+    ...settings,
+    mcpResource: env.VOXKEY_MCP_RESOURCE || `${settings.audience.replace(/\/$/, '')}/mcp`,
+  };
 }
+
+/** The ids of the sample's two protected resources, for `@Resource()`. */
+export const API_RESOURCE = 'api';
+export const MCP_RESOURCE = 'mcp';
 
 /** Where this API itself listens, known once it started; used to call its own routes. */
 @Injectable()

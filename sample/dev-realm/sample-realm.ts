@@ -1,7 +1,5 @@
 import { DevRealm } from './dev-realm';
 
-/** The sample API's resource indicator, the `aud` of its tokens. */
-export const SAMPLE_AUDIENCE = 'https://sample-api.voxkey.test';
 /** A fixed realm UUID, so the printed commands stay the same from one start to the next. */
 export const SAMPLE_REALM = '5a3f6c1e-2b7d-4e8a-9c0f-1d2e3f4a5b6c';
 export const DEMO_CLIENT = {
@@ -16,14 +14,22 @@ export const API_CLIENT = {
   scope: 'read:posts',
 };
 
-/** Starts the development realm the sample uses when no VOXKEY_DOMAIN is set. */
-export function startSampleRealm(port: number): Promise<DevRealm> {
+/** The MCP server's resource URI, next to the API's: the URL an MCP client connects to. */
+export function mcpResourceOf(apiUrl: string): string {
+  return `${apiUrl}/mcp`;
+}
+
+/**
+ * Starts the development realm the sample uses when no VOXKEY_DOMAIN is set. It issues tokens
+ * for two resources (RFC 8707): the API at `apiUrl` (the default) and its MCP server.
+ */
+export function startSampleRealm(port: number, apiUrl: string): Promise<DevRealm> {
   return DevRealm.start({
     port,
     realm: SAMPLE_REALM,
     scopes: ['read:posts', 'write:posts', 'admin:tokens'],
     clients: [DEMO_CLIENT, API_CLIENT],
-    resources: { [SAMPLE_AUDIENCE]: 'jwt' },
+    resources: { [apiUrl]: 'jwt', [mcpResourceOf(apiUrl)]: 'jwt' },
     introspector: API_CLIENT,
   });
 }
@@ -33,9 +39,10 @@ export function startSampleRealm(port: number): Promise<DevRealm> {
  * should get (`# expect NNN`); the sample's e2e test follows these lines literally.
  */
 export function instructions(apiUrl: string, realm: DevRealm): string {
-  const token = (scope: string) =>
+  const mcpUrl = mcpResourceOf(apiUrl);
+  const token = (scope: string, resource = apiUrl) =>
     `curl -s -u ${DEMO_CLIENT.clientId}:${DEMO_CLIENT.clientSecret} -d grant_type=client_credentials` +
-    ` -d "scope=${scope}" -d resource=${SAMPLE_AUDIENCE} ${realm.issuer}/token` +
+    ` -d "scope=${scope}" -d resource=${resource} ${realm.issuer}/token` +
     ` | node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8')).access_token"`;
   const bearer = (name: string) => `-H "Authorization: Bearer $${name}"`;
   const json = `-H "content-type: application/json"`;
@@ -49,13 +56,16 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
   return [
     `Development realm (oidc-provider): ${realm.issuer}`,
     `  demo client: ${DEMO_CLIENT.clientId} / ${DEMO_CLIENT.clientSecret}  (scopes: ${DEMO_CLIENT.scope})`,
-    `  audience:    ${SAMPLE_AUDIENCE}`,
+    `  resources:   ${apiUrl} (the API), ${mcpUrl} (its MCP server)`,
     '',
     'Try it (bash):',
     '',
     '  # 1. Get tokens with the client credentials grant: one with every scope, one read-only',
     `  TOKEN=$(${token(DEMO_CLIENT.scope)})`,
     `  READ_TOKEN=$(${token('read:posts')})`,
+    '  # and two for the MCP server, a resource of its own: its tokens name it in `aud`',
+    `  MCP_TOKEN=$(${token(DEMO_CLIENT.scope, mcpUrl)})`,
+    `  MCP_READ_TOKEN=$(${token('read:posts', mcpUrl)})`,
     '',
     '  # 2. Call the API',
     `  curl -i ${apiUrl}/health                                    # expect 200`,
@@ -75,13 +85,16 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
     `  curl -i -X POST ${bearer('READ_TOKEN')} ${json} -d '${gql('mutation { createPost(title: "Hi") { id } }')}' ${apiUrl}/graphql  # expect 200 FORBIDDEN`,
     `  curl -i -X POST ${bearer('TOKEN')} ${json} -d '${gql('mutation { createPost(title: "Hi") { id } }')}' ${apiUrl}/graphql  # expect 200`,
     '',
-    '  # 4. The MCP server (POST /mcp, built with @modelcontextprotocol/sdk): a 403 names the missing scope',
-    `  curl -i -X POST ${mcp('tools/list')} ${apiUrl}/mcp  # expect 401 (no token)`,
-    `  curl -i -X POST ${bearer('READ_TOKEN')} ${mcp('tools/list')} ${apiUrl}/mcp  # expect 200`,
-    `  curl -i -X POST ${bearer('READ_TOKEN')} ${call('list_posts')} ${apiUrl}/mcp  # expect 200`,
-    `  curl -i -X POST ${bearer('READ_TOKEN')} ${call('create_post', { title: 'Hi' })} ${apiUrl}/mcp  # expect 403 (scope="write:posts")`,
-    `  curl -i -X POST ${bearer('TOKEN')} ${call('create_post', { title: 'Hi' })} ${apiUrl}/mcp  # expect 200`,
-    '  # or an MCP client (MCP Inspector, the SDK\'s Client) at that URL with "Authorization: Bearer $TOKEN"',
+    '  # 4. The MCP server (POST /mcp, built with @modelcontextprotocol/sdk). A 401 names its metadata',
+    '  #    document (resource_metadata=), which names the realm; a 403 names the missing scope',
+    `  curl -i -X POST ${mcp('tools/list')} ${mcpUrl}  # expect 401 (no token)`,
+    `  curl -i ${apiUrl}/.well-known/oauth-protected-resource/mcp  # expect 200 (RFC 9728)`,
+    `  curl -i -X POST ${bearer('READ_TOKEN')} ${mcp('tools/list')} ${mcpUrl}  # expect 401 (a token for the API, not for /mcp)`,
+    `  curl -i -X POST ${bearer('MCP_READ_TOKEN')} ${mcp('tools/list')} ${mcpUrl}  # expect 200`,
+    `  curl -i -X POST ${bearer('MCP_READ_TOKEN')} ${call('list_posts')} ${mcpUrl}  # expect 200`,
+    `  curl -i -X POST ${bearer('MCP_READ_TOKEN')} ${call('create_post', { title: 'Hi' })} ${mcpUrl}  # expect 403 (scope="write:posts")`,
+    `  curl -i -X POST ${bearer('MCP_TOKEN')} ${call('create_post', { title: 'Hi' })} ${mcpUrl}  # expect 200`,
+    "  # or an MCP client (MCP Inspector, the SDK's Client) at that URL: it finds the realm on its own",
     '',
     '  # 5. Revoke the read-only token; it is refused at once',
     `  curl -i -X POST ${bearer('TOKEN')} ${json} -d "{\\"token\\":\\"$READ_TOKEN\\"}" ${apiUrl}/admin/revoke  # expect 200`,

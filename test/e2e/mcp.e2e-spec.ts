@@ -52,7 +52,11 @@ describe('the sample MCP server (@modelcontextprotocol/sdk) behind VoxKeyAuthGua
   beforeAll(async () => {
     realm = await OidcRealm.start();
     const moduleRef = await Test.createTestingModule({
-      imports: [VoxKeyModule.forRoot(realm.moduleOptions())],
+      imports: [
+        VoxKeyModule.forRoot(
+          realm.moduleOptions({ resources: [{ id: 'mcp', resource: JWT_RESOURCE }] }),
+        ),
+      ],
       controllers: [McpController],
       providers: [PostsStore],
     }).compile();
@@ -119,7 +123,7 @@ describe('the sample MCP server (@modelcontextprotocol/sdk) behind VoxKeyAuthGua
     const refused = responses.at(-1)!;
     expect(refused.status).toBe(403);
     expect(refused.headers.get('www-authenticate')).toMatch(
-      /^Bearer realm="[^"]*", error="insufficient_scope", error_description="[^"]*", scope="write:posts"$/,
+      /^Bearer realm="[^"]*", resource_metadata="https:\/\/api\.example\.test\/\.well-known\/oauth-protected-resource\/v1", error="insufficient_scope", error_description="[^"]*", scope="write:posts"$/,
     );
   });
 
@@ -191,7 +195,11 @@ describe('req.auth for the SDK on Fastify (req.raw)', () => {
   beforeAll(async () => {
     realm = await OidcRealm.start();
     const moduleRef = await Test.createTestingModule({
-      imports: [VoxKeyModule.forRoot(realm.moduleOptions())],
+      imports: [
+        VoxKeyModule.forRoot(
+          realm.moduleOptions({ resources: [{ id: 'mcp', resource: JWT_RESOURCE }] }),
+        ),
+      ],
       controllers: [FastifyMcpController],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {

@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createClient } from 'graphql-ws';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
+import { DEMO_CLIENT } from '../../sample/dev-realm/sample-realm';
 import { OidcRealm, JWT_RESOURCE } from '../support/oidc-realm';
 
 const ROOT = join(__dirname, '../..');
@@ -119,6 +125,108 @@ async function curl(words: string[]): Promise<{ status: number; body: string }> 
   return { status: res.status, body: await res.text() };
 }
 
+/** The value of one auth-param of a challenge. */
+function param(challenge: string | null, name: string): string | undefined {
+  return new RegExp(`${name}="([^"]*)"`).exec(challenge ?? '')?.[1];
+}
+
+/** A fetch that keeps every response, for the SDK client's transport. */
+function recordingFetch(responses: Response[]): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    responses.push(response);
+    return response;
+  };
+}
+
+/**
+ * What an MCP client does with nothing but the server's URL and a client of the realm: the 401's
+ * `resource_metadata` → the document → its `authorization_servers` → the realm's token endpoint
+ * → the tools, with the SDK's own client. Returns the tokens it got.
+ */
+async function discoverAndCallTools(mcpUrl: string, realmIssuer: string): Promise<string[]> {
+  // 1. No token: a 401 whose leading Bearer challenge names the metadata document, no error.
+  const responses: Response[] = [];
+  const anonymous = new Client({ name: 'sample-e2e', version: '1.0.0' });
+  const refused = await anonymous
+    .connect(
+      new StreamableHTTPClientTransport(new URL(mcpUrl), { fetch: recordingFetch(responses) }),
+    )
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  expect((refused as StreamableHTTPError).code).toBe(401);
+  const challenge = responses.at(-1)!.headers.get('www-authenticate');
+  expect(challenge).toMatch(/^Bearer /);
+  expect(challenge).not.toContain('error=');
+  const metadataUrl = param(challenge, 'resource_metadata')!;
+  const { origin, pathname } = new URL(mcpUrl);
+  expect(metadataUrl).toBe(`${origin}/.well-known/oauth-protected-resource${pathname}`);
+
+  // 2. The document names this resource and the realm that issues its tokens.
+  const document = (await (await fetch(metadataUrl)).json()) as {
+    resource: string;
+    authorization_servers: string[];
+    scopes_supported: string[];
+  };
+  expect(document.resource).toBe(mcpUrl);
+  expect(document.authorization_servers).toEqual([realmIssuer]);
+  expect(document.scopes_supported).toEqual(expect.arrayContaining(['read:posts']));
+
+  // 3. A token from that realm's token endpoint, found in the realm's own metadata.
+  const issuer = document.authorization_servers[0];
+  const { token_endpoint } = (await (
+    await fetch(`${issuer}/.well-known/openid-configuration`)
+  ).json()) as { token_endpoint: string };
+  const res = await fetch(token_endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${DEMO_CLIENT.clientId}:${DEMO_CLIENT.clientSecret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: 'read:posts',
+      resource: document.resource,
+    }),
+  });
+  expect(res.status).toBe(200);
+  const token = ((await res.json()) as { access_token: string }).access_token;
+
+  // 4. List the tools, call the first (200), the second without its scope (403 with scope=).
+  const seen: Response[] = [];
+  const client = new Client({ name: 'sample-e2e', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(mcpUrl), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+      fetch: recordingFetch(seen),
+    }),
+  );
+  try {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['create_post', 'list_posts']);
+    const listed = (await client.callTool({ name: 'list_posts', arguments: {} })) as {
+      isError?: boolean;
+    };
+    expect(listed.isError).toBeFalsy();
+    expect(seen.at(-1)!.status).toBe(200);
+    const error = await client.callTool({ name: 'create_post', arguments: { title: 'x' } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as StreamableHTTPError).code).toBe(403);
+    const stepUp = seen.at(-1)!.headers.get('www-authenticate');
+    expect(stepUp).toMatch(/^Bearer /);
+    expect(param(stepUp, 'error')).toBe('insufficient_scope');
+    expect(param(stepUp, 'scope')).toBe('write:posts');
+    expect(param(stepUp, 'resource_metadata')).toBe(metadataUrl);
+  } finally {
+    await client.close();
+  }
+  return [token];
+}
+
 function busyPort(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -152,7 +260,7 @@ describe('the sample, started as `npm start` does', () => {
       expect(status).toBe(200);
       vars[name] = JSON.parse(body).access_token;
     }
-    expect(Object.keys(vars)).toEqual(['TOKEN', 'READ_TOKEN']);
+    expect(Object.keys(vars)).toEqual(['TOKEN', 'READ_TOKEN', 'MCP_TOKEN', 'MCP_READ_TOKEN']);
 
     // 2. and 3. Every request line, in order, with the status it announces.
     const requests = lines.filter((l) => l.startsWith('curl -i '));
@@ -173,6 +281,10 @@ describe('the sample, started as `npm start` does', () => {
     }
 
     const apiUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(child.output)![1];
+
+    // The MCP server, found from its URL alone by the SDK's client.
+    const issuer = /Development realm \(oidc-provider\): (\S+)/.exec(child.output)![1];
+    const mcpTokens = await discoverAndCallTools(`${apiUrl}/mcp`, issuer);
 
     // The @OptionalAuth() feed: anonymous without a token, personalised with one.
     const feed = async (authorization?: string) =>
@@ -237,7 +349,9 @@ describe('the sample, started as `npm start` does', () => {
     expect(child.output).toContain('SIGINT: stopping');
     await expect(fetch(`${apiUrl}/health`)).rejects.toThrow();
     await expect(fetch(realmUrl)).rejects.toThrow();
-    for (const token of Object.values(vars)) expect(child.output).not.toContain(token);
+    for (const token of [...Object.values(vars), ...mcpTokens]) {
+      expect(child.output).not.toContain(token);
+    }
   }, 180_000);
 
   it.each([
