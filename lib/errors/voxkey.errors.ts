@@ -32,6 +32,7 @@ export type VoxKeyErrorCode =
   | 'invalid_options'
   | 'jwks_unavailable'
   | `token_${TokenRejectionReason}`
+  | `dpop_${DpopRejectionReason}`
   | `oauth_${string}`
   | 'invalid_scope'
   | 'invalid_resource';
@@ -74,6 +75,23 @@ export class VoxKeyTokenError extends VoxKeyError {
     message: string,
   ) {
     super(`token_${reason}`, message);
+  }
+}
+
+/**
+ * Why a sender-constrained request was refused: a defective DPoP proof (`proof`), a proof that
+ * was already used (`replay`), a missing or stale server nonce (`nonce`), or a token bound to
+ * another key or certificate than the request shows (`binding`).
+ */
+export type DpopRejectionReason = 'proof' | 'replay' | 'nonce' | 'binding';
+
+/** A DPoP proof or a token's key binding failed. `message` is for debug logs only. */
+export class VoxKeyDpopError extends VoxKeyError {
+  constructor(
+    readonly reason: DpopRejectionReason,
+    message: string,
+  ) {
+    super(`dpop_${reason}`, message);
   }
 }
 
