@@ -14,6 +14,8 @@ import {
 } from './voxkey.constants.js';
 import { moduleOrigin, resolveRealms, resolveRealmsProvider } from './realm/realm-options.js';
 import { resolveResources } from './resource/resource-options.js';
+import { resolveDpop } from './dpop/dpop-options.js';
+import { resolveMtls } from './mtls/mtls-options.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
 
 const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
@@ -375,6 +377,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     throw new VoxKeyConfigError(`'tenancy.resolve' must be a function`);
   }
   const n = resolveNumbers(options);
+  const algorithms = Object.freeze(resolveAlgorithms(options.algorithms));
   return Object.freeze({
     realms,
     multiRealm,
@@ -388,7 +391,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       providerRatePerSec: n['realmCache.providerRatePerSec'],
     }),
     tokenLocation: resolveTokenLocation(options.tokenLocation),
-    algorithms: Object.freeze(resolveAlgorithms(options.algorithms)),
+    algorithms,
     clockTolerance: n.clockTolerance,
     maxTokenAge: n.maxTokenAge,
     requireTokenType: options.requireTokenType ?? false,
@@ -425,6 +428,8 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     challengeRealm: multiRealm ? moduleOrigin(options) : realms[0].audiences[0],
     resources,
     resourceMetadata: Object.freeze({ maxAgeSec: n['resourceMetadata.maxAgeSec'] }),
+    dpop: resolveDpop(options.dpop, resources, algorithms),
+    mtls: resolveMtls(options.mtls),
   });
 }
 

@@ -222,7 +222,11 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     // On HTTP through getRequest, so a subclass that overrides it is read as before.
     const request = http ? (this.getRequest(context) as AuthenticatedRequest) : undefined;
     const credentials = request
-      ? readRequestCredentials(request, this.voxkeyOptions.tokenLocation)
+      ? readRequestCredentials(
+          request,
+          this.voxkeyOptions.tokenLocation,
+          this.voxkeyOptions.dpop.mode !== 'off',
+        )
       : transport.credentials(context, this.voxkeyOptions);
     if (optional && credentials.kind === 'missing') {
       // `@OptionalAuth()` without Bearer credentials: the handler runs without a user.

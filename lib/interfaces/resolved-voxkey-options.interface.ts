@@ -3,6 +3,7 @@ import type { VoxKeyEndpoints } from '../realm/realm-endpoints.js';
 import type { ResolvedRealmsProvider } from '../realm/realm-options.js';
 import type {
   VoxKeyAlgorithm,
+  VoxKeyMtlsOptions,
   VoxKeyRpcOptions,
   VoxKeyTenancyOptions,
 } from './voxkey-module-options.interface.js';
@@ -100,6 +101,28 @@ export interface ResolvedVoxKeyOptions {
   /** `resource` or `resources`, validated; empty without. */
   readonly resources: readonly ResolvedResource[];
   readonly resourceMetadata: { readonly maxAgeSec: number };
+  readonly dpop: ResolvedDpop;
+  /** Undefined without `mtls`: certificate-bound tokens are refused. */
+  readonly mtls: ResolvedMtls | undefined;
+}
+
+/** `dpop`, validated. */
+export interface ResolvedDpop {
+  readonly mode: 'off' | 'allowed' | 'required';
+  /** The public URL `htu` is built from; set unless `mode` is `'off'`. */
+  readonly publicUrl: string | undefined;
+  readonly algorithms: readonly VoxKeyAlgorithm[];
+  readonly maxAgeSec: number;
+  readonly futureLeewaySec: number;
+  /** Nonce secrets (the first signs) and lifetime; undefined without nonces. */
+  readonly nonce: { readonly secrets: readonly Buffer[]; readonly lifetimeSec: number } | undefined;
+  readonly replay: { readonly onStoreDown: 'local' | 'reject' };
+}
+
+/** `mtls`, validated. */
+export interface ResolvedMtls {
+  readonly certificate: VoxKeyMtlsOptions['certificate'];
+  readonly mode: 'allowed' | 'required';
 }
 
 /** One protected resource, validated; frozen. @see RFC 9728 */

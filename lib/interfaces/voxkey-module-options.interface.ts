@@ -290,6 +290,77 @@ export interface VoxKeyModuleOptions {
   resources?: VoxKeyResourceOptions[];
   /** How the metadata documents are served. */
   resourceMetadata?: VoxKeyResourceMetadataOptions;
+  /**
+   * DPoP, sender-constrained tokens bound to a key the client holds: `Authorization: DPoP
+   * <token>` with a `DPoP` proof header. A DPoP-bound token (`cnf.jkt`) sent as `Bearer` is
+   * refused in every mode.
+   * @see RFC 9449
+   */
+  dpop?: VoxKeyDpopOptions;
+  /**
+   * Certificate-bound tokens (`cnf.x5t#S256`): where the client certificate of a request is
+   * read. Without it, a certificate-bound token is refused.
+   * @see RFC 8705 §3
+   */
+  mtls?: VoxKeyMtlsOptions;
+}
+
+/** How DPoP proofs are checked. @see RFC 9449 §4.3 */
+export interface VoxKeyDpopOptions {
+  /**
+   * `'allowed'`: `DPoP` and `Bearer` tokens are both accepted (each as what it is);
+   * `'required'`: only DPoP-bound tokens with a proof; `'off'`: the `DPoP` scheme is not
+   * read (bound tokens are still refused).
+   * @default 'allowed' when a public URL is known (`publicUrl` or the resources' origin), else 'off'
+   */
+  mode?: 'off' | 'allowed' | 'required';
+  /**
+   * This API's public URL as clients address it (an origin, with the path prefix a proxy strips,
+   * if any): the `htu` a proof must name is this URL followed by the path the server received.
+   * Never taken from `Host` or `X-Forwarded-*`.
+   * @default the origin of the configured resources, when they share one
+   */
+  publicUrl?: string;
+  /** The proof algorithms accepted, asymmetric only. @default every algorithm of 'algorithms' */
+  algorithms?: VoxKeyAlgorithm[];
+  /** Oldest proof accepted, by its `iat`, in seconds. @default 300 */
+  maxAgeSec?: number;
+  /** Clock skew allowed for a proof's `iat` in the future, in seconds. @default 30 */
+  futureLeewaySec?: number;
+  /**
+   * Server nonces (RFC 9449 §8, §9): every proof must carry a nonce this fleet issued, in the
+   * last `lifetimeSec`. Stateless: HMAC-protected timestamps under `secrets` (the first signs,
+   * all verify, so a new secret can be rolled out before the old one is dropped), shared by
+   * every instance.
+   * @default off
+   */
+  nonce?: { secrets: (string | Buffer)[]; lifetimeSec?: number };
+  /**
+   * The replay cache: each proof is accepted once across the fleet, through the module's
+   * `store`. When a shared store does not answer, `'local'` keeps an in-process cache (a proof
+   * could then be replayed once on another instance) and `'reject'` refuses DPoP requests with
+   * a 503 until it answers.
+   * @default { onStoreDown: 'local' }
+   */
+  replay?: { onStoreDown?: 'local' | 'reject' };
+}
+
+/** Where the client certificate of a request comes from. @see RFC 8705 §3 */
+export interface VoxKeyMtlsOptions {
+  /**
+   * `'socket'`: the TLS connection (Node terminates TLS, with `requestCert`);
+   * `'x-forwarded-client-cert'`: Envoy's XFCC header (`Cert="<url-encoded PEM>"`);
+   * `'ssl-client-cert'`: nginx's `$ssl_client_escaped_cert` in an `ssl-client-cert` header;
+   * or a function returning the PEM or DER. A header can be trusted only when the application
+   * is reachable solely through a proxy that overwrites it.
+   */
+  certificate:
+    | 'socket'
+    | 'x-forwarded-client-cert'
+    | 'ssl-client-cert'
+    | ((request: unknown) => string | Buffer | undefined);
+  /** `'required'` also refuses tokens that are not certificate-bound. @default 'allowed' */
+  mode?: 'allowed' | 'required';
 }
 
 /**

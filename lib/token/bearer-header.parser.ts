@@ -3,7 +3,13 @@ import { MAX_TOKEN_LENGTH } from '../voxkey.constants.js';
 /** Outcome of reading a call's access token (an `Authorization` header, the token cookie, ...). */
 export type BearerCredentials =
   /** `fromCookie`: read from the `tokenLocation.cookie` cookie, not from a header. */
-  | { readonly kind: 'token'; readonly token: string; readonly fromCookie?: true }
+  | {
+      readonly kind: 'token';
+      readonly token: string;
+      readonly fromCookie?: true;
+      /** Sent under the `DPoP` scheme (RFC 9449 §7.1): the request must carry a proof. */
+      readonly dpop?: true;
+    }
   /** No header, an empty one, or another scheme (Basic, DPoP, ...). */
   | { readonly kind: 'missing' }
   /**
@@ -37,20 +43,27 @@ const TOO_LARGE: BearerCredentials = { kind: 'too_large' };
  */
 const B64TOKEN = /[A-Za-z0-9\-._~+/]+=*/y;
 
-/** Whether the scheme token at `start` is "Bearer" (case-insensitive), closed by a space, a tab or the end. */
-function hasBearerScheme(value: string, start: number, end: number): boolean {
-  if (end - start < 6 || value.slice(start, start + 6).toLowerCase() !== 'bearer') return false;
-  const next = value.charCodeAt(start + 6);
-  return end === start + 6 || next === SPACE || next === TAB;
+/** Whether the scheme token at `start` is `scheme` (case-insensitive), closed by a space, a tab or the end. */
+function hasScheme(value: string, start: number, end: number, scheme: string): boolean {
+  const length = scheme.length;
+  if (end - start < length || value.slice(start, start + length).toLowerCase() !== scheme) {
+    return false;
+  }
+  const next = value.charCodeAt(start + length);
+  return end === start + length || next === SPACE || next === TAB;
 }
 
 /**
  * Reads Bearer credentials from an `Authorization` header value in one linear pass:
- * `credentials = "Bearer" 1*SP b64token`, scheme case-insensitive.
- * A header longer than the token cap is refused before it is scanned.
- * @see RFC 6750 §2.1
+ * `credentials = "Bearer" 1*SP b64token`, scheme case-insensitive; with `acceptDpop`, also
+ * `"DPoP" 1*SP b64token` (then marked `dpop`). A header longer than the token cap is refused
+ * before it is scanned.
+ * @see RFC 6750 §2.1, RFC 9449 §7.1
  */
-export function parseBearerHeader(header: string | string[] | undefined): BearerCredentials {
+export function parseBearerHeader(
+  header: string | string[] | undefined,
+  acceptDpop = false,
+): BearerCredentials {
   if (header === undefined) return MISSING;
   if (typeof header !== 'string')
     return { kind: 'malformed', detail: 'several Authorization values' };
@@ -58,17 +71,18 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
   let start = 0;
   let end = header.length;
   while (start < end && header.charCodeAt(start) === SPACE) start++;
-  if (!hasBearerScheme(header, start, end)) return MISSING;
-  // Only Bearer credentials are capped: a long header of another scheme is still "no token".
+  const dpop = acceptDpop && hasScheme(header, start, end, 'dpop');
+  if (!dpop && !hasScheme(header, start, end, 'bearer')) return MISSING;
+  // Only the schemes read are capped: a long header of another scheme is still "no token".
   if (end - start > MAX_TOKEN_LENGTH + 64) return TOO_LARGE;
   while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
 
-  let i = start + 6;
+  let i = start + (dpop ? 4 : 6);
   if (i < end && header.charCodeAt(i) === TAB) {
     return { kind: 'malformed', detail: 'the scheme is not followed by a space' };
   }
   while (i < end && header.charCodeAt(i) === SPACE) i++;
-  if (i === end) return { kind: 'malformed', detail: 'empty Bearer credentials' };
+  if (i === end) return { kind: 'malformed', detail: 'empty credentials after the scheme' };
 
   const tokenStart = i;
   B64TOKEN.lastIndex = tokenStart;
@@ -78,11 +92,12 @@ export function parseBearerHeader(header: string | string[] | undefined): Bearer
   i = B64TOKEN.lastIndex;
   if (i < end) {
     return header.charCodeAt(i) === SPACE
-      ? { kind: 'malformed', detail: 'more than one credential after the Bearer scheme' }
+      ? { kind: 'malformed', detail: 'more than one credential after the scheme' }
       : { kind: 'malformed', detail: 'character outside the b64token set' };
   }
   if (i - tokenStart > MAX_TOKEN_LENGTH) return TOO_LARGE;
-  return { kind: 'token', token: header.slice(tokenStart, i) };
+  const token = header.slice(tokenStart, i);
+  return dpop ? { kind: 'token', token, dpop: true } : { kind: 'token', token };
 }
 
 /**
@@ -116,11 +131,14 @@ export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefi
  * The one header reader, for the guard (through `readRequestCredentials`) and both strategies.
  * @see RFC 6750 §2.1, RFC 9110 §5.3
  */
-export function readBearerCredentials(request: RequestWithHeaders): BearerCredentials {
+export function readBearerCredentials(
+  request: RequestWithHeaders,
+  acceptDpop = false,
+): BearerCredentials {
   if (countAuthorizationHeaders(request.rawHeaders ?? request.raw?.rawHeaders) > 1) {
     return { kind: 'malformed', detail: 'several Authorization headers' };
   }
-  return parseBearerHeader(request.headers?.authorization);
+  return parseBearerHeader(request.headers?.authorization, acceptDpop);
 }
 
 /** The request's Bearer token when its credentials are well formed, else null (passport-jwt's `jwtFromRequest`). */

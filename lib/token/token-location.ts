@@ -64,14 +64,15 @@ export function passesCsrfCheck(request: LocatedRequest, csrf: CsrfCheck): boole
  * (unless `header: false`) and the token cookie. A token in both is `invalid_request` (RFC 6750
  * §2: one method per request), even when the two are equal; a malformed source wins; a cookie
  * token on an unsafe request that fails the CSRF check is `cross_site`, before anything reads
- * the token.
- * @see RFC 6750 §2, §5.3
+ * the token. With `acceptDpop`, the header may also use the `DPoP` scheme.
+ * @see RFC 6750 §2, §5.3, RFC 9449 §7.1
  */
 export function readRequestCredentials(
   request: LocatedRequest,
   location: TokenLocation,
+  acceptDpop = false,
 ): BearerCredentials {
-  const header = location.header ? readBearerCredentials(request) : MISSING;
+  const header = location.header ? readBearerCredentials(request, acceptDpop) : MISSING;
   if (location.cookie === undefined) return header;
   if (header.kind === 'malformed' || header.kind === 'too_large') return header;
   const cookie = cookieCredentials(request, location.cookie.name);

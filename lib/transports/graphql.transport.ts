@@ -158,7 +158,7 @@ export const graphqlTransport: Transport = {
     // Over HTTP, the operation's request: its header and, with `tokenLocation.cookie`, the cookie.
     if (ctx.req !== undefined) {
       return typeof ctx.req.headers === 'object'
-        ? readRequestCredentials(ctx.req, options.tokenLocation)
+        ? readRequestCredentials(ctx.req, options.tokenLocation, options.dpop.mode !== 'off')
         : { kind: 'missing' };
     }
     // Mercurius copies connection_init keys into the upgrade request's headers when absent there.

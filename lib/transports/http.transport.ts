@@ -11,7 +11,11 @@ type HttpRequest = LocatedRequest & { user?: unknown };
  */
 export const httpTransport: Transport = {
   credentials: (context, options) =>
-    readRequestCredentials(context.switchToHttp().getRequest<HttpRequest>(), options.tokenLocation),
+    readRequestCredentials(
+      context.switchToHttp().getRequest<HttpRequest>(),
+      options.tokenLocation,
+      options.dpop.mode !== 'off',
+    ),
   // One guard call per request.
   session: () => undefined,
   getUser: (context) => context.switchToHttp().getRequest<HttpRequest>().user,

@@ -22,6 +22,30 @@ describe('parseBearerHeader (RFC 6750 §2.1)', () => {
     expect(parseBearerHeader(header)).toEqual({ kind: 'token', token });
   });
 
+  it.each([
+    ['DPoP abc.def.ghi', 'abc.def.ghi'],
+    ['dpop abc', 'abc'],
+    ['DPOP   abc  ', 'abc'],
+  ])(
+    'with the DPoP scheme accepted, %j gives the DPoP token %j (RFC 9449 §7.1)',
+    (header, token) => {
+      expect(parseBearerHeader(header, true)).toEqual({ kind: 'token', token, dpop: true });
+    },
+  );
+
+  it('with the DPoP scheme accepted, still reads Bearer as Bearer and refuses a malformed DPoP value', () => {
+    expect(parseBearerHeader('Bearer abc', true)).toEqual({ kind: 'token', token: 'abc' });
+    expect(parseBearerHeader('DPoP', true)).toEqual({
+      kind: 'malformed',
+      detail: 'empty credentials after the scheme',
+    });
+    expect(parseBearerHeader('DPoP a b', true)).toMatchObject({ kind: 'malformed' });
+    expect(parseBearerHeader('DPoPabc', true)).toEqual({ kind: 'missing' });
+    expect(parseBearerHeader(`DPoP ${'a'.repeat(MAX_TOKEN_LENGTH + 1)}`, true)).toEqual({
+      kind: 'too_large',
+    });
+  });
+
   it.each([undefined, '', '   ', 'Basic abc', 'Digest x', 'Bearerabc', 'Bear abc', 'DPoP abc'])(
     '%j has no Bearer credentials',
     (header) => {
@@ -30,10 +54,10 @@ describe('parseBearerHeader (RFC 6750 §2.1)', () => {
   );
 
   it.each([
-    ['Bearer', 'empty Bearer credentials'],
-    ['Bearer   ', 'empty Bearer credentials'],
-    ['Bearer abc def', 'more than one credential after the Bearer scheme'],
-    ['Bearer abc Bearer def', 'more than one credential after the Bearer scheme'],
+    ['Bearer', 'empty credentials after the scheme'],
+    ['Bearer   ', 'empty credentials after the scheme'],
+    ['Bearer abc def', 'more than one credential after the scheme'],
+    ['Bearer abc Bearer def', 'more than one credential after the scheme'],
     ['Bearer abc,def', 'character outside the b64token set'],
     ['Bearer abc=def', 'character outside the b64token set'],
     ['Bearer ab"c', 'character outside the b64token set'],

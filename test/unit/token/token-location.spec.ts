@@ -61,7 +61,7 @@ describe('readRequestCredentials', () => {
     const request = post({ authorization: 'Bearer a b', cookie: 'vx=abc' });
     expect(readRequestCredentials(request, cookieOnly())).toMatchObject({
       kind: 'malformed',
-      detail: 'more than one credential after the Bearer scheme',
+      detail: 'more than one credential after the scheme',
     });
   });
 
