@@ -170,9 +170,37 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
     for (const method of ['post', 'put', 'delete', 'patch'] as const) {
       const res = await http()[method]('/.well-known/oauth-protected-resource/mcp');
       expect(res.status).toBe(405);
-      expect(res.headers.allow).toBe('GET, HEAD');
+      expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
     }
   });
+
+  it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])(
+    "answers a browser MCP client's CORS preflight of %s with 204 and headers that let its GET through",
+    async (path) => {
+      const res = await http()
+        .options(path)
+        .set('Origin', 'https://inspector.example.com')
+        .set('Access-Control-Request-Method', 'GET')
+        .set('Access-Control-Request-Headers', 'mcp-protocol-version');
+      expect(res.status).toBe(204);
+      expect(res.text ?? '').toBe('');
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+      const allowed = res.headers['access-control-allow-headers'].split(/\s*,\s*/);
+      expect(allowed.map((h: string) => h.toLowerCase())).toEqual(
+        expect.arrayContaining(['mcp-protocol-version', 'authorization', '*']),
+      );
+      expect(res.headers['access-control-max-age']).toBe('600');
+      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+      // The GET the preflight cleared: readable from any origin.
+      const get = await http()
+        .get(path)
+        .set('Origin', 'https://inspector.example.com')
+        .set('MCP-Protocol-Version', '2025-06-18');
+      expect(get.status).toBe(200);
+      expect(get.headers['access-control-allow-origin']).toBe('*');
+    },
+  );
 
   it('is the same document whatever Host and X-Forwarded-Host say', async () => {
     const plain = await http().get('/.well-known/oauth-protected-resource/mcp');
