@@ -20,7 +20,10 @@ import {
   VoxKeyOAuthError,
   VoxKeyTokenError,
 } from '../errors/voxkey.errors.js';
-import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type {
+  ResolvedResource,
+  ResolvedVoxKeyOptions,
+} from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
@@ -237,7 +240,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         ? await this.verify(context, token, http && !credentials.fromCookie)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
-    this.assertResourceAudience(context, info);
+    const resource = this.assertResourceAudience(context, info);
     await this.assertRealmAccepted(context, transport.request(context), realm);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
@@ -252,7 +255,13 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims ?? user;
       setMcpAuth(
         request,
-        mcpAuthInfo(token, claims as VoxKeyClaims, realm, this.realms.get(realm)?.config.audiences),
+        mcpAuthInfo(
+          token,
+          claims as VoxKeyClaims,
+          realm,
+          this.realms.get(realm)?.config.audiences,
+          resource?.resource,
+        ),
       );
     } else transport.setUser(context, user, token);
   }
@@ -674,12 +683,16 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   /**
    * On a route of a protected resource, the token's `aud` must name that resource exactly (no
    * normalisation): a token the realm issued for another of its resources is refused, even when
-   * it holds another audience this API accepts. Runs on cached verifications too.
+   * it holds another audience this API accepts. Runs on cached verifications too. Returns the
+   * route's resource, if it has one.
    * @see RFC 8707 §2, RFC 9068 §4
    */
-  private assertResourceAudience(context: ExecutionContext, info: unknown): void {
+  private assertResourceAudience(
+    context: ExecutionContext,
+    info: unknown,
+  ): ResolvedResource | undefined {
     const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
-    if (resource === undefined) return;
+    if (resource === undefined) return undefined;
     const aud = (info as { claims?: { aud?: unknown } } | undefined)?.claims?.aud;
     if (!audienceIncludes(aud, resource.resource)) {
       throw this.reject(
@@ -688,5 +701,6 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         `audience: 'aud' does not name the resource '${resource.resource}'`,
       );
     }
+    return resource;
   }
 }
