@@ -1,4 +1,4 @@
-import { type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import passport from 'passport';
@@ -45,7 +45,11 @@ import { isEnabled, transportOf } from '../transports/transports.js';
 import { type McpAuthHolder, mcpAuthInfo, setMcpAuth } from '../utils/mcp-auth-info.util.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { audienceIncludes, routeChallenge, routeResource } from '../resource/route-resource.js';
-import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
+import {
+  RESOURCE_METADATA,
+  VOXKEY_INTROSPECTION_STRATEGY,
+  VOXKEY_STRATEGY,
+} from '../voxkey.constants.js';
 
 /** What a verification gives: the user `handleRequest` accepted, and the strategy's `info`. */
 interface Verified {
@@ -240,7 +244,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         ? await this.verify(context, token, http && !credentials.fromCookie)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
-    const resource = this.assertResourceAudience(context, info);
+    const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
+    this.assertResourceAudience(context, info, resource);
     await this.assertRealmAccepted(context, transport.request(context), realm);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
@@ -351,17 +356,29 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * handshake. Resolves with the user, the token and the last second it is accepted; rejects with
    * the library's refusal (a 400, 401 or 503 `HttpException`), which the connection helpers turn
    * into their transport's answer. `tenancy.resolve` sees the handshake as a call of `kind`.
+   * The connection is under the protected resource `gateway`'s `@Resource()` names, else the only
+   * one configured: the token's `aud` must name it, as on the gateway's messages.
    */
   async authenticateConnection(
     handshake: object,
     credentials: BearerCredentials,
     kind: 'ws' | 'graphql' = 'ws',
+    gateway?: Type,
   ): Promise<{ user: unknown; token: string; until: number | undefined }> {
     const context = handshakeContext(handshake);
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
     const { user, info } = await this.verify(context, token);
     const realm = this.realmOf(context, info);
+    const named =
+      gateway === undefined
+        ? undefined
+        : this.reflector.get<string | undefined>(RESOURCE_METADATA, gateway);
+    this.assertResourceAudience(
+      context,
+      info,
+      routeResource({ resource: named }, this.voxkeyOptions),
+    );
     // A connection has no route: `tenancy.resolve` binds it, from its handshake.
     await this.assertRealmAccepted(context, handshake as TenancySource, realm, kind);
     await this.assertNotRevoked(context, token, realm);
@@ -681,18 +698,18 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   }
 
   /**
-   * On a route of a protected resource, the token's `aud` must name that resource exactly (no
-   * normalisation): a token the realm issued for another of its resources is refused, even when
-   * it holds another audience this API accepts. Runs on cached verifications too. Returns the
-   * route's resource, if it has one.
+   * Under a protected resource (a route's, a connection's), the token's `aud` must name it
+   * exactly (no normalisation): a token the realm issued for another of its resources is refused,
+   * even when it holds another audience this API accepts. Runs on cached verifications too, and
+   * at a connection's handshake.
    * @see RFC 8707 §2, RFC 9068 §4
    */
   private assertResourceAudience(
     context: ExecutionContext,
     info: unknown,
-  ): ResolvedResource | undefined {
-    const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
-    if (resource === undefined) return undefined;
+    resource: ResolvedResource | undefined,
+  ): void {
+    if (resource === undefined) return;
     const aud = (info as { claims?: { aud?: unknown } } | undefined)?.claims?.aud;
     if (!audienceIncludes(aud, resource.resource)) {
       throw this.reject(
@@ -701,6 +718,5 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         `audience: 'aud' does not name the resource '${resource.resource}'`,
       );
     }
-    return resource;
   }
 }
