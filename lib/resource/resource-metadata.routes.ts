@@ -25,7 +25,7 @@ const ALLOW = 'GET, HEAD, OPTIONS';
  * without a release of this library. Fetch never lets `*` cover `Authorization`, so it is named
  * for clients that send their token everywhere; `MCP-Protocol-Version` is named for browsers
  * that predate the wildcard.
- * @see Fetch standard §3.2.3 (CORS non-wildcard request-header name)
+ * @see Fetch standard, "CORS non-wildcard request-header name" (`Authorization`)
  */
 const ALLOW_HEADERS = 'Authorization, MCP-Protocol-Version, *';
 
