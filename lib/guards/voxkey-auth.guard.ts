@@ -1,4 +1,4 @@
-import { type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import passport from 'passport';
@@ -20,7 +20,10 @@ import {
   VoxKeyOAuthError,
   VoxKeyTokenError,
 } from '../errors/voxkey.errors.js';
-import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type {
+  ResolvedResource,
+  ResolvedVoxKeyOptions,
+} from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
@@ -42,7 +45,11 @@ import { isEnabled, transportOf } from '../transports/transports.js';
 import { type McpAuthHolder, mcpAuthInfo, setMcpAuth } from '../utils/mcp-auth-info.util.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { audienceIncludes, routeChallenge, routeResource } from '../resource/route-resource.js';
-import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_STRATEGY } from '../voxkey.constants.js';
+import {
+  RESOURCE_METADATA,
+  VOXKEY_INTROSPECTION_STRATEGY,
+  VOXKEY_STRATEGY,
+} from '../voxkey.constants.js';
 
 /** What a verification gives: the user `handleRequest` accepted, and the strategy's `info`. */
 interface Verified {
@@ -241,7 +248,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         ? await this.verify(context, token, http && !credentials.fromCookie)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
-    this.assertResourceAudience(context, info);
+    const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
+    this.assertResourceAudience(context, info, resource);
     await this.assertRealmAccepted(context, transport.request(context), realm);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
@@ -256,7 +264,13 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims ?? user;
       setMcpAuth(
         request,
-        mcpAuthInfo(token, claims as VoxKeyClaims, realm, this.realms.get(realm)?.config.audiences),
+        mcpAuthInfo(
+          token,
+          claims as VoxKeyClaims,
+          realm,
+          this.realms.get(realm)?.config.audiences,
+          resource?.resource,
+        ),
       );
     } else transport.setUser(context, user, token);
   }
@@ -346,17 +360,29 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * handshake. Resolves with the user, the token and the last second it is accepted; rejects with
    * the library's refusal (a 400, 401 or 503 `HttpException`), which the connection helpers turn
    * into their transport's answer. `tenancy.resolve` sees the handshake as a call of `kind`.
+   * The connection is under the protected resource `gateway`'s `@Resource()` names, else the only
+   * one configured: the token's `aud` must name it, as on the gateway's messages.
    */
   async authenticateConnection(
     handshake: object,
     credentials: BearerCredentials,
     kind: 'ws' | 'graphql' = 'ws',
+    gateway?: Type,
   ): Promise<{ user: unknown; token: string; until: number | undefined }> {
     const context = handshakeContext(handshake);
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
     const { user, info } = await this.verify(context, token);
     const realm = this.realmOf(context, info);
+    const named =
+      gateway === undefined
+        ? undefined
+        : this.reflector.get<string | undefined>(RESOURCE_METADATA, gateway);
+    this.assertResourceAudience(
+      context,
+      info,
+      routeResource({ resource: named }, this.voxkeyOptions),
+    );
     // A connection has no route: `tenancy.resolve` binds it, from its handshake.
     await this.assertRealmAccepted(context, handshake as TenancySource, realm, kind);
     await this.assertNotRevoked(context, token, realm);
@@ -676,13 +702,17 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   }
 
   /**
-   * On a route of a protected resource, the token's `aud` must name that resource exactly (no
-   * normalisation): a token the realm issued for another of its resources is refused, even when
-   * it holds another audience this API accepts. Runs on cached verifications too.
+   * Under a protected resource (a route's, a connection's), the token's `aud` must name it
+   * exactly (no normalisation): a token the realm issued for another of its resources is refused,
+   * even when it holds another audience this API accepts. Runs on cached verifications too, and
+   * at a connection's handshake.
    * @see RFC 8707 §2, RFC 9068 §4
    */
-  private assertResourceAudience(context: ExecutionContext, info: unknown): void {
-    const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
+  private assertResourceAudience(
+    context: ExecutionContext,
+    info: unknown,
+    resource: ResolvedResource | undefined,
+  ): void {
     if (resource === undefined) return;
     const aud = (info as { claims?: { aud?: unknown } } | undefined)?.claims?.aud;
     if (!audienceIncludes(aud, resource.resource)) {

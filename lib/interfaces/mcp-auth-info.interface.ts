@@ -26,7 +26,11 @@ export interface McpAuthInfo {
   scopes: string[];
   /** The token's `exp`, in seconds since the epoch. */
   expiresAt?: number;
-  /** The first of the token's audiences this API is configured to accept, as a URL when it is one. */
+  /**
+   * On a route of a protected resource (`@Resource()`, or the only one of `resource`/`resources`),
+   * that resource, which the token's `aud` names; elsewhere the first of the token's audiences
+   * this API is configured to accept, as a URL when it is one.
+   */
   resource?: URL;
   /** The verified claims and the id of the configured realm that issued the token. */
   extra: { claims: VoxKeyClaims; realm: string };

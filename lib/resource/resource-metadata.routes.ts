@@ -16,7 +16,18 @@ export interface MetadataAnswer {
   readonly body: string;
 }
 
-const ALLOW = 'GET, HEAD';
+const ALLOW = 'GET, HEAD, OPTIONS';
+
+/**
+ * The request headers a preflight may ask for. The document is public and answered without
+ * credentials (no `Access-Control-Allow-Credentials`), so the wildcard is safe and lets through
+ * whatever headers a client adds, `MCP-Protocol-Version` today and those of later MCP revisions,
+ * without a release of this library. Fetch never lets `*` cover `Authorization`, so it is named
+ * for clients that send their token everywhere; `MCP-Protocol-Version` is named for browsers
+ * that predate the wildcard.
+ * @see Fetch standard, "CORS non-wildcard request-header name" (`Authorization`)
+ */
+const ALLOW_HEADERS = 'Authorization, MCP-Protocol-Version, *';
 
 function problem(status: number, error: string, message: string): string {
   return JSON.stringify({ statusCode: status, error, message });
@@ -27,7 +38,8 @@ function problem(status: number, error: string, message: string): string {
  * origin root: registered on the HTTP adapter itself when the module initialises (after Nest's
  * own routes, before its not-found handler), so `setGlobalPrefix()` does not move it and no
  * guard, interceptor or pipe runs. The document comes from the configuration alone, never from
- * `Host` or `X-Forwarded-*`. GET and HEAD; any other method is a 405.
+ * `Host` or `X-Forwarded-*`. GET and HEAD; OPTIONS answers a browser's CORS preflight (a client
+ * that sends `MCP-Protocol-Version` triggers one); any other method is a 405.
  * @see RFC 9728 §3
  */
 @Injectable()
@@ -67,14 +79,27 @@ export class ResourceMetadataRoutes implements OnModuleInit {
   /** The answers of one resource's metadata route, by method and request URL. */
   answerFor(resource: ResolvedResource): (method: string, url: string) => MetadataAnswer {
     const body = JSON.stringify(this.document(resource));
+    const { maxAgeSec } = this.options.resourceMetadata;
     const ok: MetadataAnswer = {
       status: 200,
       headers: {
         'Content-Type': 'application/json',
-        'Cache-Control': `public, max-age=${this.options.resourceMetadata.maxAgeSec}`,
+        'Cache-Control': `public, max-age=${maxAgeSec}`,
         'Access-Control-Allow-Origin': '*',
       },
       body,
+    };
+    // A preflight is cached as long as the document it clears the way for.
+    const preflight: MetadataAnswer = {
+      status: 204,
+      headers: {
+        Allow: ALLOW,
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': ALLOW,
+        'Access-Control-Allow-Headers': ALLOW_HEADERS,
+        'Access-Control-Max-Age': String(maxAgeSec),
+      },
+      body: '',
     };
     const json = { 'Content-Type': 'application/json' };
     return (method, url) => {
@@ -84,6 +109,7 @@ export class ResourceMetadataRoutes implements OnModuleInit {
         return { status: 404, headers: json, body: problem(404, 'Not Found', 'Not Found') };
       }
       if (method === 'GET' || method === 'HEAD') return ok;
+      if (method === 'OPTIONS') return preflight;
       return {
         status: 405,
         headers: { ...json, Allow: ALLOW },

@@ -14,11 +14,11 @@ export function namedResource(
 }
 
 /**
- * The protected resource a route is under: the one `@Resource()` names, else the only one
- * configured, else none (several resources and no decorator).
+ * The protected resource a route (or a gateway's connection) is under: the one `@Resource()`
+ * names, else the only one configured, else none (several resources and no decorator).
  */
 export function routeResource(
-  route: RouteMetadata,
+  route: Pick<RouteMetadata, 'resource'>,
   options: ResolvedVoxKeyOptions,
 ): ResolvedResource | undefined {
   const { resources } = options;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpException, Inject, Injectable } from '@nestjs/common';
+import { HttpException, Inject, Injectable, type Type } from '@nestjs/common';
 import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
 import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
@@ -49,7 +49,7 @@ interface Accepted {
  *   constructor(private readonly sockets: VoxKeySockets) {}
  *
  *   afterInit(server: Server) {
- *     server.use(this.sockets.ioMiddleware());
+ *     server.use(this.sockets.ioMiddleware(this));
  *   }
  * }
  * @publicApi
@@ -68,11 +68,16 @@ export class VoxKeySockets {
    * A socket.io middleware (`server.use(...)` in `afterInit`, or a namespace's `use`) that
    * verifies the handshake's token. A refused socket never connects: the client's
    * `connect_error` carries the fixed error (`err.message`) and `err.data: { statusCode, code }`.
+   * Given the gateway (`this`, or its class), the token's `aud` must name the protected resource
+   * its `@Resource()` names, as at its messages; without it, or without the decorator, the only
+   * configured resource, if there is just one.
    */
-  ioMiddleware(): (socket: VoxKeyIoSocket, next: (error?: Error) => void) => void {
+  ioMiddleware(gateway?: object): (socket: VoxKeyIoSocket, next: (error?: Error) => void) => void {
+    const cls = (typeof gateway === 'function' ? gateway : gateway?.constructor) as
+      Type | undefined;
     return (socket, next) => {
       this.guard
-        .authenticateConnection(socket.request, socketCredentials(socket, this.options))
+        .authenticateConnection(socket.request, socketCredentials(socket, this.options), 'ws', cls)
         .then(
           (accepted) => {
             this.adopt(socket, accepted);

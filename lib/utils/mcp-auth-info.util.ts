@@ -17,15 +17,22 @@ function matchedResource(aud: unknown, audiences: readonly string[] | undefined)
   return matched !== undefined && URL.canParse(matched) ? new URL(matched) : undefined;
 }
 
-/** The SDK's `AuthInfo` of a verified token. */
+/**
+ * The SDK's `AuthInfo` of a verified token. Its `resource` is `routeResource`, the protected
+ * resource of the route (whose URI the guard checked `aud` names), when the route is under one;
+ * else the first of the token's audiences that is one of the realm's `audiences`.
+ */
 export function mcpAuthInfo(
   token: string,
   claims: VoxKeyClaims,
   realm: string,
   audiences: readonly string[] | undefined,
+  routeResource?: string,
 ): McpAuthInfo {
   const clientId = claims.client_id ?? claims.azp;
-  const resource = matchedResource(claims.aud, audiences);
+  // A configured resource is an absolute URI, checked at start-up.
+  const resource =
+    routeResource === undefined ? matchedResource(claims.aud, audiences) : new URL(routeResource);
   return {
     token,
     clientId: typeof clientId === 'string' ? clientId : '',

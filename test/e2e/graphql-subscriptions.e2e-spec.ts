@@ -4,7 +4,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { Client } from 'graphql-ws';
-import { VoxKeyGraphQL, VoxKeyModule } from '../../lib/index';
+import { VoxKeyGraphQL, VoxKeyModule, type VoxKeyModuleOptions } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { CaptureLogger } from '../support/capture-logger';
 import {
@@ -55,7 +55,11 @@ function subscriptionModule(driver: GraphQLDriverName, withHelper: boolean) {
 }
 
 /** Starts a realm and an app with graphql-ws subscriptions: Apollo (Express) or Mercurius. */
-function subscriptionScenario(driver: GraphQLDriverName, withHelper: boolean) {
+function subscriptionScenario(
+  driver: GraphQLDriverName,
+  withHelper: boolean,
+  options: Partial<VoxKeyModuleOptions> = {},
+) {
   const ctx = {} as { realm: VoxKeyTestRealm; gql: GraphQLApp; pubsub: FeedPubSub };
   const logger = new CaptureLogger();
   const clients: Client[] = [];
@@ -66,6 +70,7 @@ function subscriptionScenario(driver: GraphQLDriverName, withHelper: boolean) {
         clockTolerance: 0,
         jwks: { cooldownMs: 0 },
         contexts: { graphql: { connectionParamsKey: 'authToken' } },
+        ...options,
       }),
     );
     const graphql = subscriptionModule(driver, withHelper);
@@ -402,5 +407,54 @@ describe('Mercurius subscriptions with the connection-time helpers (mercuriusOnC
     ctx.pubsub.publish('after');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(subscription.values).toEqual(['before']);
+  });
+});
+
+describe('the connection-time helpers under a single protected resource', () => {
+  const MCP = 'https://api.example.com/graphql';
+  // The realm accepts its default audience and the resource; the resource only the latter.
+  const options = { audience: ['https://api.example.test', MCP], resource: MCP };
+
+  describe('graphqlWsOnConnect', () => {
+    const { ctx, connect, expectDelivered } = subscriptionScenario('apollo-express', true, options);
+
+    it("closes with 4403 a connection whose token's aud does not name the resource", async () => {
+      const { client, log } = connect({
+        connectionParams: { authorization: `Bearer ${ctx.realm.mint()}` },
+      });
+      const subscription = record(client, FEED);
+      await until(() => log.closes.length > 0);
+      expect(log.closes).toEqual([{ code: 4403, reason: 'Invalid token' }]);
+      expect(log.acks).toEqual([]);
+      expect(subscription.values).toEqual([]);
+    });
+
+    it('lets in a token for the resource', async () => {
+      const token = ctx.realm.mint({ claims: { aud: MCP } });
+      const { client, log } = connect({ connectionParams: { authorization: `Bearer ${token}` } });
+      await expectDelivered(record(client, FEED), 1, 'for the resource');
+      expect(log.closes).toEqual([]);
+    });
+  });
+
+  describe('mercuriusOnConnect', () => {
+    const { ctx, connect, expectDelivered } = subscriptionScenario('mercurius', true, options);
+
+    it("refuses a connection whose token's aud does not name the resource", async () => {
+      const { client, log } = connect({
+        connectionParams: { authorization: `Bearer ${ctx.realm.mint()}` },
+      });
+      const subscription = record(client, FEED);
+      await until(() => log.closes.length > 0);
+      expect(String(subscription.failure)).toContain('connection_error');
+      expect(log.acks).toEqual([]);
+    });
+
+    it('lets in a token for the resource', async () => {
+      const token = ctx.realm.mint({ claims: { aud: MCP } });
+      const { client, log } = connect({ connectionParams: { authorization: `Bearer ${token}` } });
+      await expectDelivered(record(client, FEED), 1, 'for the resource');
+      expect(log.closes).toEqual([]);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { Controller, Get, type INestApplication, Post } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Post, Req } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -9,6 +9,7 @@ import {
   Resource,
   Scopes,
   VoxKeyModule,
+  type McpAuthInfo,
   type VoxKeyModuleOptions,
 } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
@@ -42,6 +43,22 @@ class McpController {
   @Get('public')
   open(): string {
     return 'open';
+  }
+
+  /** What the MCP SDK's handlers would read as `extra.authInfo.resource`. */
+  @Scopes('read:posts')
+  @Get('auth')
+  auth(@Req() req: { auth?: McpAuthInfo }): { resource?: string } {
+    return { resource: req.auth?.resource?.href };
+  }
+}
+
+/** A route under no resource (several are configured, and no `@Resource()` here). */
+@Controller('plain')
+class PlainController {
+  @Get('auth')
+  auth(@Req() req: { auth?: McpAuthInfo }): { resource?: string } {
+    return { resource: req.auth?.resource?.href };
   }
 }
 
@@ -113,7 +130,7 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
         ],
         resourceMetadata: { maxAgeSec: 600 },
       },
-      [McpController, ApiController],
+      [McpController, ApiController, PlainController],
       logger,
       'v1',
     );
@@ -170,9 +187,37 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
     for (const method of ['post', 'put', 'delete', 'patch'] as const) {
       const res = await http()[method]('/.well-known/oauth-protected-resource/mcp');
       expect(res.status).toBe(405);
-      expect(res.headers.allow).toBe('GET, HEAD');
+      expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
     }
   });
+
+  it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])(
+    "answers a browser MCP client's CORS preflight of %s with 204 and headers that let its GET through",
+    async (path) => {
+      const res = await http()
+        .options(path)
+        .set('Origin', 'https://inspector.example.com')
+        .set('Access-Control-Request-Method', 'GET')
+        .set('Access-Control-Request-Headers', 'mcp-protocol-version');
+      expect(res.status).toBe(204);
+      expect(res.text ?? '').toBe('');
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+      const allowed = res.headers['access-control-allow-headers'].split(/\s*,\s*/);
+      expect(allowed.map((h: string) => h.toLowerCase())).toEqual(
+        expect.arrayContaining(['mcp-protocol-version', 'authorization', '*']),
+      );
+      expect(res.headers['access-control-max-age']).toBe('600');
+      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+      // The GET the preflight cleared: readable from any origin.
+      const get = await http()
+        .get(path)
+        .set('Origin', 'https://inspector.example.com')
+        .set('MCP-Protocol-Version', '2025-06-18');
+      expect(get.status).toBe(200);
+      expect(get.headers['access-control-allow-origin']).toBe('*');
+    },
+  );
 
   it('is the same document whatever Host and X-Forwarded-Host say', async () => {
     const plain = await http().get('/.well-known/oauth-protected-resource/mcp');
@@ -229,6 +274,20 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
     const token = mint({ scope: 'read:posts', claims: { aud: [ORIGIN, MCP] } });
     const res = await http().get('/v1/mcp').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(200);
+  });
+
+  it("sets req.auth.resource to the route's resource, not the token's first accepted audience", async () => {
+    const token = mint({ scope: 'read:posts', claims: { aud: [ORIGIN, MCP] } });
+    const res = await http().get('/v1/mcp/auth').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ resource: MCP });
+    // Off any resource, the first audience the realm accepts, as before.
+    const plain = await http().get('/v1/plain/auth').set('Authorization', `Bearer ${token}`);
+    expect(plain.status).toBe(200);
+    expect(plain.body).toEqual({ resource: `${ORIGIN}/` });
+    const reversed = mint({ claims: { aud: [MCP, ORIGIN] } });
+    const other = await http().get('/v1/plain/auth').set('Authorization', `Bearer ${reversed}`);
+    expect(other.body).toEqual({ resource: MCP });
   });
 
   it('403 insufficient_scope with every scope the route needs in one scope= and resource_metadata', async () => {

@@ -306,6 +306,34 @@ describe('VoxKeyWsAdapter while the realm key set is down', () => {
   });
 });
 
+describe('VoxKeyWsAdapter with a single protected resource', () => {
+  const MCP = 'https://api.example.com/mcp';
+  const METADATA = 'https://api.example.com/.well-known/oauth-protected-resource/mcp';
+  // The realm accepts its default audience and the resource; the resource's gateways only the latter.
+  const { ctx, upgrade, open } = scenario('default', {
+    audience: ['https://api.example.test', MCP],
+    resource: MCP,
+  });
+
+  it("refuses at the upgrade a token whose aud does not name the resource, with the resource's challenge", async () => {
+    const result = await upgrade(bearer(ctx.realm.mint()));
+    expect(result).toMatchObject({ kind: 'refused', status: 401 });
+    if (result.kind !== 'refused') return;
+    expect(result.headers['www-authenticate']).toBe(
+      `Bearer realm="https://api.example.test", resource_metadata="${METADATA}", error="invalid_token", error_description="The access token audience is not accepted"`,
+    );
+    expect(runs.connections).toBe(0);
+  });
+
+  it('accepts a token for the resource', async () => {
+    const client = await open(bearer(ctx.realm.mint({ subject: 'hana', claims: { aud: MCP } })));
+    expect(await client.call('secret', 1)).toEqual({
+      event: 'secret',
+      data: { sub: 'hana', data: 1 },
+    });
+  });
+});
+
 describe('VoxKeyWsAdapter with authenticateUpgrade: false', () => {
   const { open } = scenario({ authenticateUpgrade: false });
 

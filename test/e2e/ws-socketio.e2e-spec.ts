@@ -1,4 +1,4 @@
-import { ImATeapotException, type INestApplication } from '@nestjs/common';
+import { ImATeapotException, type INestApplication, type Provider } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -14,6 +14,7 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 import {
   BearerToken,
   Public,
+  Resource,
   Scopes,
   VoxKeyAuthGuard,
   type VoxKeyClaims,
@@ -100,6 +101,41 @@ class GuardedGateway implements OnGatewayInit, OnGatewayConnection {
   @SubscribeMessage('me')
   me(@VoxKeyUser('sub') sub: string, @ConnectedSocket() client: ServerSocket): string {
     return `${sub} ${client.nsp.name}`;
+  }
+}
+
+const MCP = 'https://api.example.com/mcp';
+const TOOLS = 'https://api.example.com/tools';
+
+/** A namespace under a protected resource, its middleware given the gateway itself. */
+@Resource(MCP)
+@WebSocketGateway({ namespace: 'mcp' })
+class McpGateway implements OnGatewayInit {
+  constructor(private readonly sockets: VoxKeySockets) {}
+
+  afterInit(namespace: Namespace): void {
+    namespace.use(this.sockets.ioMiddleware(this));
+  }
+
+  @SubscribeMessage('me')
+  me(@VoxKeyUser('sub') sub: string): string {
+    return sub;
+  }
+}
+
+/** Another resource's namespace, its middleware given the gateway's class. */
+@Resource(TOOLS)
+@WebSocketGateway({ namespace: 'tools' })
+class ToolsGateway implements OnGatewayInit {
+  constructor(private readonly sockets: VoxKeySockets) {}
+
+  afterInit(namespace: Namespace): void {
+    namespace.use(this.sockets.ioMiddleware(ToolsGateway));
+  }
+
+  @SubscribeMessage('me')
+  me(@VoxKeyUser('sub') sub: string): string {
+    return sub;
   }
 }
 
@@ -530,5 +566,91 @@ describe('socket.io gateway while the realm key set is down', () => {
     sockets.push(guarded);
     const error = await nextEvent<Error & { data?: unknown }>(guarded, 'connect_error');
     expect([error.message, error.data]).toEqual(['Service Unavailable', { statusCode: 503 }]);
+  });
+});
+
+describe('socket.io connection middleware under protected resources', () => {
+  /** A started app with `options`, and a client that connects to a namespace or is refused. */
+  function resourceScenario(
+    audience: string[],
+    options: Partial<VoxKeyModuleOptions>,
+    gateways: Provider[],
+  ) {
+    const ctx = {} as { realm: VoxKeyTestRealm; app: INestApplication; url: string };
+    const sockets: Socket[] = [];
+    beforeAll(async () => {
+      ctx.realm = await VoxKeyTestRealm.start({ audience });
+      const started = await createGatewayApp(
+        [VoxKeyModule.forRoot(ctx.realm.moduleOptions({ audience: undefined, ...options }))],
+        gateways,
+        { logger: new CaptureLogger() },
+      );
+      ctx.app = started.app;
+      ctx.url = `http://127.0.0.1:${started.port}`;
+    });
+    afterAll(async () => {
+      for (const socket of sockets) socket.disconnect();
+      await ctx.app?.close();
+      await ctx.realm?.close();
+    });
+    /** 'connected' with the `me` answer, or the `connect_error`'s message and data. */
+    const attempt = async (namespace: string, aud: string | string[]) => {
+      const socket = io(`${ctx.url}/${namespace}`, {
+        reconnection: false,
+        forceNew: true,
+        auth: { token: ctx.realm.mint({ subject: 'ann', claims: { aud } }) },
+      });
+      sockets.push(socket);
+      const outcome = await Promise.race([
+        nextEvent(socket, 'connect').then(() => 'connected' as const),
+        nextEvent<Error & { data?: unknown }>(socket, 'connect_error'),
+      ]);
+      if (outcome !== 'connected') return { error: outcome.message, data: outcome.data };
+      return { me: (await socket.timeout(3000).emitWithAck('me')) as unknown };
+    };
+    return { attempt };
+  }
+
+  describe("several resources: the gateway's @Resource()", () => {
+    const { attempt } = resourceScenario(
+      [MCP, TOOLS],
+      { resources: [{ resource: MCP }, { resource: TOOLS }] },
+      [McpGateway, ToolsGateway, GuardedGateway],
+    );
+    const refusedAudience = {
+      error: 'Invalid token',
+      data: { statusCode: 401, code: 'invalid_token' },
+    };
+
+    it("refuses at the handshake a token of the realm's other resource (middleware given the gateway)", async () => {
+      expect(await attempt('mcp', TOOLS)).toStrictEqual(refusedAudience);
+      expect(await attempt('mcp', MCP)).toStrictEqual({ me: 'ann' });
+      expect(await attempt('mcp', [TOOLS, MCP])).toStrictEqual({ me: 'ann' });
+    });
+
+    it('does the same with the middleware given the gateway class', async () => {
+      expect(await attempt('tools', MCP)).toStrictEqual(refusedAudience);
+      expect(await attempt('tools', TOOLS)).toStrictEqual({ me: 'ann' });
+    });
+
+    it('checks no resource for a gateway without @Resource(), as for a route without it', async () => {
+      expect(await attempt('guarded', MCP)).toStrictEqual({ me: 'ann /guarded' });
+      expect(await attempt('guarded', TOOLS)).toStrictEqual({ me: 'ann /guarded' });
+    });
+  });
+
+  describe('a single resource: every gateway is under it', () => {
+    const OTHER = 'https://other.example.com';
+    const { attempt } = resourceScenario([MCP, OTHER], { audience: [MCP, OTHER], resource: MCP }, [
+      McpGateway,
+      GuardedGateway,
+    ]);
+
+    it('refuses at the handshake a token the realm accepts but not for the resource', async () => {
+      const refused = { error: 'Invalid token', data: { statusCode: 401, code: 'invalid_token' } };
+      expect(await attempt('guarded', OTHER)).toStrictEqual(refused);
+      expect(await attempt('guarded', MCP)).toStrictEqual({ me: 'ann /guarded' });
+      expect(await attempt('mcp', OTHER)).toStrictEqual(refused);
+    });
   });
 });

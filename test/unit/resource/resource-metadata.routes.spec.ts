@@ -40,9 +40,26 @@ describe('ResourceMetadataRoutes', () => {
     });
     expect(answer('GET', '/.well-known/oauth-protected-resource/api').status).toBe(404);
     expect(answer('GET', '/.well-known/oauth-protected-resource/api?t=2').status).toBe(404);
-    expect(answer('OPTIONS', '/.well-known/oauth-protected-resource/api?t=1')).toMatchObject({
+    expect(answer('OPTIONS', '/.well-known/oauth-protected-resource/api?t=2').status).toBe(404);
+    expect(answer('POST', '/.well-known/oauth-protected-resource/api?t=1')).toMatchObject({
       status: 405,
-      headers: { Allow: 'GET, HEAD' },
+      headers: { Allow: 'GET, HEAD, OPTIONS' },
+    });
+  });
+
+  it('answers a CORS preflight with 204, any origin, the MCP headers, for as long as the document is cached', () => {
+    const prm = routes('https://api.example.com/mcp');
+    const answer = prm.answerFor(prm['options'].resources[0]);
+    expect(answer('OPTIONS', '/.well-known/oauth-protected-resource/mcp')).toEqual({
+      status: 204,
+      headers: {
+        Allow: 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers': 'Authorization, MCP-Protocol-Version, *',
+        'Access-Control-Max-Age': '3600',
+      },
+      body: '',
     });
   });
 

@@ -41,6 +41,14 @@ describe('mcpAuthInfo', () => {
     expect('resource' in mcpAuthInfo('t', claims(), 'r', ['urn:x'])).toBe(false);
   });
 
+  it("names the route's protected resource when it has one, whatever the order of aud", () => {
+    const aud = ['https://api.example.com', API];
+    const auth = mcpAuthInfo('t', claims({ aud }), 'r', ['https://api.example.com', API], API);
+    expect(auth.resource).toEqual(new URL(API));
+    const origin = 'https://api.example.com';
+    expect(mcpAuthInfo('t', claims(), 'r', undefined, origin).resource?.href).toBe(`${origin}/`);
+  });
+
   it('leaves out expiresAt when exp is not a number', () => {
     const auth = mcpAuthInfo('t', claims({ exp: undefined as unknown as number }), 'r', [API]);
     expect('expiresAt' in auth).toBe(false);
