@@ -17,9 +17,9 @@ export class PostsGateway implements OnGatewayInit {
     private readonly sockets: VoxKeySockets,
   ) {}
 
-  /** Sockets without a valid token are refused before they connect (`connect_error`). */
+  /** Sockets without a valid token for this gateway's resource are refused before they connect. */
   afterInit(server: Server): void {
-    server.use(this.sockets.ioMiddleware());
+    server.use(this.sockets.ioMiddleware(this));
   }
 
   @SubscribeMessage('posts')
