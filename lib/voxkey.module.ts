@@ -12,6 +12,7 @@ import { RevocationList } from './services/revocation-list.js';
 import { RevocationService } from './services/revocation.service.js';
 import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
+import { TokenBinding } from './binding/token-binding.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
@@ -49,6 +50,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     RouteModeAudit,
     ResourceMetadataRoutes,
     SharedState,
+    TokenBinding,
     RealmRegistry,
     VerifiedTokenCache,
     RealmHttpClient,
@@ -67,6 +69,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VOXKEY_RESOLVED_OPTIONS,
     // For the guards' property injection when an application provides a guard subclass itself.
     RealmRegistry,
+    TokenBinding,
     VerifiedTokenCache,
     RevocationList,
     IntrospectionService,

@@ -428,7 +428,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     challengeRealm: multiRealm ? moduleOrigin(options) : realms[0].audiences[0],
     resources,
     resourceMetadata: Object.freeze({ maxAgeSec: n['resourceMetadata.maxAgeSec'] }),
-    dpop: resolveDpop(options.dpop, resources, algorithms),
+    dpop: resolveDpop(options.dpop, resources),
     mtls: resolveMtls(options.mtls),
   });
 }

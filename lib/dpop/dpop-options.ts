@@ -8,6 +8,7 @@ import type {
   VoxKeyDpopOptions,
 } from '../interfaces/voxkey-module-options.interface.js';
 import { isLoopback } from '../realm/realm-options.js';
+import { SUPPORTED_ALGORITHMS } from '../voxkey.constants.js';
 
 const MODES = ['off', 'allowed', 'required'] as const;
 /** The shortest nonce secret: an HMAC-SHA-256 key of full strength. */
@@ -86,7 +87,6 @@ function resolveSecrets(value: unknown): Buffer[] {
 export function resolveDpop(
   given: VoxKeyDpopOptions | undefined,
   resources: readonly ResolvedResource[],
-  tokenAlgorithms: readonly VoxKeyAlgorithm[],
 ): ResolvedDpop {
   if (given !== undefined && !isObject(given))
     throw new VoxKeyConfigError(`'dpop' must be an object`);
@@ -106,17 +106,17 @@ export function resolveDpop(
       `'dpop.mode' '${mode}' needs 'dpop.publicUrl' (this API's public URL, which proofs name in 'htu'), or resources that share one origin`,
     );
   }
-  let algorithms = tokenAlgorithms;
+  let algorithms: readonly VoxKeyAlgorithm[] = SUPPORTED_ALGORITHMS;
   if (options.algorithms !== undefined) {
     if (!Array.isArray(options.algorithms) || options.algorithms.length === 0) {
       throw new VoxKeyConfigError(`'dpop.algorithms' must be a non-empty list such as ['ES256']`);
     }
     const unknown = options.algorithms.find(
-      (alg: unknown) => !(tokenAlgorithms as readonly unknown[]).includes(alg),
+      (alg: unknown) => !(SUPPORTED_ALGORITHMS as readonly unknown[]).includes(alg),
     );
     if (unknown !== undefined) {
       throw new VoxKeyConfigError(
-        `'dpop.algorithms' contains '${String(unknown)}'; it must be among 'algorithms' (${tokenAlgorithms.join(', ')})`,
+        `'dpop.algorithms' contains '${String(unknown)}'; supported (asymmetric only): ${SUPPORTED_ALGORITHMS.join(', ')}`,
       );
     }
     algorithms = [...new Set(options.algorithms as VoxKeyAlgorithm[])];

@@ -21,6 +21,7 @@ const TOKEN_ERROR_DESCRIPTIONS: Readonly<Record<TokenRejectionReason, string>> =
   too_large: 'The access token is too large',
   revoked: 'The access token was revoked',
   inactive: 'The access token is not active',
+  binding: 'The access token is not bound to this request (DPoP key or client certificate)',
 };
 
 /** Quotes a value for an auth-param; inputs are checked at startup, this is a second guard. */
@@ -41,6 +42,11 @@ export interface BearerChallenge {
   readonly resourceMetadata?: string;
   /** The `scope` parameter of a 401: every scope the route needs, space-separated. */
   readonly scope?: string;
+  /**
+   * With DPoP on, the proof algorithms accepted, space-separated: a `DPoP algs="..."` challenge
+   * follows the Bearer one. @see RFC 9449 §7.1
+   */
+  readonly dpopAlgs?: string;
 }
 
 function challengeOf(realm: string | BearerChallenge): BearerChallenge {
@@ -68,6 +74,8 @@ export abstract class BearerException extends HttpException {
     message: string,
     realm: string | BearerChallenge,
     params: Record<string, string> = {},
+    /** Parameters of the DPoP challenge (its `error`), before `algs`. */
+    dpopParams: Record<string, string> = {},
   ) {
     super({ statusCode: status, error, message }, status);
     const challenge = challengeOf(realm);
@@ -76,8 +84,15 @@ export abstract class BearerException extends HttpException {
       attributes.push(`resource_metadata=${quote(challenge.resourceMetadata)}`);
     }
     for (const [name, value] of Object.entries(params)) attributes.push(`${name}=${quote(value)}`);
-    this.wwwAuthenticate = `Bearer ${attributes.join(', ')}`;
-    this.oauthError = params.error;
+    // The Bearer challenge first: clients such as the MCP SDK's read only a leading one.
+    let wwwAuthenticate = `Bearer ${attributes.join(', ')}`;
+    // On a 401, where a client chooses its scheme; a 403's token was fine as sent.
+    if (challenge.dpopAlgs !== undefined && status === HttpStatus.UNAUTHORIZED) {
+      const dpop = Object.entries({ ...dpopParams, algs: challenge.dpopAlgs });
+      wwwAuthenticate += `, DPoP ${dpop.map(([name, value]) => `${name}=${quote(value)}`).join(', ')}`;
+    }
+    this.wwwAuthenticate = wwwAuthenticate;
+    this.oauthError = params.error ?? dpopParams.error;
     this.scope = params.scope;
     this.resourceMetadata = challenge.resourceMetadata;
   }
@@ -128,6 +143,54 @@ export class InvalidTokenException extends BearerException {
       error_description: description,
       ...(scope ? { scope } : {}),
     });
+  }
+}
+
+/**
+ * 401 `invalid_dpop_proof` on the DPoP challenge: the request's DPoP proof is missing,
+ * malformed, for another request, or used before. Always with the `algs` accepted.
+ * @see RFC 9449 §7.1
+ */
+export class DpopProofException extends BearerException {
+  constructor(realm: BearerChallenge & { dpopAlgs: string }) {
+    const description = 'The DPoP proof is invalid';
+    super(
+      HttpStatus.UNAUTHORIZED,
+      'Invalid DPoP proof',
+      description,
+      realm,
+      {},
+      {
+        error: 'invalid_dpop_proof',
+        error_description: description,
+      },
+    );
+  }
+}
+
+/**
+ * 401 `use_dpop_nonce`: the proof must carry the server nonce sent in `nonce`, which the
+ * response gives in its `DPoP-Nonce` header (with `Cache-Control: no-store`).
+ * @see RFC 9449 §8, §9
+ */
+export class UseDpopNonceException extends BearerException {
+  constructor(
+    realm: BearerChallenge & { dpopAlgs: string },
+    /** The nonce the client must use, for the `DPoP-Nonce` header. */
+    readonly nonce: string,
+  ) {
+    const description = 'The DPoP proof must carry the nonce in the DPoP-Nonce header';
+    super(
+      HttpStatus.UNAUTHORIZED,
+      'DPoP nonce required',
+      description,
+      realm,
+      {},
+      {
+        error: 'use_dpop_nonce',
+        error_description: description,
+      },
+    );
   }
 }
 

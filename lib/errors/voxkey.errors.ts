@@ -17,7 +17,8 @@ export type TokenRejectionReason =
   | 'claims'
   | 'too_large'
   | 'revoked'
-  | 'inactive';
+  | 'inactive'
+  | 'binding';
 
 /** Problems talking to a realm endpoint that are not OAuth error responses. */
 export type VoxKeyTransportError = 'timeout' | 'network_error' | 'invalid_response' | 'http_error';

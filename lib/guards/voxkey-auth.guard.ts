@@ -8,6 +8,8 @@ import {
   type BearerChallenge,
   type BearerException,
   CrossSiteRequestException,
+  DpopProofException,
+  UseDpopNonceException,
   InvalidRequestException,
   InvalidTokenException,
   MissingTokenException,
@@ -15,6 +17,7 @@ import {
 } from '../errors/bearer.exceptions.js';
 import {
   VoxKeyConfigError,
+  VoxKeyDpopError,
   VoxKeyError,
   VoxKeyJwksError,
   VoxKeyOAuthError,
@@ -24,6 +27,7 @@ import type {
   ResolvedResource,
   ResolvedVoxKeyOptions,
 } from '../interfaces/resolved-voxkey-options.interface.js';
+import type { IntrospectionResult } from '../interfaces/introspection-result.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
@@ -45,6 +49,13 @@ import { isEnabled, transportOf } from '../transports/transports.js';
 import { type McpAuthHolder, mcpAuthInfo, setMcpAuth } from '../utils/mcp-auth-info.util.js';
 import { RouteMetadataCache } from '../utils/route-metadata.util.js';
 import { audienceIncludes, routeChallenge, routeResource } from '../resource/route-resource.js';
+import {
+  type BindingRequest,
+  type CheckedBinding,
+  TokenBinding,
+} from '../binding/token-binding.js';
+import { SharedStoreUnavailableError } from '../store/resilient.store.js';
+import { setResponseHeader } from '../utils/http-response.util.js';
 import {
   RESOURCE_METADATA,
   VOXKEY_INTROSPECTION_STRATEGY,
@@ -98,6 +109,15 @@ function tenancyRequest(kind: string, request: TenancySource | undefined): VoxKe
   };
 }
 
+/** Whether two `cnf` values name the same `jkt` and `x5t#S256` (other members do not bind). */
+function sameBinding(a: unknown, b: unknown): boolean {
+  const read = (cnf: unknown) => {
+    const value = (typeof cnf === 'object' && cnf !== null ? cnf : {}) as Record<string, unknown>;
+    return `${String(value.jkt)}\n${String(value['x5t#S256'])}`;
+  };
+  return read(a) === read(b);
+}
+
 /** The refusals `@OptionalAuth({ invalidToken: 'anonymous' })` turns into an anonymous call. */
 function passesAsAnonymous(
   error: unknown,
@@ -138,6 +158,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   @Inject(RevocationList) private readonly revocationList!: RevocationList;
   @Inject(IntrospectionService) private readonly introspection!: IntrospectionService;
   @Inject(VerifiedTokenCache) private readonly verifiedTokens!: VerifiedTokenCache;
+  @Inject(TokenBinding) private readonly binding!: TokenBinding;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -242,26 +263,35 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     }
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
+    const dpop = credentials.dpop === true;
     const session = transport.session(context);
     const { user, info } =
       session === undefined
-        ? await this.verify(context, token, http && !credentials.fromCookie)
+        ? // A DPoP token is handed to Passport in a Bearer header of its own, as off the route.
+          await this.verify(context, token, http && !credentials.fromCookie && !dpop)
         : await this.verifyForSession(context, transport, session, token);
     const realm = this.realmOf(context, info);
+    const claims = ((info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims ?? user) as
+      VoxKeyClaims | undefined;
     const resource = routeResource(this.routes.get(context), this.voxkeyOptions);
     this.assertResourceAudience(context, info, resource);
-    await this.assertRealmAccepted(context, transport.request(context), realm);
+    const source = transport.request(context);
+    await this.assertRealmAccepted(context, source, realm);
+    // The token's binding (cnf) against this request: on every call, cached verifications too.
+    const binding = await this.checkBinding(context, source, token, dpop, claims?.cnf);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
-      await this.assertActive(context, token, realm);
+      await this.assertActive(context, token, realm, claims?.cnf);
     }
+    // The proof is recorded as used last, so a request refused for any reason writes nothing.
+    await this.consumeProof(context, source, binding);
     // Only once every check passed: handlers and later reads must never see a refused user.
     if (request) {
       request.user = user;
       // For `@BearerToken()`, which cannot tell which location the token came from.
       rememberUser(request, user, token);
+      if (binding.proof !== undefined) this.sendNextNonce(context);
       // For the MCP SDK's Streamable HTTP transport, which reads the caller from `req.auth`.
-      const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims ?? user;
       setMcpAuth(
         request,
         mcpAuthInfo(
@@ -385,8 +415,16 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     );
     // A connection has no route: `tenancy.resolve` binds it, from its handshake.
     await this.assertRealmAccepted(context, handshake as TenancySource, realm, kind);
-    await this.assertNotRevoked(context, token, realm);
     const claims = (info as Partial<VoxKeyJwtAuthInfo> | undefined)?.claims;
+    // Nothing proves a binding on a connection: a sender-constrained token is refused here.
+    await this.checkBinding(
+      context,
+      undefined,
+      token,
+      false,
+      (claims ?? (user as VoxKeyClaims))?.cnf,
+    );
+    await this.assertNotRevoked(context, token, realm);
     return { user, token, until: claims && this.verifiedTokens.acceptedUntil(claims) };
   }
 
@@ -503,6 +541,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       session: false,
       ...(await this.getAuthenticateOptions(context)),
       ...(await this.introspectionRealm(context)),
+      // A `cnf` binding is checked by this guard, after the strategy (checkBinding).
+      bindingChecked: true,
     };
     return new Promise((resolve, reject) => {
       const done = (error: unknown, user: unknown, info?: unknown, status?: unknown): void => {
@@ -553,25 +593,116 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     return this.routes.get(context).requireActive;
   }
 
-  /** `@RequireActiveToken()`: the realm must still consider the token active (fail closed). */
+  /**
+   * `@RequireActiveToken()`: the realm must still consider the token active (fail closed), and
+   * bound to what the token itself says (`cnf`, already checked against the request): a token
+   * the realm calls bound but that does not say so is refused.
+   * @see RFC 7662 §2.2, RFC 9449 §6.2, RFC 8705 §3.2
+   */
   protected async assertActive(
     context: ExecutionContext,
     token: string,
     realm?: string,
+    cnf?: unknown,
   ): Promise<void> {
-    let active: boolean;
+    let answer: IntrospectionResult;
     try {
-      active = await this.introspection.isActive(token, { realm });
+      answer = await this.introspection.introspect(token, { realm });
     } catch (error) {
       throw this.unavailable(context, error);
     }
-    if (!active) {
+    if (!answer.active) {
       throw this.reject(
         context,
         new InvalidTokenException(this.challenge(context), 'inactive'),
         'inactive: the realm says the token is not active',
       );
     }
+    if (!sameBinding(answer.cnf, cnf)) {
+      throw this.reject(
+        context,
+        new InvalidTokenException(this.challenge(context), 'binding'),
+        'binding: the introspection answer binds the token otherwise than its cnf claim',
+      );
+    }
+  }
+
+  /** The token's binding against the request, or the refusal in the transport's form. */
+  private async checkBinding(
+    context: ExecutionContext,
+    source: unknown,
+    token: string,
+    dpop: boolean,
+    cnf: unknown,
+  ): Promise<CheckedBinding> {
+    try {
+      return await this.binding.check(source as BindingRequest | undefined, token, dpop, cnf);
+    } catch (error) {
+      throw this.bindingRefusal(context, error);
+    }
+  }
+
+  /** Records the request's DPoP proof as used: a proof seen before is refused. */
+  private async consumeProof(
+    context: ExecutionContext,
+    source: unknown,
+    binding: CheckedBinding,
+  ): Promise<void> {
+    try {
+      await this.binding.consume(source as BindingRequest | undefined, binding);
+    } catch (error) {
+      throw this.bindingRefusal(context, error);
+    }
+  }
+
+  /** A binding failure as a 401 (`invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`), or a 503. */
+  private bindingRefusal(context: ExecutionContext, error: unknown): unknown {
+    if (error instanceof SharedStoreUnavailableError) return this.unavailable(context, error);
+    if (error instanceof VoxKeyTokenError) {
+      return this.reject(
+        context,
+        new InvalidTokenException(this.challenge(context), error.reason),
+        `${error.reason}: ${error.message}`,
+      );
+    }
+    if (!(error instanceof VoxKeyDpopError)) return error;
+    if (error.reason === 'binding') {
+      return this.reject(
+        context,
+        new InvalidTokenException(this.challenge(context), 'binding'),
+        `binding: ${error.message}`,
+      );
+    }
+    const challenge = this.dpopChallenge(context);
+    if (error.reason === 'nonce') {
+      return this.reject(
+        context,
+        new UseDpopNonceException(challenge, this.binding.nextNonce() ?? ''),
+        `use_dpop_nonce: ${error.message}`,
+      );
+    }
+    return this.reject(
+      context,
+      new DpopProofException(challenge),
+      `invalid_dpop_proof (${error.reason}): ${error.message}`,
+    );
+  }
+
+  /** The route's challenge with the DPoP algorithms, for the DPoP refusals. */
+  private dpopChallenge(context: ExecutionContext): BearerChallenge & { dpopAlgs: string } {
+    const challenge = this.challenge(context);
+    const dpopAlgs = this.voxkeyOptions.dpop.algorithms.join(' ');
+    return typeof challenge === 'string'
+      ? { realm: challenge, dpopAlgs }
+      : { ...challenge, dpopAlgs };
+  }
+
+  /** With server nonces, the next one on the response of an accepted DPoP request. @see RFC 9449 §8.2 */
+  private sendNextNonce(context: ExecutionContext): void {
+    const nonce = this.binding.nextNonce();
+    if (nonce === undefined || context.getType() !== 'http') return;
+    setResponseHeader(context, 'DPoP-Nonce', nonce);
+    setResponseHeader(context, 'Cache-Control', 'no-store');
   }
 
   /**

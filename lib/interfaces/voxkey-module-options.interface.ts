@@ -321,7 +321,7 @@ export interface VoxKeyDpopOptions {
    * @default the origin of the configured resources, when they share one
    */
   publicUrl?: string;
-  /** The proof algorithms accepted, asymmetric only. @default every algorithm of 'algorithms' */
+  /** The proof algorithms accepted (asymmetric only), as `algs` advertises them. @default every supported algorithm */
   algorithms?: VoxKeyAlgorithm[];
   /** Oldest proof accepted, by its `iat`, in seconds. @default 300 */
   maxAgeSec?: number;

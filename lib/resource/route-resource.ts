@@ -33,20 +33,26 @@ export function routeScopes(route: RouteMetadata): string {
 
 /**
  * The challenge of a route's refusals: the realm alone, or on a route of a protected resource
- * also its metadata URL and the scopes the route needs.
- * @see RFC 9728 §5.1
+ * also its metadata URL and the scopes the route needs; with DPoP on, the proof algorithms.
+ * @see RFC 9728 §5.1, RFC 9449 §7.1
  */
 export function routeChallenge(
   route: RouteMetadata,
   options: ResolvedVoxKeyOptions,
 ): string | BearerChallenge {
   const resource = routeResource(route, options);
-  if (resource === undefined) return options.challengeRealm;
+  const dpop = options.dpop.mode === 'off' ? {} : { dpopAlgs: options.dpop.algorithms.join(' ') };
+  if (resource === undefined) {
+    return dpop.dpopAlgs === undefined
+      ? options.challengeRealm
+      : { realm: options.challengeRealm, ...dpop };
+  }
   const scope = routeScopes(route);
   return {
     realm: options.challengeRealm,
     resourceMetadata: resource.metadataUrl,
     ...(scope === '' ? {} : { scope }),
+    ...dpop,
   };
 }
 

@@ -9,6 +9,13 @@ const CONNECT_TIMEOUT_MS = 3_000;
 /** While the shared store is failing, how often one call tries it again. */
 const PROBE_EVERY_MS = 1_000;
 
+/** The shared store is failing, and the caller asked for no in-process answer. */
+export class SharedStoreUnavailableError extends Error {
+  constructor() {
+    super('the shared store is unavailable');
+  }
+}
+
 class StoreTimeoutError extends Error {
   constructor() {
     super(`no answer within ${CALL_TIMEOUT_MS} ms`);
@@ -52,6 +59,16 @@ export class ResilientStore implements VoxKeyStore {
     return this.call((store) => store.setIfAbsent(key, value, ttlMs));
   }
 
+  /**
+   * `setIfAbsent` on the shared store alone: while it fails (or within its time limit does not
+   * answer) this rejects with `SharedStoreUnavailableError` instead of answering from
+   * in-process state, for callers that must not decide alone (the DPoP replay cache's
+   * `onStoreDown: 'reject'`).
+   */
+  setIfAbsentShared(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.call((store) => store.setIfAbsent(key, value, ttlMs), false);
+  }
+
   /** Connects ahead of the first request; a failure only means starting on the fallback. */
   async connect(): Promise<void> {
     if (!this.primary.connect) return;
@@ -89,10 +106,14 @@ export class ResilientStore implements VoxKeyStore {
     await this.primary.close?.();
   }
 
-  private async call<T>(operation: (store: VoxKeyStore) => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: (store: VoxKeyStore) => Promise<T>,
+    fallback = true,
+  ): Promise<T> {
+    const answerLocally = (): Promise<T> =>
+      fallback ? operation(this.fallback) : Promise.reject(new SharedStoreUnavailableError());
     if (this.downSince !== undefined) {
-      if (this.probing || Date.now() - this.downSince < PROBE_EVERY_MS)
-        return operation(this.fallback);
+      if (this.probing || Date.now() - this.downSince < PROBE_EVERY_MS) return answerLocally();
       this.probing = true;
     }
     try {
@@ -110,7 +131,7 @@ export class ResilientStore implements VoxKeyStore {
         );
       }
       this.downSince = Date.now();
-      return operation(this.fallback);
+      return answerLocally();
     } finally {
       this.probing = false;
     }

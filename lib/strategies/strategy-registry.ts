@@ -60,3 +60,23 @@ export function reportFailure(strategy: StrategyActions, failure: unknown): void
   else if (failure instanceof VoxKeyError) strategy.fail(failure, 503);
   else strategy.error(failure instanceof Error ? failure : new Error('token check failed'));
 }
+
+/** What `VoxKeyAuthGuard` tells the strategies through Passport's options. */
+export interface BindingCheckOptions {
+  /** The caller checks a `cnf` binding against the request itself (the guard does, always). */
+  readonly bindingChecked?: boolean;
+}
+
+/**
+ * A sender-constrained token (`cnf`) is refused unless the caller checks its binding: used
+ * through plain Passport (`AuthGuard('voxkey-jwt')`), it would otherwise pass as a bearer token.
+ * @see RFC 9449 §7.2, RFC 8705 §3
+ */
+export function assertBindingChecked(cnf: unknown, options: BindingCheckOptions | undefined): void {
+  if (cnf !== undefined && options?.bindingChecked !== true) {
+    throw new VoxKeyTokenError(
+      'binding',
+      'a sender-constrained token (cnf) where nothing checks its binding (use VoxKeyAuthGuard)',
+    );
+  }
+}

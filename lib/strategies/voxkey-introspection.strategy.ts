@@ -12,6 +12,8 @@ import { IntrospectionService } from '../services/introspection.service.js';
 import { VOXKEY_INTROSPECTION_STRATEGY, VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 import {
   assertStrategyNamesFree,
+  assertBindingChecked,
+  type BindingCheckOptions,
   registerStrategy,
   reportFailure,
   unregisterStrategy,
@@ -19,9 +21,10 @@ import {
 
 /**
  * Why an introspection answer cannot authenticate a request on its own, or undefined: it must be
- * active (which already covers audience and issuer), carry `exp`, be valid now (`nbf`), and be a
- * bearer access token (an active refresh token or a DPoP-bound token is not).
- * @see RFC 7662 §2.2
+ * active (which already covers audience and issuer), carry `exp`, be valid now (`nbf`), and be an
+ * access token (`Bearer` or `DPoP`; an active refresh token is not). A `cnf` binding is checked
+ * by the guard against the request.
+ * @see RFC 7662 §2.2, RFC 9449 §6.2
  */
 function bearerUseProblem(result: IntrospectionResult, clockTolerance: number): string | undefined {
   if (!result.active) return 'not active';
@@ -29,9 +32,13 @@ function bearerUseProblem(result: IntrospectionResult, clockTolerance: number): 
   const now = Date.now() / 1000;
   if (typeof result.nbf === 'number' && result.nbf > now + clockTolerance) return 'not yet valid';
   const type = result.token_type?.toLowerCase();
-  if (type !== undefined && type !== 'bearer' && type !== 'access_token')
-    return 'not a bearer access token';
-  if (result.cnf !== undefined) return 'sender-constrained (cnf)';
+  if (type !== undefined && type !== 'bearer' && type !== 'access_token' && type !== 'dpop') {
+    return 'not an access token';
+  }
+  // A DPoP token names its key in `cnf.jkt` (RFC 9449 §6.2); without it nothing can be checked.
+  const jkt = (result.cnf as { jkt?: unknown } | undefined)?.jkt;
+  if (type === 'dpop' && typeof jkt !== 'string') return 'a DPoP token without cnf.jkt';
+  // A `cnf` binding (whatever `token_type` says) is the guard's to check, on every request.
   return undefined;
 }
 
@@ -74,7 +81,10 @@ export class VoxKeyIntrospectionStrategy
    * (`options.realm`, when the route or `tenancy.resolve` binds the call to exactly one); a token
    * no realm can be told for is refused like an issuer that is not accepted.
    */
-  override authenticate(request: RequestWithHeaders, options?: { realm?: string }): void {
+  override authenticate(
+    request: RequestWithHeaders,
+    options?: { realm?: string } & BindingCheckOptions,
+  ): void {
     const token = bearerTokenFromRequest(request);
     if (token === null) {
       return this.fail(new VoxKeyTokenError('malformed', 'no well-formed Bearer token'), 401);
@@ -86,6 +96,7 @@ export class VoxKeyIntrospectionStrategy
       .then((result) => {
         const problem = bearerUseProblem(result, this.voxkeyOptions.clockTolerance);
         if (problem) throw new VoxKeyTokenError('inactive', `introspection: ${problem}`);
+        assertBindingChecked(result.cnf, options);
         return Promise.resolve(this.validate(request, result)).then((user) => ({ user, result }));
       })
       .then(

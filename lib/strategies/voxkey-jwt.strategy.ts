@@ -7,6 +7,7 @@ import { VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import { bearerTokenFromRequest } from '../token/bearer-header.parser.js';
+import { assertBindingChecked, type BindingCheckOptions } from './strategy-registry.js';
 import { validateClaims } from '../token/claims.validator.js';
 import { RealmRegistry } from '../realm/realm.registry.js';
 import { verifyJwsSignature } from '../token/jws-signature.js';
@@ -68,14 +69,22 @@ export class VoxKeyJwtStrategy
     unregisterStrategy(VOXKEY_STRATEGY, this);
   }
 
-  /** Passport's entry point, once per request (on a per-request copy of the strategy). */
-  override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
+  /**
+   * Passport's entry point, once per request (on a per-request copy of the strategy). A
+   * sender-constrained token (`cnf`) passes only when the caller checks its binding itself
+   * (`VoxKeyAuthGuard` says so with `bindingChecked`): through plain Passport it is refused.
+   */
+  override authenticate(
+    request: Parameters<Strategy['authenticate']>[0],
+    options?: BindingCheckOptions,
+  ): void {
     const token = bearerTokenFromRequest(request);
     if (token === null) {
       return this.fail(new VoxKeyTokenError('malformed', 'no well-formed Bearer token'), 401);
     }
     this.verify(token)
       .then(async (info) => {
+        assertBindingChecked(info.claims.cnf, options);
         const user: unknown = await this.validate(request, info.claims);
         if (!user) throw new VoxKeyTokenError('claims', 'validate() returned no user');
         return { user, info };

@@ -20,8 +20,9 @@ export type ClaimCheckOptions = Pick<ResolvedVoxKeyOptions, 'clockTolerance' | '
  * Each failure is a `VoxKeyTokenError` with a typed reason: `nbf` in the future
  * (`not_yet_valid`), `exp` missing or past (`claims`, `expired`), no configured audience in `aud`
  * (`audience`), `iss` not exactly one of the realm's issuers (`issuer`), `iat` older than `maxTokenAge`
- * (`too_old`) or in the future (`issued_in_future`), a `cnf` claim (sender-constrained tokens are
- * refused), and registered string claims that are not strings. Times allow `clockTolerance`.
+ * (`too_old`) or in the future (`issued_in_future`), a `cnf` claim that is not an object
+ * (`binding`; the binding itself is the guard's to check), and registered string claims that
+ * are not strings. Times allow `clockTolerance`.
  * @see RFC 9068 §4, RFC 7519 §4.1, RFC 9449 §6, RFC 8705 §3
  */
 export function validateClaims(
@@ -65,10 +66,13 @@ export function validateClaims(
   if (claims.iat !== undefined && (claims.iat as number) > nowSeconds + tolerance) {
     throw new VoxKeyTokenError('issued_in_future', 'iat is in the future');
   }
-  // A sender-constrained token (DPoP, mTLS) is bound to a key this library cannot check yet:
-  // accepting it as a plain bearer token would undo the binding.
-  if (claims.cnf !== undefined) {
-    throw new VoxKeyTokenError('token_type', 'sender-constrained tokens (cnf) are not supported');
+  // A sender-constrained token (DPoP, mTLS): the guard checks its binding on every request
+  // (`TokenBinding`); here only that `cnf` is an object.
+  if (
+    claims.cnf !== undefined &&
+    (typeof claims.cnf !== 'object' || claims.cnf === null || Array.isArray(claims.cnf))
+  ) {
+    throw new VoxKeyTokenError('binding', 'cnf is not an object');
   }
   for (const name of STRING_CLAIMS) {
     if (claims[name] !== undefined && typeof claims[name] !== 'string') {

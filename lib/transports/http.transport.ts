@@ -31,9 +31,13 @@ export const httpTransport: Transport = {
   },
   request: (context) => context.switchToHttp().getRequest<HttpRequest>(),
   refuse(context: ExecutionContext, refusal: HttpException) {
-    const { challenge, retryAfter } = refusalFields(refusal);
+    const { challenge, retryAfter, dpopNonce } = refusalFields(refusal);
     if (challenge !== undefined) setResponseHeader(context, 'WWW-Authenticate', challenge);
     if (retryAfter !== undefined) setResponseHeader(context, 'Retry-After', String(retryAfter));
+    if (dpopNonce !== undefined) {
+      setResponseHeader(context, 'DPoP-Nonce', dpopNonce);
+      setResponseHeader(context, 'Cache-Control', 'no-store');
+    }
     return Promise.resolve(refusal);
   },
   announce(context, refusal) {

@@ -4,6 +4,7 @@ import {
   BearerException,
   CrossSiteRequestException,
   UnsupportedContextException,
+  UseDpopNonceException,
 } from '../errors/bearer.exceptions.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import {
@@ -151,6 +152,8 @@ export interface RefusalFields {
   resourceMetadata?: string;
   /** Seconds after which an outage may be over. */
   retryAfter?: number;
+  /** The DPoP nonce the client must use (`use_dpop_nonce`), for the `DPoP-Nonce` header. */
+  dpopNonce?: string;
 }
 
 /** The fields of one of the library's refusals (its body is `{ statusCode, error, message }`). */
@@ -165,6 +168,7 @@ export function refusalFields(refusal: HttpException): RefusalFields {
     challenge: refusal instanceof BearerException ? refusal.wwwAuthenticate : undefined,
     resourceMetadata: refusal instanceof BearerException ? refusal.resourceMetadata : undefined,
     retryAfter: refusal instanceof AuthUnavailableException ? refusal.retryAfter : undefined,
+    dpopNonce: refusal instanceof UseDpopNonceException ? refusal.nonce : undefined,
   };
 }
 

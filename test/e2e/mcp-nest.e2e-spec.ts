@@ -207,7 +207,10 @@ describe('@rekog/mcp-nest behind the global VoxKeyAuthGuard (Express)', () => {
     expect(error).toBeInstanceOf(StreamableHTTPError);
     expect((error as StreamableHTTPError).code).toBe(401);
     const challenge = responses.at(-1)!.headers.get('www-authenticate');
-    expect(challenge).toMatch(/^Bearer realm="[^"]*", resource_metadata="[^"]*"$/);
+    // The Bearer challenge first (the SDK reads only a leading one), then DPoP's.
+    expect(challenge).toMatch(
+      /^Bearer realm="[^"]*", resource_metadata="[^"]*", DPoP algs="[^"]+"$/,
+    );
     expect(param(challenge, 'resource_metadata')).toBe(mcp!.metadataUrl);
     // The document the challenge names is served beside mcp-nest's route.
     const document = (await (await fetch(mcp!.metadataUrl)).json()) as {

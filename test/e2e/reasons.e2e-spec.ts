@@ -25,6 +25,7 @@ const DESCRIPTIONS: Partial<Record<TokenRejectionReason, string>> = {
   claims: 'The access token claims are invalid',
   too_large: 'The access token is too large',
   revoked: 'The access token was revoked',
+  binding: 'The access token is not bound to this request (DPoP key or client certificate)',
 };
 
 /**
@@ -49,7 +50,9 @@ describe.each(PLATFORMS)('typed rejection reasons on %s', (platform) => {
     ['algorithm', () => ctx.realm.mint({ header: { alg: 'PS256' } })],
     ['critical_header', () => ctx.realm.mint({ header: { crit: ['exp'] } })],
     ['token_type', () => ctx.realm.mint({ header: { typ: 'id_token+jwt' } })],
-    ['token_type', () => ctx.realm.mint({ claims: { cnf: { jkt: 'thumbprint' } } })],
+    // A DPoP-bound token sent as Bearer (DPoP is off here: no resource, no publicUrl).
+    ['binding', () => ctx.realm.mint({ claims: { cnf: { jkt: 'thumbprint' } } })],
+    ['binding', () => ctx.realm.mint({ claims: { cnf: 'thumbprint' } })],
     ['unknown_key', () => ctx.realm.mint({ header: { kid: 'no-such-kid' } })],
     // An RSA key named by a token that claims ES256.
     ['key_mismatch', () => ctx.realm.mint({ header: { alg: 'ES256' } })],

@@ -17,6 +17,10 @@ import { CaptureLogger } from '../support/capture-logger';
 import { PLATFORMS, type Platform } from '../support/app';
 import { createGraphQLApp, graphqlModule, postGraphQL } from '../support/graphql-app';
 import { PostsResolver } from '../support/graphql-resolvers';
+import { SUPPORTED_ALGORITHMS } from '../../lib/voxkey.constants';
+
+/** With resources of one origin DPoP is on: every 401 ends with the DPoP challenge. */
+const DPOP = `, DPoP algs="${SUPPORTED_ALGORITHMS.join(' ')}"`;
 
 const MCP = 'https://api.example.com/mcp';
 const ORIGIN = 'https://api.example.com';
@@ -241,11 +245,11 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
     const res = await http().get('/v1/mcp').set('X-Forwarded-Host', 'evil.test');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe(
-      `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", scope="read:posts"`,
+      `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", scope="read:posts"${DPOP}`,
     );
     const api = await http().get('/v1/api');
     expect(api.headers['www-authenticate']).toBe(
-      `Bearer realm="${MCP}", resource_metadata="${ORIGIN_METADATA}", scope="read:api"`,
+      `Bearer realm="${MCP}", resource_metadata="${ORIGIN_METADATA}", scope="read:api"${DPOP}`,
     );
   });
 
@@ -255,7 +259,7 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
       const res = await http().get('/v1/mcp').set('Authorization', `Bearer ${other}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe(
-        `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", error="invalid_token", error_description="The access token audience is not accepted", scope="read:posts"`,
+        `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", error="invalid_token", error_description="The access token audience is not accepted", scope="read:posts"${DPOP}`,
       );
     }
     // The same token where its audience is the route's resource: accepted.
@@ -400,7 +404,7 @@ describe('RFC 9728 challenges in GraphQL errors (apollo-express)', () => {
 
   it('carries the challenge in the extensions and the header, the same string', async () => {
     const res = await postGraphQL(gql.url, '{ posts { id } }');
-    const challenge = `Bearer realm="${GRAPHQL}", resource_metadata="${METADATA}", scope="read:posts"`;
+    const challenge = `Bearer realm="${GRAPHQL}", resource_metadata="${METADATA}", scope="read:posts"${DPOP}`;
     expect(res.headers.get('www-authenticate')).toBe(challenge);
     expect(res.body.errors?.[0].extensions).toMatchObject({
       code: 'UNAUTHENTICATED',

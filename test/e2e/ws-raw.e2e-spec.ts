@@ -23,6 +23,7 @@ import { VoxKeyWsAdapter, type VoxKeyWsAdapterOptions } from '../../lib/ws/index
 import { CaptureLogger } from '../support/capture-logger';
 import { createGatewayApp } from '../support/ws-app';
 import { openRaw, type RawClient, type Upgrade } from '../support/ws-raw';
+import { SUPPORTED_ALGORITHMS } from '../../lib/voxkey.constants';
 
 const runs = { connections: 0, secret: 0 };
 
@@ -320,7 +321,7 @@ describe('VoxKeyWsAdapter with a single protected resource', () => {
     expect(result).toMatchObject({ kind: 'refused', status: 401 });
     if (result.kind !== 'refused') return;
     expect(result.headers['www-authenticate']).toBe(
-      `Bearer realm="https://api.example.test", resource_metadata="${METADATA}", error="invalid_token", error_description="The access token audience is not accepted"`,
+      `Bearer realm="https://api.example.test", resource_metadata="${METADATA}", error="invalid_token", error_description="The access token audience is not accepted", DPoP algs="${SUPPORTED_ALGORITHMS.join(' ')}"`,
     );
     expect(runs.connections).toBe(0);
   });

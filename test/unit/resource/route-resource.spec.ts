@@ -41,8 +41,20 @@ describe('route resources', () => {
     );
   });
 
-  it('the challenge is the realm alone without a resource, else with its metadata URL and scopes', () => {
+  it('with DPoP on (resources of one origin), every challenge names the proof algorithms', () => {
     const two = options([A, B]);
+    expect(two.dpop.mode).toBe('allowed');
+    expect(routeChallenge(route(), two)).toEqual({
+      realm: A,
+      dpopAlgs: two.dpop.algorithms.join(' '),
+    });
+    expect(routeChallenge(route({ resource: B }), two)).toMatchObject({
+      dpopAlgs: two.dpop.algorithms.join(' '),
+    });
+  });
+
+  it('the challenge is the realm alone without a resource, else with its metadata URL and scopes', () => {
+    const two = { ...options([A, B]), dpop: { ...options([A, B]).dpop, mode: 'off' as const } };
     expect(routeChallenge(route(), two)).toBe(A);
     expect(routeChallenge(route({ resource: B }), two)).toEqual({
       realm: A,

@@ -45,7 +45,11 @@ describe('validateClaims', () => {
     [{ iat: now + 5 }, 'accepted'],
     [{ iat: now + 6 }, 'issued_in_future'],
     [{ iat: 'x' }, 'claims'],
-    [{ cnf: { jkt: 'x' } }, 'token_type'],
+    [{ cnf: 'x' }, 'binding'],
+    [{ cnf: ['x'] }, 'binding'],
+    [{ cnf: null }, 'binding'],
+    // The binding itself is the guard's to check (TokenBinding).
+    [{ cnf: { jkt: 'x' } }, 'accepted'],
     [{ sub: 1 }, 'claims'],
     [{ client_id: {} }, 'claims'],
     [{ jti: [] }, 'claims'],
