@@ -12,11 +12,13 @@ export {
 } from './realm/realm-endpoints.js';
 export type {
   VoxKeyAlgorithm,
+  VoxKeyDpopOptions,
   VoxKeyJwksOptions,
   VoxKeyModuleExtras,
   VoxKeyIntrospectionOptions,
   VoxKeyM2MOptions,
   VoxKeyModuleOptions,
+  VoxKeyMtlsOptions,
   VoxKeyOptionsFactory,
   VoxKeyRealmOptions,
   VoxKeyResourceMetadataOptions,
@@ -65,11 +67,13 @@ export { voxkeyCorsOptions, type VoxKeyCorsOptions } from './utils/cors-options.
 
 export {
   VoxKeyConfigError,
+  VoxKeyDpopError,
   VoxKeyError,
   VoxKeyJwksError,
   VoxKeyOAuthError,
   VoxKeyRequestError,
   VoxKeyTokenError,
+  type DpopRejectionReason,
   type TokenRejectionReason,
   type VoxKeyErrorCode,
   type VoxKeyTransportError,
@@ -79,9 +83,11 @@ export {
   BearerException,
   type BearerChallenge,
   CrossSiteRequestException,
+  DpopProofException,
   InsufficientScopeException,
   InvalidRequestException,
   InvalidTokenException,
   MissingTokenException,
   UnsupportedContextException,
+  UseDpopNonceException,
 } from './errors/bearer.exceptions.js';

@@ -109,6 +109,21 @@ function tenancyRequest(kind: string, request: TenancySource | undefined): VoxKe
   };
 }
 
+/**
+ * The user of a DPoP request: the claims with the proof's key (`dpop: { jkt, alg }`), as a copy
+ * (the verified claims are cached and shared by requests). A subclass's own user is kept as is.
+ */
+function withProofKey(
+  user: unknown,
+  claims: VoxKeyClaims | undefined,
+  binding: CheckedBinding,
+): unknown {
+  const { proof } = binding;
+  if (proof === undefined || user !== claims || typeof user !== 'object' || user === null)
+    return user;
+  return { ...user, dpop: { jkt: proof.jkt, alg: proof.alg } };
+}
+
 /** Whether two `cnf` values name the same `jkt` and `x5t#S256` (other members do not bind). */
 function sameBinding(a: unknown, b: unknown): boolean {
   const read = (cnf: unknown) => {
@@ -286,23 +301,24 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     // The proof is recorded as used last, so a request refused for any reason writes nothing.
     await this.consumeProof(context, source, binding);
     // Only once every check passed: handlers and later reads must never see a refused user.
+    const principal = withProofKey(user, claims, binding);
     if (request) {
-      request.user = user;
+      request.user = principal;
       // For `@BearerToken()`, which cannot tell which location the token came from.
-      rememberUser(request, user, token);
+      rememberUser(request, principal, token);
       if (binding.proof !== undefined) this.sendNextNonce(context);
       // For the MCP SDK's Streamable HTTP transport, which reads the caller from `req.auth`.
       setMcpAuth(
         request,
         mcpAuthInfo(
           token,
-          claims as VoxKeyClaims,
+          (principal === user ? claims : principal) as VoxKeyClaims,
           realm,
           this.realms.get(realm)?.config.audiences,
           resource?.resource,
         ),
       );
-    } else transport.setUser(context, user, token);
+    } else transport.setUser(context, principal, token);
   }
 
   /**

@@ -29,5 +29,7 @@ export interface VoxKeyClaims {
   /** Scopes as some issuers write them, a list or a space-delimited string. */
   scp?: string | string[];
   /** Any other claim the realm adds. */
+  /** Set by the guard on a request authenticated with a DPoP proof: the proof's key. @see RFC 9449 */
+  dpop?: { jkt: string; alg: string };
   [claim: string]: unknown;
 }

@@ -120,8 +120,8 @@ export class ResourceMetadataRoutes implements OnModuleInit {
 
   /**
    * The document: `resource` verbatim, every configured realm's issuer, the scopes (configured,
-   * else those the resource's routes declare), `bearer_methods_supported`, then the configured
-   * fields. Empty lists are left out (RFC 9728 §3.2).
+   * else those the resource's routes declare), `bearer_methods_supported`, the DPoP and mTLS
+   * fields, then the configured fields. Empty lists are left out (RFC 9728 §3.2).
    * @see RFC 9728 §2
    */
   document(resource: ResolvedResource): Record<string, unknown> {
@@ -131,7 +131,18 @@ export class ResourceMetadataRoutes implements OnModuleInit {
       authorization_servers: [...new Set(this.options.realms.map((r) => r.endpoints.issuer))],
       ...(scopes.length === 0 ? {} : { scopes_supported: scopes }),
       bearer_methods_supported: ['header'],
+      ...this.senderConstraintFields(),
       ...resource.fields,
+    };
+  }
+
+  /** What the document says of DPoP and certificate-bound tokens. @see RFC 9728 §2 */
+  private senderConstraintFields(): Record<string, unknown> {
+    const { dpop, mtls } = this.options;
+    return {
+      ...(dpop.mode === 'off' ? {} : { dpop_signing_alg_values_supported: [...dpop.algorithms] }),
+      ...(dpop.mode === 'required' ? { dpop_bound_access_tokens_required: true } : {}),
+      ...(mtls === undefined ? {} : { tls_client_certificate_bound_access_tokens: true }),
     };
   }
 

@@ -31,6 +31,9 @@ const RESERVED_FIELDS = new Set([
   'authorization_servers',
   'bearer_methods_supported',
   'scopes_supported',
+  'dpop_signing_alg_values_supported',
+  'dpop_bound_access_tokens_required',
+  'tls_client_certificate_bound_access_tokens',
   ...Object.values(STRING_FIELDS),
 ]);
 

@@ -93,10 +93,13 @@ export class VoxKeyIntrospectionStrategy
       .then((realm) =>
         this.introspection.introspect(token, { tokenTypeHint: 'access_token', realm }),
       )
-      .then((result) => {
+      .then((answer) => {
+        let result = answer;
         const problem = bearerUseProblem(result, this.voxkeyOptions.clockTolerance);
         if (problem) throw new VoxKeyTokenError('inactive', `introspection: ${problem}`);
         assertBindingChecked(result.cnf, options);
+        // `dpop` is the guard's to set, from a proof it checked; never the realm's member.
+        if (result.dpop !== undefined) result = { ...result, dpop: undefined };
         return Promise.resolve(this.validate(request, result)).then((user) => ({ user, result }));
       })
       .then(

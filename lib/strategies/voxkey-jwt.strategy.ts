@@ -129,8 +129,9 @@ export class VoxKeyJwtStrategy
       audiences: realm.config.audiences,
       issuers: realm.config.issuers,
     });
-    // The configured id, never a claim of the token's own.
+    // The configured id, never a claim of the token's own; `dpop` is the guard's to set.
     claims.realm = realm.config.id;
+    delete claims.dpop;
     return { claims, key };
   }
 

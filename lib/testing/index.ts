@@ -1,3 +1,4 @@
+export { DpopTestKey, type DpopProofOptions } from './dpop-test-key.js';
 export {
   VoxKeyTestRealm,
   signJws,

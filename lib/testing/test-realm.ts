@@ -1,3 +1,4 @@
+import { certificateThumbprint } from '../mtls/client-certificate.js';
 import {
   createHash,
   generateKeyPairSync,
@@ -42,6 +43,10 @@ export interface MintOptions {
   header?: Record<string, unknown>;
   /** Sign with the key of this `kid` (a current or retired key of the realm). */
   kid?: string;
+  /** Bind the token to this DPoP key (`cnf.jkt`). @see RFC 9449 §6 */
+  dpopKey?: { readonly jkt: string };
+  /** Bind the token to this client certificate, PEM or DER (`cnf.x5t#S256`). @see RFC 8705 §3.1 */
+  certificate?: string | Buffer;
 }
 
 interface RealmSigningKey {
@@ -58,6 +63,15 @@ function base64url(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString(
     'base64url',
   );
+}
+
+/** The `cnf` of a bound token: the DPoP key's thumbprint and/or the certificate's. */
+function confirmation({ dpopKey, certificate }: MintOptions): Record<string, string> {
+  const thumbprint = certificate === undefined ? undefined : certificateThumbprint(certificate);
+  if (certificate !== undefined && thumbprint === undefined) {
+    throw new Error('mint(): the certificate does not parse');
+  }
+  return withoutUndefined({ jkt: dpopKey?.jkt, 'x5t#S256': thumbprint }) as Record<string, string>;
 }
 
 function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
@@ -198,6 +212,7 @@ export class VoxKeyTestRealm {
       jti: randomUUID(),
       client_id: 'test-client',
       scope,
+      ...(options.dpopKey || options.certificate ? { cnf: confirmation(options) } : {}),
       ...options.claims,
     });
     const header = withoutUndefined({

@@ -163,6 +163,7 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
       // The union of what the resource's routes declare; not the other resource's.
       scopes_supported: ['admin', 'owner', 'read:posts', 'write:posts'],
       bearer_methods_supported: ['header'],
+      dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
       resource_name: 'Posts MCP server',
       resource_documentation: 'https://docs.example.com/mcp',
       resource_policy_uri: 'https://example.com/policy',
@@ -179,6 +180,7 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
       authorization_servers: [realm.issuer],
       scopes_supported: ['read:api'],
       bearer_methods_supported: ['header'],
+      dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
     });
   });
 

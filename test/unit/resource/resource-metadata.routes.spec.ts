@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import { ResourceMetadataRoutes } from '../../../lib/resource/resource-metadata.routes';
 import { resolveVoxKeyOptions } from '../../../lib/voxkey.providers';
+import { SUPPORTED_ALGORITHMS } from '../../../lib/voxkey.constants';
 
 const REALM = '6f1c2a53-8a3e-4f43-9f0e-2b1c4c1d9e7a';
 
@@ -37,6 +38,8 @@ describe('ResourceMetadataRoutes', () => {
       authorization_servers: [`https://your-domain.com/oauth2/${REALM}`],
       scopes_supported: ['read'],
       bearer_methods_supported: ['header'],
+      // DPoP is on by default with a resource: the proof algorithms accepted.
+      dpop_signing_alg_values_supported: [...SUPPORTED_ALGORITHMS],
     });
     expect(answer('GET', '/.well-known/oauth-protected-resource/api').status).toBe(404);
     expect(answer('GET', '/.well-known/oauth-protected-resource/api?t=2').status).toBe(404);

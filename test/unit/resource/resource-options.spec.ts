@@ -82,7 +82,7 @@ describe('resolveResources', () => {
           resourceDocumentation: 'https://docs',
           resourcePolicyUri: 'https://policy',
           resourceTosUri: 'https://tos',
-          extra: { tls_client_certificate_bound_access_tokens: false },
+          extra: { authorization_details_types_supported: ['payment'] },
         },
       ],
     });
@@ -92,7 +92,7 @@ describe('resolveResources', () => {
       resource_documentation: 'https://docs',
       resource_policy_uri: 'https://policy',
       resource_tos_uri: 'https://tos',
-      tls_client_certificate_bound_access_tokens: false,
+      authorization_details_types_supported: ['payment'],
     });
   });
 
@@ -120,6 +120,14 @@ describe('resolveResources', () => {
     [
       { resources: [{ resource: 'https://a.example', extra: { resource: 'x' } }] },
       `cannot set 'resource'`,
+    ],
+    [
+      {
+        resources: [
+          { resource: 'https://a.example', extra: { dpop_bound_access_tokens_required: false } },
+        ],
+      },
+      `cannot set 'dpop_bound_access_tokens_required'`,
     ],
     [
       { resources: [{ resource: 'https://a.example', scopesSupported: ['a b"'] }] },
