@@ -1,7 +1,14 @@
 // swc instead of ts-jest: NestJS 12 is pure ESM and jest on Node 20 cannot
 // require ESM, so ESM-only dependencies are transformed to CommonJS here.
 // The pattern also matches copies nested inside other packages.
-const ESM_DEPS = ['@nestjs', 'jose', 'cookie', 'oidc-provider', 'content-disposition'];
+const ESM_DEPS = [
+  '@nestjs',
+  'jose',
+  'cookie',
+  'oidc-provider',
+  'content-disposition',
+  'oauth4webapi',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -1,6 +1,8 @@
-import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { TLSSocket } from 'node:tls';
 // Before oidc-provider loads: it prints its development notices at import time.
 import './quiet-oidc-provider';
 import Provider, { errors } from 'oidc-provider';
@@ -12,6 +14,42 @@ export interface DevClient {
   /** Scopes the client may ask for, space-delimited. */
   scope: string;
   authMethod?: 'client_secret_basic' | 'client_secret_post';
+  /**
+   * Its access tokens are bound to the TLS client certificate it presents (`cnf["x5t#S256"]`), so
+   * it gets tokens only over the mTLS listener. Needs `mtls`. @see RFC 8705 §3
+   */
+  certificateBoundAccessTokens?: boolean;
+}
+
+/** DPoP-bound access tokens (oidc-provider's `features.dPoP`). @see RFC 9449 */
+export interface DevRealmDpopOptions {
+  /**
+   * JWS algorithms accepted for proofs: any of RS256/384/512, PS256/384/512, ES256/384/512,
+   * Ed25519 and EdDSA (RSA keys of at least 2048 bits). @default ['ES256', 'Ed25519', 'EdDSA']
+   */
+  algorithms?: string[];
+  /**
+   * Requires a server nonce in every proof: a proof without one gets 400 `use_dpop_nonce` and a
+   * `DPoP-Nonce` header. Without it, proofs carrying a nonce are refused. @default false
+   * @see RFC 9449 §8
+   */
+  nonce?: boolean;
+}
+
+/**
+ * A second listener, HTTPS on 127.0.0.1, that asks every client for a certificate and accepts
+ * any (a certificate-bound token needs no chain to a trusted CA), so that oidc-provider reads the
+ * certificate from a real TLS socket. The issuer, JWKS and every other endpoint stay on plain
+ * HTTP, so that nothing else has to trust this listener's certificate. @see RFC 8705 §5
+ */
+export interface DevRealmMtlsOptions {
+  /** The listener's certificate (for 127.0.0.1) and private key, PEM. */
+  cert: string;
+  key: string;
+  /** CA certificates, PEM, named in the certificate request. */
+  ca?: string;
+  /** Port on 127.0.0.1; 0 picks a free one. */
+  port?: number;
 }
 
 /** The realm's endpoints, by the names used in hooks and counts. */
@@ -40,6 +78,23 @@ export interface DevRealmOptions {
   /** Access token lifetime in seconds, read at each issue. @default 300 */
   accessTokenTtl?: () => number;
   onEndpoint?: DevEndpointHook;
+  /**
+   * Issues DPoP-bound access tokens to clients that send a proof (`cnf.jkt`, `token_type: DPoP`).
+   * @default false (the `DPoP` header is ignored)
+   */
+  dpop?: boolean | DevRealmDpopOptions;
+  /**
+   * Issues certificate-bound access tokens (`cnf["x5t#S256"]`) to the clients registered with
+   * `certificateBoundAccessTokens`, over an mTLS listener of its own. @default none
+   */
+  mtls?: DevRealmMtlsOptions;
+}
+
+/** The endpoints of the mTLS listener, as the discovery document lists them. @see RFC 8705 §5 */
+export interface DevMtlsEndpointAliases {
+  token_endpoint: string;
+  introspection_endpoint: string;
+  revocation_endpoint: string;
 }
 
 const ENDPOINTS: Record<string, DevEndpoint> = {
@@ -52,7 +107,8 @@ const ENDPOINTS: Record<string, DevEndpoint> = {
 /**
  * A development VoxKey realm: panva's oidc-provider (a certified OpenID Connect server) mounted
  * at `/oauth2/<realm>` on 127.0.0.1 with VoxKey's paths (`/oidc/jwks`, `/token`, `/introspect`,
- * `/revoke`), the client credentials grant and RFC 8707 resource indicators.
+ * `/revoke`), the client credentials grant and RFC 8707 resource indicators. On request it also
+ * issues sender-constrained tokens: DPoP-bound (`dpop`) and certificate-bound (`mtls`).
  *
  * oidc-provider itself refuses to introspect or revoke JWT access tokens; VoxKey does both. The
  * realm therefore answers /introspect and /revoke for JWTs itself (`jwtIntrospection`): it
@@ -66,28 +122,50 @@ export class DevRealm {
 
   private constructor(
     private readonly server: Server,
+    /** The mTLS listener, with `mtls`. */
+    private readonly mtlsServer: HttpsServer | undefined,
     private readonly options: DevRealmOptions,
   ) {
     this.realm = options.realm ?? randomUUID();
   }
 
-  /** Starts the realm; rejects with the listen error (e.g. EADDRINUSE) when the port is taken. */
+  /**
+   * Starts the realm; rejects with the listen error (e.g. EADDRINUSE) when a port is taken, or
+   * with oidc-provider's configuration error, leaving no listener open.
+   */
   static async start(options: DevRealmOptions): Promise<DevRealm> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
+    const { mtls } = options;
+    const server = await listen(createServer(), options.port);
+    const mtlsServer = mtls
+      ? await listen(
+          createHttpsServer({
+            cert: mtls.cert,
+            key: mtls.key,
+            ca: mtls.ca,
+            requestCert: true,
+            rejectUnauthorized: false,
+          }),
+          mtls.port,
+        ).catch(async (error: unknown) => {
+          await closeServer(server);
+          throw error;
+        })
+      : undefined;
+    const realm = new DevRealm(server, mtlsServer, options);
+    try {
+      realm.provider = realm.createProvider();
+    } catch (error) {
+      // A configuration oidc-provider refuses: no listener is left open.
+      await realm.close();
+      throw error;
+    }
+    for (const listener of [server, mtlsServer]) {
+      listener?.on('request', (req, res) => {
+        realm.handle(req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500).end();
+        });
       });
-    });
-    const realm = new DevRealm(server, options);
-    realm.provider = realm.createProvider();
-    server.on('request', (req, res) => {
-      realm.handle(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
+    }
     return realm;
   }
 
@@ -99,15 +177,26 @@ export class DevRealm {
     return `${this.domain}/oauth2/${this.realm}`;
   }
 
+  /** The endpoints on the mTLS listener; undefined without `mtls`. @see RFC 8705 §5 */
+  get mtlsEndpointAliases(): DevMtlsEndpointAliases | undefined {
+    if (!this.mtlsServer) return undefined;
+    const base = `https://127.0.0.1:${(this.mtlsServer.address() as AddressInfo).port}/oauth2/${this.realm}`;
+    return {
+      token_endpoint: `${base}/token`,
+      introspection_endpoint: `${base}/introspect`,
+      revocation_endpoint: `${base}/revoke`,
+    };
+  }
+
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([this.server, this.mtlsServer].map((s) => s && closeServer(s)));
   }
 
   private createProvider(): Provider {
     const { scopes, clients, resources } = this.options;
     const [defaultResource] = Object.keys(resources);
     const ttl = this.options.accessTokenTtl ?? (() => 300);
+    const dpop = this.options.dpop === true ? {} : this.options.dpop || undefined;
     const jwk = {
       ...this.signingKey.privateKey.export({ format: 'jwk' }),
       kid: randomUUID(),
@@ -123,6 +212,9 @@ export class DevRealm {
         response_types: [],
         token_endpoint_auth_method: c.authMethod ?? 'client_secret_basic',
         scope: c.scope,
+        ...(c.certificateBoundAccessTokens
+          ? { tls_client_certificate_bound_access_tokens: true }
+          : {}),
       })),
       jwks: { keys: [jwk] },
       scopes,
@@ -133,11 +225,25 @@ export class DevRealm {
         revocation: '/revoke',
       },
       ttl: { ClientCredentials: () => ttl() },
+      ...(dpop?.algorithms ? { enabledJWA: { dPoPSigningAlgValues: dpop.algorithms } } : {}),
+      ...(this.mtlsServer
+        ? { discovery: { mtls_endpoint_aliases: this.mtlsEndpointAliases } }
+        : {}),
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
         introspection: { enabled: true, allowedPolicy: async () => true },
         revocation: { enabled: true, allowedPolicy: async () => true },
+        // oidc-provider turns DPoP on by default; here it is opt-in, like mTLS.
+        dPoP: dpop
+          ? {
+              enabled: true,
+              ...(dpop.nonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}),
+            }
+          : { enabled: false },
+        mTLS: this.mtlsServer
+          ? { enabled: true, certificateBoundAccessTokens: true, getCertificate: peerCertificate }
+          : { enabled: false },
         resourceIndicators: {
           enabled: true,
           defaultResource: async () => defaultResource,
@@ -231,9 +337,39 @@ export class DevRealm {
       .writeHead(200, { 'content-type': 'application/json' })
       .end(
         JSON.stringify(
-          active ? { active: true, token_type: 'Bearer', ...claims } : { active: false },
+          active ? { active: true, token_type: tokenTypeOf(claims), ...claims } : { active: false },
         ),
       );
     return true;
   }
+}
+
+/** RFC 9449 §6.2: a DPoP-bound token introspects as `token_type: "DPoP"`, with its `cnf`. */
+function tokenTypeOf(claims: Record<string, unknown>): 'DPoP' | 'Bearer' {
+  const cnf = claims.cnf as { jkt?: unknown } | undefined;
+  return typeof cnf?.jkt === 'string' ? 'DPoP' : 'Bearer';
+}
+
+/** oidc-provider's `features.mTLS.getCertificate`: the certificate of the TLS socket, if any. */
+function peerCertificate(ctx: { req: IncomingMessage }): X509Certificate | undefined {
+  const { socket } = ctx.req;
+  if (!(socket instanceof TLSSocket)) return undefined;
+  // An empty object when the client sent no certificate.
+  const { raw } = socket.getPeerCertificate();
+  return raw ? new X509Certificate(raw) : undefined;
+}
+
+function listen<S extends Server | HttpsServer>(server: S, port = 0): Promise<S> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function closeServer(server: Server | HttpsServer): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
