@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { VoxKeyDpopError } from '../../../lib/errors/voxkey.errors';
 import {
   accessTokenHash,
@@ -7,6 +7,7 @@ import {
 } from '../../../lib/dpop/dpop-proof.verifier';
 import { normalizeHtu, requestHtu } from '../../../lib/dpop/htu';
 import { jwkThumbprint } from '../../../lib/dpop/jwk-thumbprint';
+import { buildProof } from '../../support/dpop-proof';
 
 const NOW = 1_800_000_000;
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
@@ -51,24 +52,16 @@ function proof(
   claims: Record<string, unknown> = {},
   header: Record<string, unknown> = {},
 ): string {
-  const protectedHeader = { typ: 'dpop+jwt', alg: signer.alg, jwk: signer.jwk, ...header };
-  const payload = {
-    jti: 'e1j3V_bKic8-LAEB',
-    htm: 'GET',
+  return buildProof({
+    key: { privateKey: signer.privateKey, alg: signer.alg, publicJwk: signer.jwk },
     htu: HTU,
-    iat: NOW,
-    ath: accessTokenHash(TOKEN),
-    ...claims,
-  };
-  const input = `${b64(protectedHeader)}.${b64(payload)}`;
-  const alg = signer.alg; // signed as the key allows, whatever the header claims
-  const digest = alg === 'EdDSA' ? null : `sha${alg.slice(2) || '256'}`;
-  const signature = sign(digest, Buffer.from(input), {
-    key: signer.privateKey,
-    dsaEncoding: 'ieee-p1363',
-    ...(alg.startsWith('PS') ? { padding: 6, saltLength: 32 } : {}),
-  } as never);
-  return `${input}.${signature.toString('base64url')}`;
+    accessToken: TOKEN,
+    now: NOW,
+    claims: { jti: 'e1j3V_bKic8-LAEB', ...claims },
+    header,
+    // Signed as the key allows, whatever the header claims.
+    signWith: { key: signer.privateKey, alg: signer.alg },
+  });
 }
 
 /** The thumbprint of the key a proof embeds (so each defect is tested on its own), else EC's. */
