@@ -30,6 +30,8 @@ export function startSampleRealm(port: number, apiUrl: string): Promise<DevRealm
     scopes: ['read:posts', 'write:posts', 'admin:tokens'],
     clients: [DEMO_CLIENT, API_CLIENT],
     resources: { [apiUrl]: 'jwt', [mcpResourceOf(apiUrl)]: 'jwt' },
+    // A client that sends a DPoP proof to the token endpoint gets a DPoP-bound token (RFC 9449).
+    dpop: true,
     introspector: API_CLIENT,
   });
 }
