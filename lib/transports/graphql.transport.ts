@@ -187,7 +187,7 @@ export const graphqlTransport: Transport = {
   },
   refuse(context, refusal) {
     const ctx = graphqlContext(context);
-    const { statusCode, error, code, scope, challenge, resourceMetadata, retryAfter } =
+    const { statusCode, error, code, scope, challenge, resourceMetadata, retryAfter, dpopNonce } =
       refusalFields(refusal);
     const extensions: Record<string, unknown> = {
       code: GRAPHQL_CODES[statusCode] ?? 'FORBIDDEN',
@@ -202,6 +202,10 @@ export const graphqlTransport: Transport = {
     const headers = new Map<string, string>();
     if (challenge !== undefined) headers.set('www-authenticate', challenge);
     if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter));
+    if (dpopNonce !== undefined) {
+      headers.set('dpop-nonce', dpopNonce);
+      headers.set('cache-control', 'no-store');
+    }
     if (typeof ctx.reply?.header === 'function') {
       // Mercurius: on the reply; an `http` extension would reach the client there.
       for (const [name, value] of headers) ctx.reply.header(name, value);
