@@ -6,9 +6,10 @@ export type VoxKeyCorsOptions = Exclude<
   (...args: never[]) => unknown
 >;
 
-/** Request headers a browser OAuth or MCP client sends. */
+/** Request headers a browser OAuth, DPoP or MCP client sends. */
 const ALLOWED_HEADERS = [
   'Authorization',
+  'DPoP',
   'Content-Type',
   'Mcp-Session-Id',
   'Mcp-Protocol-Version',
@@ -17,8 +18,8 @@ const ALLOWED_HEADERS = [
   'Last-Event-ID',
 ];
 
-/** Response headers a browser client must be able to read: the challenge, the MCP session. */
-const EXPOSED_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id'];
+/** Response headers a browser client must be able to read: the challenge, the DPoP nonce, the MCP session. */
+const EXPOSED_HEADERS = ['WWW-Authenticate', 'DPoP-Nonce', 'Mcp-Session-Id'];
 
 function merge(defaults: readonly string[], extra: string | string[] | undefined): string[] {
   const given = typeof extra === 'string' ? extra.split(',') : (extra ?? []);
@@ -29,8 +30,8 @@ function merge(defaults: readonly string[], extra: string | string[] | undefined
 
 /**
  * CORS options for `app.enableCors()` that let browser clients (MCP inspectors, single-page
- * apps) read the `WWW-Authenticate` challenge and `Mcp-Session-Id`, and send `Authorization`,
- * `Content-Type` and the MCP headers. `extra` is merged in: its headers are added to these, its
+ * apps) read the `WWW-Authenticate` challenge, `DPoP-Nonce` and `Mcp-Session-Id`, and send
+ * `Authorization`, `DPoP`, `Content-Type` and the MCP headers. `extra` is merged in: its headers are added to these, its
  * other settings (`origin`, `credentials`, ...) are kept as given. Without an `origin`, any
  * origin may call, as the `cors` package's default; a Bearer token is not a cookie, so that
  * exposes nothing by itself.
@@ -38,7 +39,7 @@ function merge(defaults: readonly string[], extra: string | string[] | undefined
  * @example
  * const app = await NestFactory.create(AppModule);
  * app.enableCors(voxkeyCorsOptions({ origin: ['https://inspector.example.com'] }));
- * @see RFC 9449 §7.1, Fetch standard §3.2.5 (CORS-exposed headers)
+ * @see RFC 9449 §7.1, §8, Fetch standard §3.2.5 (CORS-exposed headers)
  * @publicApi
  */
 export function voxkeyCorsOptions(extra: VoxKeyCorsOptions = {}): VoxKeyCorsOptions {

@@ -5,6 +5,7 @@ describe('voxkeyCorsOptions', () => {
     expect(voxkeyCorsOptions()).toEqual({
       allowedHeaders: [
         'Authorization',
+        'DPoP',
         'Content-Type',
         'Mcp-Session-Id',
         'Mcp-Protocol-Version',
@@ -12,7 +13,7 @@ describe('voxkeyCorsOptions', () => {
         'Mcp-Name',
         'Last-Event-ID',
       ],
-      exposedHeaders: ['WWW-Authenticate', 'Mcp-Session-Id'],
+      exposedHeaders: ['WWW-Authenticate', 'DPoP-Nonce', 'Mcp-Session-Id'],
     });
   });
 
@@ -21,7 +22,7 @@ describe('voxkeyCorsOptions', () => {
       origin: ['https://app.example.com'],
       credentials: false,
       allowedHeaders: 'authorization, X-Trace',
-      exposedHeaders: ['DPoP-Nonce'],
+      exposedHeaders: ['dpop-nonce', 'X-Request-Id'],
     });
     expect(options.origin).toEqual(['https://app.example.com']);
     expect(options.credentials).toBe(false);
@@ -29,6 +30,11 @@ describe('voxkeyCorsOptions', () => {
     expect((options.allowedHeaders as string[]).filter((h) => /^authorization$/i.test(h))).toEqual([
       'Authorization',
     ]);
-    expect(options.exposedHeaders).toEqual(['WWW-Authenticate', 'Mcp-Session-Id', 'DPoP-Nonce']);
+    expect(options.exposedHeaders).toEqual([
+      'WWW-Authenticate',
+      'DPoP-Nonce',
+      'Mcp-Session-Id',
+      'X-Request-Id',
+    ]);
   });
 });
