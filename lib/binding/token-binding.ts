@@ -95,7 +95,9 @@ export class TokenBinding {
     dpop: boolean,
     cnf: unknown,
   ): Promise<CheckedBinding> {
-    if (request === undefined) return this.checkOnce(undefined, token, dpop, cnf);
+    // Only a proof needs sharing: every guard call of one request (GraphQL fields, stacked
+    // guards) must see the one check, or the second would take the proof for a replay.
+    if (request === undefined || !dpop) return this.checkOnce(request, token, dpop, cnf);
     const earlier = this.requests.get(request);
     if (earlier?.token === token) return earlier.checked;
     const checked = this.checkOnce(request, token, dpop, cnf);
