@@ -9,7 +9,11 @@ import {
 import { DpopNonces } from '../dpop/dpop-nonce.js';
 import { DpopReplayCache } from '../dpop/dpop-replay.cache.js';
 import { requestHtu } from '../dpop/htu.js';
-import { type CertificateRequest, readClientCertificate } from '../mtls/client-certificate.js';
+import {
+  type CertificateRequest,
+  readClientCertificate,
+  singleRawHeader,
+} from '../mtls/client-certificate.js';
 import { SharedState } from '../store/shared-state.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 
@@ -29,7 +33,6 @@ export interface CheckedBinding {
 interface RequestCheck {
   readonly token: string;
   readonly checked: Promise<CheckedBinding>;
-  consumed?: Promise<void>;
 }
 
 const UNBOUND: CheckedBinding = { proof: undefined };
@@ -40,16 +43,11 @@ function bindingError(message: string): VoxKeyTokenError {
 
 /** The one `DPoP` header of a request; several fields, or one holding a list, are refused. */
 function dpopHeader(request: BindingRequest): string {
-  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
-  let count = 0;
-  if (raw !== undefined)
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'dpop') count++;
-  const value = request.headers?.dpop;
-  if (count > 1 || Array.isArray(value) || (typeof value === 'string' && value.includes(','))) {
+  const value = singleRawHeader(request, 'dpop');
+  if (value === 'several' || value?.includes(',')) {
     throw new VoxKeyDpopError('proof', 'several DPoP headers');
   }
-  if (typeof value !== 'string' || value === '')
-    throw new VoxKeyDpopError('proof', 'no DPoP header');
+  if (value === undefined || value === '') throw new VoxKeyDpopError('proof', 'no DPoP header');
   return value;
 }
 
@@ -68,6 +66,7 @@ export class TokenBinding {
   private readonly replay: DpopReplayCache;
   private readonly policy: DpopProofPolicy;
   private readonly requests = new WeakMap<object, RequestCheck>();
+  private readonly consumed = new WeakMap<CheckedBinding, Promise<void>>();
 
   constructor(
     @Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions,
@@ -75,7 +74,7 @@ export class TokenBinding {
   ) {
     const { dpop } = options;
     this.nonces = dpop.nonce && new DpopNonces(dpop.nonce.secrets, dpop.nonce.lifetimeSec);
-    this.replay = new DpopReplayCache(state.store, dpop);
+    this.replay = new DpopReplayCache(state.shared ? state.store : undefined, dpop);
     this.policy = {
       algorithms: dpop.algorithms,
       maxAgeSec: dpop.maxAgeSec,
@@ -105,13 +104,18 @@ export class TokenBinding {
     return checked;
   }
 
-  /** Records the request's proof as used (once per request); throws `VoxKeyDpopError('replay')`. */
-  consume(request: BindingRequest | undefined, binding: CheckedBinding): Promise<void> {
+  /**
+   * Records the proof of a check as used, once however many guard calls share the check;
+   * throws `VoxKeyDpopError('replay')`.
+   */
+  consume(binding: CheckedBinding): Promise<void> {
     if (binding.proof === undefined) return Promise.resolve();
-    const entry = request && this.requests.get(request);
-    if (entry === undefined) return this.replay.consume(binding.proof);
-    entry.consumed ??= this.replay.consume(binding.proof);
-    return entry.consumed;
+    let consumed = this.consumed.get(binding);
+    if (consumed === undefined) {
+      consumed = this.replay.consume(binding.proof);
+      this.consumed.set(binding, consumed);
+    }
+    return consumed;
   }
 
   /** A fresh server nonce, when nonces are on. */

@@ -25,15 +25,24 @@ export function normalizeHtu(uri: string): string | undefined {
   return `${url.origin}${path}`;
 }
 
+/** A dot segment (`.`, `..`, raw or percent-encoded) or a backslash: routers take them literally. */
+const AMBIGUOUS_PATH = /\\|(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
 /**
  * The URI a request was made to as its clients address it: the configured public URL (an
  * origin, perhaps with the path prefix a proxy strips) and the path the server received, never
- * the `Host` or `X-Forwarded-*` headers. Undefined when the received target is not a path.
+ * the `Host` or `X-Forwarded-*` headers. An absolute-form target (RFC 9112 §3.2.2) gives only
+ * its path. Undefined when the target is not a path, or holds a dot segment or a backslash: URL
+ * parsing would resolve those while Express and Fastify route the raw path, so a proof for one
+ * route could be accepted on another.
  * @see RFC 9449 §4.3 (9), RFC 9110 §7.1
  */
 export function requestHtu(publicUrl: string, target: string): string | undefined {
-  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
-  const end = target.search(/[?#]/);
-  const path = end === -1 ? target : target.slice(0, end);
+  const origin = /^https?:\/\/[^/?#]*/i.exec(target);
+  const relative = origin === null ? target : target.slice(origin[0].length) || '/';
+  if (!relative.startsWith('/') || relative.startsWith('//')) return undefined;
+  const end = relative.search(/[?#]/);
+  const path = end === -1 ? relative : relative.slice(0, end);
+  if (AMBIGUOUS_PATH.test(path)) return undefined;
   return normalizeHtu(publicUrl.replace(/\/$/, '') + path);
 }

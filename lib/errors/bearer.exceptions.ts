@@ -88,7 +88,13 @@ export abstract class BearerException extends HttpException {
     let wwwAuthenticate = `Bearer ${attributes.join(', ')}`;
     // On a 401, where a client chooses its scheme; a 403's token was fine as sent.
     if (challenge.dpopAlgs !== undefined && status === HttpStatus.UNAUTHORIZED) {
-      const dpop = Object.entries({ ...dpopParams, algs: challenge.dpopAlgs });
+      const dpop = Object.entries({
+        ...dpopParams,
+        algs: challenge.dpopAlgs,
+        ...(challenge.resourceMetadata === undefined
+          ? {}
+          : { resource_metadata: challenge.resourceMetadata }),
+      });
       wwwAuthenticate += `, DPoP ${dpop.map(([name, value]) => `${name}=${quote(value)}`).join(', ')}`;
     }
     this.wwwAuthenticate = wwwAuthenticate;

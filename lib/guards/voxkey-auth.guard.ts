@@ -292,14 +292,16 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     this.assertResourceAudience(context, info, resource);
     const source = transport.request(context);
     await this.assertRealmAccepted(context, source, realm);
-    // The token's binding (cnf) against this request: on every call, cached verifications too.
-    const binding = await this.checkBinding(context, source, token, dpop, claims?.cnf);
+    // The token's binding (cnf) against the HTTP request this call is: on every call, cached
+    // verifications too; nothing can prove it on a socket, a subscription or a message.
+    const proven = http ? request : transport.httpRequest?.(context);
+    const binding = await this.checkBinding(context, proven, token, dpop, claims?.cnf);
     await this.assertNotRevoked(context, token, realm);
     if (this.voxkeyOptions.validation === 'jwt' && this.requiresActiveToken(context)) {
       await this.assertActive(context, token, realm, claims?.cnf);
     }
     // The proof is recorded as used last, so a request refused for any reason writes nothing.
-    await this.consumeProof(context, source, binding);
+    await this.consumeProof(context, binding);
     // Only once every check passed: handlers and later reads must never see a refused user.
     const principal = withProofKey(user, claims, binding);
     if (request) {
@@ -659,13 +661,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   }
 
   /** Records the request's DPoP proof as used: a proof seen before is refused. */
-  private async consumeProof(
-    context: ExecutionContext,
-    source: unknown,
-    binding: CheckedBinding,
-  ): Promise<void> {
+  private async consumeProof(context: ExecutionContext, binding: CheckedBinding): Promise<void> {
     try {
-      await this.binding.consume(source as BindingRequest | undefined, binding);
+      await this.binding.consume(binding);
     } catch (error) {
       throw this.bindingRefusal(context, error);
     }

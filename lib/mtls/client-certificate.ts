@@ -37,16 +37,24 @@ function thumbprintOf(certificate: string | Buffer, source: string): ClientCerti
     : { kind: 'certificate', thumbprint };
 }
 
-/** The one value of header `name`; several fields of it are refused. */
-function singleHeader(request: CertificateRequest, name: string): string | 'several' | undefined {
+/**
+ * The one value of header `name` as the client's connection sent it (Node's raw header list),
+ * `'several'` for more than one field, undefined for none. Only the raw list counts: a framework
+ * may add headers to `headers` later (Mercurius copies connection_init keys into an upgrade
+ * request's headers), and those were never sent by the proxy.
+ */
+export function singleRawHeader(
+  request: RequestWithHeaders,
+  name: string,
+): string | 'several' | undefined {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
-  if (raw !== undefined) {
-    let count = 0;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === name) count++;
-    if (count > 1) return 'several';
+  if (raw === undefined) return undefined;
+  let value: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue;
+    if (value !== undefined) return 'several';
+    value = raw[i + 1];
   }
-  const value = request.headers?.[name];
-  if (Array.isArray(value)) return value.length > 1 ? 'several' : value[0];
   return value;
 }
 
@@ -74,10 +82,13 @@ function xfccCert(value: string): string | undefined | 'ambiguous' {
     let j = eq + 1;
     let text: string;
     if (value[j] === '"') {
-      const close = value.indexOf('"', j + 1);
-      if (close === -1) return 'ambiguous';
-      text = value.slice(j + 1, close);
-      j = close + 1;
+      // A quoted value, in which `\"` and `\\` are escapes (Envoy quotes values holding , ; = ").
+      text = '';
+      for (j++; j < value.length && value[j] !== '"'; j++) {
+        text += value[j] === '\\' ? (value[++j] ?? '') : value[j];
+      }
+      if (j >= value.length) return 'ambiguous';
+      j++;
     } else {
       const end = value.slice(j).search(/[;,]/);
       text = end === -1 ? value.slice(j) : value.slice(j, j + end);
@@ -127,7 +138,7 @@ export function readClientCertificate(
         : undefined;
     return Buffer.isBuffer(raw) && raw.length > 0 ? thumbprintOf(raw, 'TLS') : MISSING;
   }
-  const header = singleHeader(request, source);
+  const header = singleRawHeader(request, source);
   if (header === undefined || header === '') return MISSING;
   if (header === 'several') return { kind: 'invalid', detail: `several ${source} headers` };
   if (header.length > MAX_HEADER_LENGTH)

@@ -185,6 +185,12 @@ export const graphqlTransport: Transport = {
     const ctx = graphqlContext(context);
     return isWsContext(ctx.req) ? ctx.req.extra?.request : (ctx.req ?? ctx.request);
   },
+  // Queries and mutations over HTTP only: a subscription's upgrade request holds headers
+  // Mercurius copies in from connection_init.
+  httpRequest(context) {
+    const ctx = graphqlContext(context);
+    return ctx.req !== undefined && !isWsContext(ctx.req) ? ctx.req : undefined;
+  },
   refuse(context, refusal) {
     const ctx = graphqlContext(context);
     const { statusCode, error, code, scope, challenge, resourceMetadata, retryAfter, dpopNonce } =

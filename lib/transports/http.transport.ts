@@ -30,6 +30,7 @@ export const httpTransport: Transport = {
     return request.user ? tokenOf(request) : undefined;
   },
   request: (context) => context.switchToHttp().getRequest<HttpRequest>(),
+  httpRequest: (context) => context.switchToHttp().getRequest<HttpRequest>(),
   refuse(context: ExecutionContext, refusal: HttpException) {
     const { challenge, retryAfter, dpopNonce } = refusalFields(refusal);
     if (challenge !== undefined) setResponseHeader(context, 'WWW-Authenticate', challenge);

@@ -44,6 +44,13 @@ export interface Transport {
    * socket's handshake or upgrade request (read for `tenancy.resolve` and `@RealmFromParam()`).
    */
   request(context: ExecutionContext): RequestWithHeaders | undefined;
+  /**
+   * The HTTP request the call itself is (a route's, a GraphQL query's or mutation's), against
+   * which a token's binding can be proved; undefined for sockets, subscriptions and messages,
+   * whose upgrade or handshake requests carry no per-call proof (and may hold headers a
+   * framework copied in from the client's payload).
+   */
+  httpRequest?(context: ExecutionContext): RequestWithHeaders | undefined;
   /** The refusal in this transport's own form (HTTP: the exception, with its challenge header). */
   refuse(context: ExecutionContext, refusal: HttpException): Promise<Error>;
   /**

@@ -209,7 +209,7 @@ describe('@rekog/mcp-nest behind the global VoxKeyAuthGuard (Express)', () => {
     const challenge = responses.at(-1)!.headers.get('www-authenticate');
     // The Bearer challenge first (the SDK reads only a leading one), then DPoP's.
     expect(challenge).toMatch(
-      /^Bearer realm="[^"]*", resource_metadata="[^"]*", DPoP algs="[^"]+"$/,
+      /^Bearer realm="[^"]*", resource_metadata="[^"]*", DPoP algs="[^"]+", resource_metadata="[^"]*"$/,
     );
     expect(param(challenge, 'resource_metadata')).toBe(mcp!.metadataUrl);
     // The document the challenge names is served beside mcp-nest's route.

@@ -20,7 +20,8 @@ import { PostsResolver } from '../support/graphql-resolvers';
 import { SUPPORTED_ALGORITHMS } from '../../lib/voxkey.constants';
 
 /** With resources of one origin DPoP is on: every 401 ends with the DPoP challenge. */
-const DPOP = `, DPoP algs="${SUPPORTED_ALGORITHMS.join(' ')}"`;
+const dpop = (metadata: string) =>
+  `, DPoP algs="${SUPPORTED_ALGORITHMS.join(' ')}", resource_metadata="${metadata}"`;
 
 const MCP = 'https://api.example.com/mcp';
 const ORIGIN = 'https://api.example.com';
@@ -247,11 +248,11 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
     const res = await http().get('/v1/mcp').set('X-Forwarded-Host', 'evil.test');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe(
-      `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", scope="read:posts"${DPOP}`,
+      `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", scope="read:posts"${dpop(MCP_METADATA)}`,
     );
     const api = await http().get('/v1/api');
     expect(api.headers['www-authenticate']).toBe(
-      `Bearer realm="${MCP}", resource_metadata="${ORIGIN_METADATA}", scope="read:api"${DPOP}`,
+      `Bearer realm="${MCP}", resource_metadata="${ORIGIN_METADATA}", scope="read:api"${dpop(ORIGIN_METADATA)}`,
     );
   });
 
@@ -261,7 +262,7 @@ describe.each(PLATFORMS)('RFC 9728 protected resources on %s', (platform) => {
       const res = await http().get('/v1/mcp').set('Authorization', `Bearer ${other}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe(
-        `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", error="invalid_token", error_description="The access token audience is not accepted", scope="read:posts"${DPOP}`,
+        `Bearer realm="${MCP}", resource_metadata="${MCP_METADATA}", error="invalid_token", error_description="The access token audience is not accepted", scope="read:posts"${dpop(MCP_METADATA)}`,
       );
     }
     // The same token where its audience is the route's resource: accepted.
@@ -406,7 +407,7 @@ describe('RFC 9728 challenges in GraphQL errors (apollo-express)', () => {
 
   it('carries the challenge in the extensions and the header, the same string', async () => {
     const res = await postGraphQL(gql.url, '{ posts { id } }');
-    const challenge = `Bearer realm="${GRAPHQL}", resource_metadata="${METADATA}", scope="read:posts"${DPOP}`;
+    const challenge = `Bearer realm="${GRAPHQL}", resource_metadata="${METADATA}", scope="read:posts"${dpop(METADATA)}`;
     expect(res.headers.get('www-authenticate')).toBe(challenge);
     expect(res.body.errors?.[0].extensions).toMatchObject({
       code: 'UNAUTHENTICATED',

@@ -321,7 +321,7 @@ describe('VoxKeyWsAdapter with a single protected resource', () => {
     expect(result).toMatchObject({ kind: 'refused', status: 401 });
     if (result.kind !== 'refused') return;
     expect(result.headers['www-authenticate']).toBe(
-      `Bearer realm="https://api.example.test", resource_metadata="${METADATA}", error="invalid_token", error_description="The access token audience is not accepted", DPoP algs="${SUPPORTED_ALGORITHMS.join(' ')}"`,
+      `Bearer realm="https://api.example.test", resource_metadata="${METADATA}", error="invalid_token", error_description="The access token audience is not accepted", DPoP algs="${SUPPORTED_ALGORITHMS.join(' ')}", resource_metadata="${METADATA}"`,
     );
     expect(runs.connections).toBe(0);
   });

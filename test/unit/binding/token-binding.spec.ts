@@ -18,7 +18,10 @@ function binding(extra: Record<string, unknown> = {}): TokenBinding {
     dpop: { publicUrl: PUBLIC },
     ...extra,
   } as never) as ResolvedVoxKeyOptions;
-  return new TokenBinding(options, { store: new MemoryStore() } as unknown as SharedState);
+  return new TokenBinding(options, {
+    store: new MemoryStore(),
+    shared: false,
+  } as unknown as SharedState);
 }
 
 function request(headers: Record<string, string> = {}, url = '/posts', method = 'GET') {
@@ -62,12 +65,32 @@ describe('TokenBinding', () => {
     const first = await b.check(req, token, true, key.cnf);
     expect(first.proof?.jkt).toBe(key.jkt);
     await expect(b.check(req, token, true, key.cnf)).resolves.toBe(first);
-    await b.consume(req, first);
-    await b.consume(req, first);
+    await b.consume(first);
+    await b.consume(first);
     // Another request with the same proof is a replay.
     const other = request({ dpop: req.headers.dpop });
     const again = await b.check(other, token, true, key.cnf);
-    expect(await failure(b.consume(other, again))).toBe('dpop:replay');
+    expect(await failure(b.consume(again))).toBe('dpop:replay');
+  });
+
+  it('reads the DPoP header and certificate headers only from what the connection sent (rawHeaders)', async () => {
+    // A framework may add headers to `headers` (Mercurius copies connection_init into an
+    // upgrade request's): they are not the client's, and not a proxy's.
+    const injected = {
+      method: 'GET',
+      originalUrl: '/posts',
+      headers: { dpop: proof() },
+      rawHeaders: [],
+    };
+    expect(await failure(binding().check(injected, token, true, key.cnf))).toBe('dpop:proof');
+    const cnf = { 'x5t#S256': certificateThumbprint(MTLS.clientA.cert) };
+    const forged = {
+      method: 'GET',
+      headers: { 'ssl-client-cert': encodeURIComponent(MTLS.clientA.cert) },
+      rawHeaders: ['Host', 'x'],
+    };
+    const mtls = binding({ mtls: { certificate: 'ssl-client-cert' } });
+    expect(await failure(mtls.check(forged, token, false, cnf))).toBe('token:binding');
   });
 
   it('refuses a DPoP token where nothing can prove it (no request)', async () => {

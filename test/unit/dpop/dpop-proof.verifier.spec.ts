@@ -159,8 +159,33 @@ describe('htu normalisation (RFC 3986 §6.2.2, §6.2.3)', () => {
     expect(requestHtu('https://api.example.com/v1/', '/posts')).toBe(
       'https://api.example.com/v1/posts',
     );
-    expect(requestHtu('https://api.example.com', 'http://evil.example/mcp')).toBeUndefined();
+    // An absolute-form target (RFC 9112 §3.2.2) gives its path; its origin is the client's word.
+    expect(requestHtu('https://api.example.com', 'http://evil.example/mcp?x')).toBe(HTU);
+    expect(requestHtu('https://api.example.com', 'http://evil.example')).toBe(
+      'https://api.example.com/',
+    );
     expect(requestHtu('https://api.example.com', '//evil.example/mcp')).toBeUndefined();
+    expect(requestHtu('https://api.example.com', '*')).toBeUndefined();
+  });
+
+  it.each([
+    ['/x/../admin'],
+    ['/x/%2e%2e/admin'],
+    ['/x/%2E./admin'],
+    ['/./mcp'],
+    ['/mcp/..'],
+    ['/x\\..\\admin'],
+  ])(
+    'refuses a target with a dot segment or a backslash (%s), which routers take literally',
+    (target) => {
+      expect(requestHtu('https://api.example.com/api', target)).toBeUndefined();
+    },
+  );
+
+  it('keeps dots that are not segments', () => {
+    expect(requestHtu('https://api.example.com', '/v1.2/..files/a.b')).toBe(
+      'https://api.example.com/v1.2/..files/a.b',
+    );
   });
 });
 
@@ -256,6 +281,18 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
 
   it.each(defects)('refuses a proof with %s as a proof defect', async (_, make) => {
     expect(await reason(check(make()))).toBe('proof');
+  });
+
+  it('refuses an RSA key with a huge public exponent before verifying anything with it', async () => {
+    // e = 2^40 + 1: importable, and tens of times slower to verify with than 65537.
+    const e = Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00, 0x01]).toString('base64url');
+    const jwk = { kty: 'RSA', n: RSA.jwk.n, e };
+    const error = await check(proof(RSA, {}, { jwk })).then(
+      () => undefined,
+      (e: unknown) => e as VoxKeyDpopError,
+    );
+    expect(error?.reason).toBe('proof');
+    expect(error?.message).toBe('the RSA public exponent is too large');
   });
 
   it('refuses a changed payload after signing', async () => {

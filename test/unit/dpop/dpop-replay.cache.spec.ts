@@ -2,16 +2,18 @@ import { DpopReplayCache } from '../../../lib/dpop/dpop-replay.cache';
 import { VoxKeyDpopError } from '../../../lib/errors/voxkey.errors';
 import { MemoryStore } from '../../../lib/store/memory.store';
 import { ResilientStore, SharedStoreUnavailableError } from '../../../lib/store/resilient.store';
-import type { VoxKeyStore } from '../../../lib/store/voxkey-store.interface';
 
-const NOW = 1_800_000_000;
-const proof = (jti: string, jkt = 'key-1', htu = 'https://a.example/mcp') => ({
+const NOW_MS = 1_800_000_000_000;
+const NOW = NOW_MS / 1000;
+const proof = (jti: string, jkt = 'key-1', htu = 'https://a.example/mcp', iat = NOW) => ({
   jkt,
   alg: 'ES256' as const,
   jti,
-  iat: NOW,
+  iat,
   htu,
 });
+const LOCAL = { maxAgeSec: 300, futureLeewaySec: 30, replay: { onStoreDown: 'local' as const } };
+const REJECT = { ...LOCAL, replay: { onStoreDown: 'reject' as const } };
 
 /** A shared store that records calls and can be switched off. */
 class FlakyStore extends MemoryStore {
@@ -26,53 +28,56 @@ class FlakyStore extends MemoryStore {
 (FlakyStore.prototype as { shared?: boolean }).shared = true;
 
 describe('DpopReplayCache', () => {
-  const options = { maxAgeSec: 300, replay: { onStoreDown: 'local' as const } };
-
   it('accepts a proof once; the same jti under another key or URI is another proof', async () => {
-    const cache = new DpopReplayCache(new MemoryStore(), options);
-    await cache.consume(proof('j1'), NOW);
-    await expect(cache.consume(proof('j1'), NOW)).rejects.toMatchObject({ reason: 'replay' });
-    await expect(cache.consume(proof('j1', 'key-2'), NOW)).resolves.toBeUndefined();
+    const cache = new DpopReplayCache(undefined, LOCAL);
+    await cache.consume(proof('j1'), NOW_MS);
+    await expect(cache.consume(proof('j1'), NOW_MS)).rejects.toMatchObject({ reason: 'replay' });
+    await expect(cache.consume(proof('j1', 'key-2'), NOW_MS)).resolves.toBeUndefined();
     await expect(
-      cache.consume(proof('j1', 'key-1', 'https://a.example/api'), NOW),
+      cache.consume(proof('j1', 'key-1', 'https://a.example/api'), NOW_MS),
     ).resolves.toBeUndefined();
   });
 
-  it('keeps a hash, never the jti, until the proof leaves the iat window', async () => {
-    const store = new FlakyStore();
-    const cache = new DpopReplayCache(new ResilientStore(store), options);
-    await cache.consume(proof('the-jti'), NOW + 100);
-    expect(store.keys).toHaveLength(1);
-    expect(store.keys[0].key).toMatch(/^voxkey:dpop:[\w-]{43}$/);
-    expect(store.keys[0].key).not.toContain('the-jti');
-    expect(store.keys[0].ttlMs).toBe((300 - 100 + 1) * 1000);
+  it('never forgets a proof inside its window, however many others arrive (no LRU eviction)', async () => {
+    const cache = new DpopReplayCache(undefined, LOCAL);
+    await cache.consume(proof('first'), NOW_MS);
+    for (let i = 0; i < 20_000; i++) await cache.consume(proof(`other-${i}`), NOW_MS);
+    await expect(cache.consume(proof('first'), NOW_MS)).rejects.toBeInstanceOf(VoxKeyDpopError);
+    // Once its window (iat + maxAge + leeway) is over, the entry goes.
+    await expect(cache.consume(proof('first'), NOW_MS + 332_000)).resolves.toBeUndefined();
   });
 
-  it("with 'local', answers from this instance when the shared store is down (still one use each)", async () => {
+  it('keeps a hash under the dpop: prefix, never the jti, until the window ends with the leeway', async () => {
+    const store = new FlakyStore();
+    const cache = new DpopReplayCache(new ResilientStore(store), LOCAL);
+    await cache.consume(proof('the-jti'), NOW_MS + 100_000);
+    expect(store.keys).toHaveLength(1);
+    expect(store.keys[0].key).toMatch(/^dpop:[\w-]{43}$/);
+    expect(store.keys[0].key).not.toContain('the-jti');
+    expect(store.keys[0].ttlMs).toBe((300 + 30 + 1 - 100) * 1000);
+  });
+
+  it("with 'local', answers from this instance while the shared store is down (still one use each)", async () => {
     const store = new FlakyStore();
     store.down = true;
-    const cache = new DpopReplayCache(new ResilientStore(store), options);
-    await cache.consume(proof('j1'), NOW);
-    await expect(cache.consume(proof('j1'), NOW)).rejects.toBeInstanceOf(VoxKeyDpopError);
+    const cache = new DpopReplayCache(new ResilientStore(store), LOCAL);
+    await cache.consume(proof('j1'), NOW_MS);
+    await expect(cache.consume(proof('j1'), NOW_MS)).rejects.toBeInstanceOf(VoxKeyDpopError);
   });
 
   it("with 'reject', refuses to decide while the shared store is down, and recovers with it", async () => {
     const store = new FlakyStore();
     store.down = true;
-    const shared: VoxKeyStore = new ResilientStore(store);
-    const cache = new DpopReplayCache(shared, {
-      maxAgeSec: 300,
-      replay: { onStoreDown: 'reject' },
-    });
-    await expect(cache.consume(proof('j1'), NOW)).rejects.toBeInstanceOf(
+    const cache = new DpopReplayCache(new ResilientStore(store), REJECT);
+    await expect(cache.consume(proof('j1'), NOW_MS)).rejects.toBeInstanceOf(
       SharedStoreUnavailableError,
     );
-    await expect(cache.consume(proof('j2'), NOW)).rejects.toBeInstanceOf(
+    await expect(cache.consume(proof('j2'), NOW_MS)).rejects.toBeInstanceOf(
       SharedStoreUnavailableError,
     );
     store.down = false;
     await new Promise((resolve) => setTimeout(resolve, 1_050)); // the store is probed once a second
-    await expect(cache.consume(proof('j3'), NOW)).resolves.toBeUndefined();
+    await expect(cache.consume(proof('j3'), NOW_MS)).resolves.toBeUndefined();
     expect(store.keys).toHaveLength(1);
   });
 });
