@@ -6,7 +6,8 @@ import { ResilientStore } from '../store/resilient.store.js';
 import type { VoxKeyStore } from '../store/voxkey-store.interface.js';
 import type { VerifiedDpopProof } from './dpop-proof.verifier.js';
 
-const KEY_PREFIX = 'voxkey:dpop:';
+// Under the store's own prefix (RedisStore's `voxkey:` by default), as the other shared keys are.
+const KEY_PREFIX = 'dpop:';
 
 /**
  * Accepts each DPoP proof once, on every instance that shares the module's store: an atomic
