@@ -15,9 +15,10 @@ const KEY_PREFIX = 'dpop:';
  * another key's `jti`), kept while the proof's `iat` is inside the accepted window. Called only
  * once every other check passed, so refused requests write nothing.
  *
- * When a shared store fails, `onStoreDown: 'local'` answers from this instance's memory (a
- * proof could then be used once more on another instance; logged once per outage) and
- * `'reject'` throws `SharedStoreUnavailableError` (a 503).
+ * When a shared store fails, `onStoreDown: 'local'` answers from what this instance's memory
+ * recorded since the outage began (a proof used before it, or on another instance, could then
+ * be used once more; logged once per outage) and `'reject'` throws
+ * `SharedStoreUnavailableError` (a 503).
  * @see RFC 9449 §11.1
  */
 export class DpopReplayCache {
