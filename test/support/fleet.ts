@@ -17,7 +17,7 @@ export class FleetWorker {
     readonly port: number,
   ) {}
 
-  /** Forks a worker with these module options (sent as JSON) on `redisUrl`; resolves once it listens. */
+  /** Forks a worker with these module options (as JSON) on `redisUrl`; resolves once it listens. */
   static async start(redisUrl: string, options: object): Promise<FleetWorker> {
     const child = fork(join(__dirname, 'fleet-worker.ts'), [], {
       execArgv: ['-r', join(__dirname, 'ts-register.cjs')],
