@@ -45,8 +45,9 @@ class LocalProofs {
  * future leeway, for instances whose clocks differ). Called only once every other check passed,
  * so refused requests write nothing. Without a shared store, this instance's memory holds them.
  *
- * When the shared store fails, `onStoreDown: 'local'` checks against this instance's memory (a
- * proof could then be used once more on another instance; logged once per outage) and
+ * When the shared store fails, `onStoreDown: 'local'` checks against this instance's memory,
+ * which knows only the proofs seen since the outage began (a proof could then be used once more
+ * on each instance, this one included; logged once per outage) and
  * `'reject'` throws `SharedStoreUnavailableError` (a 503).
  * @see RFC 9449 §11.1
  */

@@ -337,9 +337,9 @@ export interface VoxKeyDpopOptions {
   nonce?: { secrets: (string | Buffer)[]; lifetimeSec?: number };
   /**
    * The replay cache: each proof is accepted once across the fleet, through the module's
-   * `store`. When a shared store does not answer, `'local'` keeps an in-process cache (a proof
-   * could then be replayed once on another instance) and `'reject'` refuses DPoP requests with
-   * a 503 until it answers.
+   * `store`. When a shared store does not answer, `'local'` keeps an in-process cache from then
+   * on (a proof used before the outage, or on another instance, could then be replayed once) and
+   * `'reject'` refuses DPoP requests with a 503 until it answers.
    * @default { onStoreDown: 'local' }
    */
   replay?: { onStoreDown?: 'local' | 'reject' };

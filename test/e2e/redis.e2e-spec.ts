@@ -1,12 +1,11 @@
 import { Controller, Get, type INestApplication, Logger } from '@nestjs/common';
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { RedisStore, Scopes, VoxKeyModule, type VoxKeyModuleOptions } from '../../lib/index';
 import { createApp } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
 import { movableClock, skipTime } from '../support/clock';
+import { FleetWorker } from '../support/fleet';
 import { sleep } from '../support/http-stub';
 import { JWT_RESOURCE, M2M_CLIENT, OidcRealm, OPAQUE_RESOURCE } from '../support/oidc-realm';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
@@ -268,46 +267,16 @@ describeWithRedis('shared state on a real Redis', () => {
   });
 
   describe('a fleet of four processes', () => {
-    const workers: { child: ChildProcess; port: number }[] = [];
-    let seq = 0;
-    const ask = (child: ChildProcess, message: Record<string, unknown>) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const id = ++seq;
-        const onMessage = (reply: Record<string, unknown>) => {
-          if (reply.id !== id) return;
-          child.off('message', onMessage);
-          if (reply.error) reject(new Error(String(reply.error)));
-          else resolve(reply);
-        };
-        child.on('message', onMessage);
-        child.send({ ...message, id });
-      });
+    const workers: FleetWorker[] = [];
 
     beforeAll(async () => {
       const options = realm.moduleOptions({
         m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, scope: 'read:posts' },
       });
-      for (let i = 0; i < 4; i++) {
-        const child = fork(join(__dirname, '../support/fleet-worker.ts'), [], {
-          execArgv: ['-r', join(__dirname, '../support/ts-register.cjs')],
-          env: { ...process.env, REDIS_URL: redis.url, VOXKEY_OPTIONS: JSON.stringify(options) },
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        });
-        const port = await new Promise<number>((resolve, reject) => {
-          child.once('message', (m: { port: number }) => resolve(m.port));
-          child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-        });
-        child.removeAllListeners('exit');
-        workers.push({ child, port });
-      }
+      for (let i = 0; i < 4; i++) workers.push(await FleetWorker.start(redis.url, options));
     }, 60_000);
     afterAll(async () => {
-      for (const { child } of workers) {
-        if (child.exitCode === null) {
-          await Promise.race([ask(child, { cmd: 'exit' }).catch(() => undefined), sleep(3_000)]);
-          child.kill('SIGKILL');
-        }
-      }
+      for (const worker of workers) await worker.stop();
     });
 
     it('200 concurrent getToken calls across 4 processes cause exactly one token request', async () => {
@@ -315,11 +284,11 @@ describeWithRedis('shared state on a real Redis', () => {
       // cold first Redis call can exceed the store's time limit on a loaded machine, and a
       // process whose store times out fetches for itself (by design).
       await Promise.all(
-        workers.map(({ child }) => ask(child, { cmd: 'tokens', n: 1, scope: 'users:read' })),
+        workers.map((worker) => worker.ask({ cmd: 'tokens', n: 1, scope: 'users:read' })),
       );
       const before = realm.counts.token;
       const replies = await Promise.all(
-        workers.map(({ child }) => ask(child, { cmd: 'tokens', n: 50 })),
+        workers.map((worker) => worker.ask({ cmd: 'tokens', n: 50 })),
       );
       const tokens = replies.flatMap((r) => r.tokens as string[]);
       expect(tokens).toHaveLength(200);
@@ -334,7 +303,7 @@ describeWithRedis('shared state on a real Redis', () => {
           headers: { authorization: `Bearer ${token}` },
         }).then((r) => r.status);
       expect(await Promise.all(workers.map((w) => status(w.port)))).toEqual([200, 200, 200, 200]);
-      await ask(workers[0].child, { cmd: 'revoke', token });
+      await workers[0].ask({ cmd: 'revoke', token });
       expect(await status(workers[0].port)).toBe(401);
       await sleep(1_050);
       expect(await Promise.all(workers.slice(1).map((w) => status(w.port)))).toEqual([

@@ -6,12 +6,16 @@ import { Test } from '@nestjs/testing';
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
 
-/** Boots a real Nest application on the given HTTP platform, ready for supertest. */
+/**
+ * Boots a real Nest application on the given HTTP platform, ready for supertest, on `port` (a
+ * free one by default; give one to an app that must know its own URL before it starts).
+ */
 export async function createApp(
   platform: Platform,
   imports: (DynamicModule | Type)[],
   controllers: Type[],
   logger?: LoggerService,
+  port = 0,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports, controllers }).compile();
   const app = moduleRef.createNestApplication(
@@ -19,7 +23,7 @@ export async function createApp(
     { logger: logger ?? false },
   );
   // Listening on loopback (not only init) so raw-socket tests can reach the real server.
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   if (platform === 'fastify')
     await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;

@@ -89,13 +89,17 @@ export interface GraphQLResponse {
   body: { data?: Record<string, unknown> | null; errors?: GraphQLErrorBody[] };
 }
 
-/** POSTs a GraphQL operation with Node's fetch, with an `Authorization` value when given. */
+/**
+ * POSTs a GraphQL operation with Node's fetch, with an `Authorization` value when given and any
+ * other headers (a `DPoP` proof).
+ */
 export async function postGraphQL(
   url: string,
   query: string,
   authorization?: string,
+  extra: Record<string, string> = {},
 ): Promise<GraphQLResponse> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
   if (authorization !== undefined) headers.authorization = authorization;
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query }) });
   const text = await res.text();

@@ -1,6 +1,7 @@
 import { DpopReplayCache } from '../../../lib/dpop/dpop-replay.cache';
 import { VoxKeyDpopError } from '../../../lib/errors/voxkey.errors';
 import { MemoryStore } from '../../../lib/store/memory.store';
+import { RedisStore } from '../../../lib/store/redis.store';
 import { ResilientStore, SharedStoreUnavailableError } from '../../../lib/store/resilient.store';
 
 const NOW_MS = 1_800_000_000_000;
@@ -55,6 +56,19 @@ describe('DpopReplayCache', () => {
     expect(store.keys[0].key).toMatch(/^dpop:[\w-]{43}$/);
     expect(store.keys[0].key).not.toContain('the-jti');
     expect(store.keys[0].ttlMs).toBe((300 + 30 + 1 - 100) * 1000);
+  });
+
+  it("is stored under the store's prefix once (RedisStore: voxkey:dpop:<hash>, SET NX PX)", async () => {
+    const commands: string[][] = [];
+    const client = {
+      sendCommand: (args: string[]) => (commands.push(args), Promise.resolve('OK')),
+    };
+    const cache = new DpopReplayCache(new ResilientStore(new RedisStore({ client })), LOCAL);
+    await cache.consume(proof('the-jti'), NOW_MS);
+    expect(commands).toHaveLength(1);
+    const [command, name, value, px, ttl, nx] = commands[0];
+    expect([command, value, px, ttl, nx]).toEqual(['SET', '1', 'PX', '331000', 'NX']);
+    expect(name).toMatch(/^voxkey:dpop:[\w-]{43}$/);
   });
 
   it("with 'local', answers from this instance while the shared store is down (still one use each)", async () => {
