@@ -60,7 +60,8 @@ function decoded(value: string): string | undefined {
 
 /**
  * The `Cert` of an Envoy `x-forwarded-client-cert` value holding exactly one element (one
- * client, one proxy): `key=value` pairs separated by `;`, values perhaps quoted.
+ * client, one proxy): `key=value` pairs separated by `;`, values perhaps quoted, with `\"` for a
+ * quote inside (a client-chosen `Subject` may hold one).
  */
 function xfccCert(value: string): string | undefined | 'ambiguous' {
   let element = 0;
@@ -74,10 +75,12 @@ function xfccCert(value: string): string | undefined | 'ambiguous' {
     let j = eq + 1;
     let text: string;
     if (value[j] === '"') {
-      const close = value.indexOf('"', j + 1);
-      if (close === -1) return 'ambiguous';
+      let close = j + 1;
+      while (close < value.length && value[close] !== '"') close += value[close] === '\\' ? 2 : 1;
+      if (close >= value.length) return 'ambiguous';
       text = value.slice(j + 1, close);
       j = close + 1;
+      if (j < value.length && value[j] !== ';' && value[j] !== ',') return 'ambiguous';
     } else {
       const end = value.slice(j).search(/[;,]/);
       text = end === -1 ? value.slice(j) : value.slice(j, j + end);
