@@ -68,7 +68,8 @@ function decoded(value: string): string | undefined {
 
 /**
  * The `Cert` of an Envoy `x-forwarded-client-cert` value holding exactly one element (one
- * client, one proxy): `key=value` pairs separated by `;`, values perhaps quoted.
+ * client, one proxy): `key=value` pairs separated by `;`, values perhaps quoted, with `\"` for a
+ * quote inside (a client-chosen `Subject` may hold one).
  */
 function xfccCert(value: string): string | undefined | 'ambiguous' {
   let element = 0;
@@ -82,13 +83,15 @@ function xfccCert(value: string): string | undefined | 'ambiguous' {
     let j = eq + 1;
     let text: string;
     if (value[j] === '"') {
-      // A quoted value, in which `\"` and `\\` are escapes (Envoy quotes values holding , ; = ").
+      // A quoted value, in which `\"` and `\\` are escapes (Envoy quotes values holding , ; = ");
+      // it must end the pair.
       text = '';
       for (j++; j < value.length && value[j] !== '"'; j++) {
         text += value[j] === '\\' ? (value[++j] ?? '') : value[j];
       }
       if (j >= value.length) return 'ambiguous';
       j++;
+      if (j < value.length && value[j] !== ';' && value[j] !== ',') return 'ambiguous';
     } else {
       const end = value.slice(j).search(/[;,]/);
       text = end === -1 ? value.slice(j) : value.slice(j, j + end);
