@@ -3,6 +3,7 @@ import request from 'supertest';
 import { Scopes, VoxKeyModule, VoxKeyUser, type VoxKeyClaims } from '../../lib/index';
 import { DpopTestKey, VoxKeyTestRealm } from '../../lib/testing/index';
 import { SUPPORTED_ALGORITHMS } from '../../lib/voxkey.constants';
+import { DpopNonces } from '../../lib/dpop/dpop-nonce';
 import type { VoxKeyModuleOptions } from '../../lib/interfaces/voxkey-module-options.interface';
 import { createApp, PLATFORMS, type Platform } from '../support/app';
 import { CaptureLogger } from '../support/capture-logger';
@@ -290,6 +291,15 @@ describe.each(PLATFORMS)("DPoP mode 'required' on %s", (platform) => {
     dpop: { publicUrl: PUBLIC, mode: 'required' },
   });
 
+  it('refuses a bound token sent as Bearer here too', async () => {
+    const key = DpopTestKey.generate();
+    const res = await get(bound(key), undefined, 'Bearer');
+    expect(res.status).toBe(401);
+    expect(challengeParam(res.headers['www-authenticate'], 'Bearer', 'error')).toBe(
+      'invalid_token',
+    );
+  });
+
   it('refuses Bearer tokens, accepts DPoP ones', async () => {
     const token = ctx.realm.mint({ scope: 'read:posts' });
     const res = await get(token, undefined, 'Bearer');
@@ -324,9 +334,11 @@ describe.each(PLATFORMS)("DPoP mode 'off' on %s", (platform) => {
 
 describe.each(PLATFORMS)('DPoP server nonces on %s', (platform) => {
   const SECRET = 'nonce-secret-of-at-least-32-bytes-long';
+  const PREVIOUS = 'the-previous-nonce-secret-being-rotated-out';
   const { ctx, bound, proof, get } = dpopScenario(platform, {
-    dpop: { publicUrl: PUBLIC, nonce: { secrets: [SECRET] } },
+    dpop: { publicUrl: PUBLIC, nonce: { secrets: [SECRET, PREVIOUS] } },
   });
+  const now = () => Math.floor(Date.now() / 1000);
   const key = DpopTestKey.generate();
   const url = `${PUBLIC}/posts`;
 
@@ -362,6 +374,29 @@ describe.each(PLATFORMS)('DPoP server nonces on %s', (platform) => {
       );
       expect(res.headers['dpop-nonce']).toMatch(/^[\w-]{32}$/);
     }
+  });
+
+  it('refuses a stale nonce (older than its lifetime) and accepts one of the previous secret during a rotation', async () => {
+    const token = bound(key);
+    const stale = new DpopNonces([Buffer.from(SECRET)], 300).issue(now() - 301);
+    const refused = await get(token, proof(key, 'GET', url, { accessToken: token, nonce: stale }));
+    expect(refused.status).toBe(401);
+    expect(challengeParam(refused.headers['www-authenticate'], 'DPoP', 'error')).toBe(
+      'use_dpop_nonce',
+    );
+    const fromPrevious = new DpopNonces([Buffer.from(PREVIOUS)], 300).issue(now());
+    const accepted = await get(
+      token,
+      proof(key, 'GET', url, { accessToken: token, nonce: fromPrevious }),
+    );
+    expect(accepted.status).toBe(200);
+    // New nonces are signed with the first secret only.
+    expect(new DpopNonces([Buffer.from(SECRET)], 300).accepts(accepted.headers['dpop-nonce'])).toBe(
+      true,
+    );
+    expect(
+      new DpopNonces([Buffer.from(PREVIOUS)], 300).accepts(accepted.headers['dpop-nonce']),
+    ).toBe(false);
   });
 
   it('refuses a retry that resends the identical proof (same jti) as a replay', async () => {
