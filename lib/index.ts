@@ -64,6 +64,20 @@ export { VoxKeyAuthGuard } from './guards/voxkey-auth.guard.js';
 export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
 export { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 export { voxkeyCorsOptions, type VoxKeyCorsOptions } from './utils/cors-options.util.js';
+export { VoxKeyEvents } from './events/voxkey-events.service.js';
+export { VOXKEY_CHANNELS } from './events/event-channels.js';
+export {
+  VOXKEY_REFUSAL_REASONS,
+  type VoxKeyAuthAcceptedEvent,
+  type VoxKeyAuthRefusedEvent,
+  type VoxKeyEvent,
+  type VoxKeyEventContext,
+  type VoxKeyEventType,
+  type VoxKeyJwksCooldownEvent,
+  type VoxKeyJwksFetchEvent,
+  type VoxKeyRealmRequestEvent,
+  type VoxKeyRefusalReason,
+} from './events/voxkey-event.interface.js';
 
 export {
   VoxKeyConfigError,

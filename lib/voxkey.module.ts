@@ -13,6 +13,7 @@ import { RevocationService } from './services/revocation.service.js';
 import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { TokenBinding } from './binding/token-binding.js';
+import { VoxKeyEvents } from './events/voxkey-events.service.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
@@ -51,6 +52,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     ResourceMetadataRoutes,
     SharedState,
     TokenBinding,
+    VoxKeyEvents,
     RealmRegistry,
     VerifiedTokenCache,
     RealmHttpClient,
@@ -70,6 +72,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     // For the guards' property injection when an application provides a guard subclass itself.
     RealmRegistry,
     TokenBinding,
+    VoxKeyEvents,
     VerifiedTokenCache,
     RevocationList,
     IntrospectionService,
