@@ -36,7 +36,7 @@ module.exports = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@voxkey/nestjs$': '<rootDir>/lib/index.ts',
-    '^@voxkey/nestjs/(testing|ws)$': '<rootDir>/lib/$1/index.ts',
+    '^@voxkey/nestjs/(testing|ws|otel)$': '<rootDir>/lib/$1/index.ts',
   },
   transformIgnorePatterns: [
     `/node_modules/(?!(?:(?:@[^/]+/)?[^/]+/node_modules/)*(?:${ESM_DEPS.join('|')})/)`,

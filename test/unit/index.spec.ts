@@ -117,6 +117,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyTestRealm',
   ],
   'lib/ws/index.ts': ['VoxKeyWsAdapter', 'VoxKeyWsAdapterOptions'],
+  'lib/otel/index.ts': ['startVoxKeyMetrics', 'VoxKeyMetrics', 'VoxKeyMetricsOptions'],
 };
 
 const root = join(__dirname, '..', '..');
@@ -156,12 +157,14 @@ describe('the public surface', () => {
     expect(missing).toEqual([]);
   });
 
-  it('the main entry loads no optional package statically (only lib/ws/ imports @nestjs/platform-ws)', () => {
-    const optional = /^(@nestjs\/(websockets|platform-ws|platform-socket\.io)|ws|socket\.io)(\/|$)/;
+  it('the main entry loads no optional package statically (only lib/ws/ and lib/otel/ import theirs)', () => {
+    const optional =
+      /^(@nestjs\/(websockets|platform-ws|platform-socket\.io)|ws|socket\.io|@opentelemetry\/.*)(\/|$)/;
     const offenders = program
       .getSourceFiles()
       .filter((file) => file.fileName.startsWith(join(root, 'lib')))
       .filter((file) => !file.fileName.startsWith(join(root, 'lib', 'ws')))
+      .filter((file) => !file.fileName.startsWith(join(root, 'lib', 'otel')))
       .flatMap((file) =>
         file.statements
           .filter(ts.isImportDeclaration)
