@@ -7,12 +7,8 @@ import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-option
 import { nestMajor } from '../utils/nest-version.util.js';
 import { authModeOf } from '../utils/route-metadata.util.js';
 import { discoveredHandlers } from './discovered-handlers.util.js';
-
-// Metadata keys NestJS 11 and 12 both write; read as strings so no transport package is loaded.
-const GATEWAY = 'websockets:is_gateway';
-const MESSAGE_HANDLER = 'websockets:message_mapping';
-const MESSAGE_PATTERN = 'microservices:pattern';
-const GUARDS = '__guards__';
+import { declaresGuard } from './guard-coverage.util.js';
+import { GATEWAY, MESSAGE_HANDLER, MESSAGE_PATTERN } from './nest-metadata.constants.js';
 
 /**
  * At start-up, finds the handlers NestJS itself would leave outside the global guards, where
@@ -55,7 +51,8 @@ export class HandlerAudit implements OnApplicationBootstrap {
       const message = gateway && this.reflector.get<unknown>(MESSAGE_HANDLER, handler) === true;
       const pattern = this.reflector.get<unknown>(MESSAGE_PATTERN, handler) !== undefined;
       if (!message && !pattern) continue;
-      if (this.isPublic(handler, cls) || this.isGuarded(handler, cls)) continue;
+      if (this.isPublic(handler, cls)) continue;
+      if (declaresGuard(this.reflector, handler, cls, VoxKeyAuthGuard)) continue;
       const where = `${cls.name}.${name}`;
       if (message && (major === undefined || major <= 11)) {
         findings.push(
@@ -79,19 +76,5 @@ export class HandlerAudit implements OnApplicationBootstrap {
   /** `@Public()` (not `@OptionalAuth()`, which needs the guards to read a token). */
   private isPublic(handler: () => unknown, cls: () => unknown): boolean {
     return authModeOf(this.reflector, [handler, cls])?.mode === 'public';
-  }
-
-  /** `VoxKeyAuthGuard` (or a subclass) in the handler's or its class's own `@UseGuards`. */
-  private isGuarded(handler: () => unknown, cls: object): boolean {
-    const guards = [
-      ...(this.reflector.get<unknown[]>(GUARDS, handler) ?? []),
-      ...(this.reflector.get<unknown[]>(GUARDS, cls as () => unknown) ?? []),
-    ];
-    return guards.some(
-      (guard) =>
-        guard instanceof VoxKeyAuthGuard ||
-        (typeof guard === 'function' &&
-          (guard === VoxKeyAuthGuard || guard.prototype instanceof VoxKeyAuthGuard)),
-    );
   }
 }
