@@ -16,7 +16,7 @@ import { GATEWAY, MESSAGE_HANDLER, MESSAGE_PATTERN } from './nest-metadata.const
  * `APP_GUARD`), and microservice handlers of a hybrid application (reached only with
  * `connectMicroservice(options, { inheritAppConfig: true })`). Each one that is neither
  * `@Public()` nor guarded by `VoxKeyAuthGuard` itself is logged with the fix (`audit: 'warn'`),
- * or stops the application (`audit: 'strict'`).
+ * or stops the application (`audit: 'strict'`); `audit.ignore` leaves handlers out.
  */
 @Injectable()
 export class HandlerAudit implements OnApplicationBootstrap {
@@ -31,10 +31,14 @@ export class HandlerAudit implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.options.audit === 'off') return;
-    const findings = this.findings();
+    const { mode, ignore } = this.options.audit;
+    if (mode === 'off') return;
+    const findings = this.findings().filter(
+      (finding) =>
+        !ignore.some((name) => finding.startsWith(`${name}.`) || finding.startsWith(`${name} `)),
+    );
     if (findings.length === 0) return;
-    if (this.options.audit === 'strict') {
+    if (mode === 'strict') {
       throw new VoxKeyConfigError(`handlers outside VoxKey's guards: ${findings.join('; ')}`);
     }
     for (const finding of findings) this.logger.warn(finding);
