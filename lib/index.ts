@@ -12,6 +12,7 @@ export {
 } from './realm/realm-endpoints.js';
 export type {
   VoxKeyAlgorithm,
+  VoxKeyAuditOptions,
   VoxKeyDpopOptions,
   VoxKeyJwksOptions,
   VoxKeyModuleExtras,
@@ -65,6 +66,14 @@ export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
 export { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 export { voxkeyCorsOptions, type VoxKeyCorsOptions } from './utils/cors-options.util.js';
 export { VoxKeyEvents } from './events/voxkey-events.service.js';
+export { VoxKeyRouteAudit } from './audit/route.audit.js';
+export type {
+  VoxKeyAuditFinding,
+  VoxKeyAuditRule,
+  VoxKeyRoute,
+  VoxKeyRouteAccess,
+  VoxKeyRouteContext,
+} from './interfaces/route-audit.interface.js';
 export { VOXKEY_CHANNELS } from './events/event-channels.js';
 export {
   VOXKEY_REFUSAL_REASONS,

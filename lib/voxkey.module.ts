@@ -18,6 +18,7 @@ import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.s
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
 import { RouteModeAudit } from './audit/route-mode.audit.js';
+import { VoxKeyRouteAudit } from './audit/route.audit.js';
 import { ResourceMetadataRoutes } from './resource/resource-metadata.routes.js';
 import { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 import { VOXKEY_RESOLVED_OPTIONS } from './voxkey.constants.js';
@@ -49,6 +50,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     HandlerAudit,
     GraphQLFieldAudit,
     RouteModeAudit,
+    VoxKeyRouteAudit,
     ResourceMetadataRoutes,
     SharedState,
     TokenBinding,
@@ -82,6 +84,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     ScopesGuard,
     VoxKeySockets,
     VoxKeyGraphQL,
+    VoxKeyRouteAudit,
   ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

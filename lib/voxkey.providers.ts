@@ -16,6 +16,7 @@ import { moduleOrigin, resolveRealms, resolveRealmsProvider } from './realm/real
 import { resolveResources } from './resource/resource-options.js';
 import { resolveDpop } from './dpop/dpop-options.js';
 import { resolveMtls } from './mtls/mtls-options.js';
+import { resolveAudit } from './audit/audit-options.js';
 import type { VoxKeyStore } from './store/voxkey-store.interface.js';
 
 const DEFAULT_ALGORITHMS: VoxKeyAlgorithm[] = ['RS256'];
@@ -423,7 +424,7 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
     store: resolveStore(options.store),
     encryptionKey: resolveEncryptionKey(options.encryptionKey),
     contexts: resolveContexts(options.contexts),
-    audit: oneOf(options.audit, 'audit', ['warn', 'strict', 'off'] as const, 'warn'),
+    audit: resolveAudit(options.audit),
     // With several realms the challenge must not name one tenant's audience to every client.
     challengeRealm: multiRealm ? moduleOrigin(options) : realms[0].audiences[0],
     resources,

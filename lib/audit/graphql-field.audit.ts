@@ -4,12 +4,29 @@ import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import { authModeOf } from '../utils/route-metadata.util.js';
 import { ANY_SCOPE_METADATA, SCOPES_METADATA } from '../voxkey.constants.js';
 import { discoveredHandlers } from './discovered-handlers.util.js';
+import {
+  FIELD_RESOLVER,
+  GRAPHQL_OPTIONS,
+  RESOLVER_NAME,
+  RESOLVER_TYPE,
+} from './nest-metadata.constants.js';
 
-// What @nestjs/graphql 13 and 14 write, read as strings so that the package is never loaded.
-const RESOLVER_TYPE = 'graphql:resolver_type';
-const RESOLVER_NAME = 'graphql:resolver_name';
-const FIELD_RESOLVER = 'graphql:resolve_property';
-const GRAPHQL_OPTIONS = 'GqlModuleOptions';
+/**
+ * Whether guards run on field resolvers: every `GraphQLModule` lists `'guards'` in
+ * `fieldResolverEnhancers` (true, too, in an application without GraphQL).
+ */
+export function fieldResolversGuarded(
+  providers: ReturnType<DiscoveryService['getProviders']>,
+): boolean {
+  return providers
+    .filter((wrapper) => wrapper.token === GRAPHQL_OPTIONS)
+    .map((wrapper) => wrapper.instance as { fieldResolverEnhancers?: unknown } | undefined)
+    .every(
+      (option) =>
+        Array.isArray(option?.fieldResolverEnhancers) &&
+        option.fieldResolverEnhancers.includes('guards'),
+    );
+}
 
 /**
  * At start-up, stops the application when a GraphQL field resolver (`@ResolveField`) asks for
@@ -40,16 +57,7 @@ export class GraphQLFieldAudit implements OnModuleInit {
    */
   findings(): string[] {
     const wrappers = this.discovery.getProviders();
-    const options = wrappers
-      .filter((wrapper) => wrapper.token === GRAPHQL_OPTIONS)
-      .map((wrapper) => wrapper.instance as { fieldResolverEnhancers?: unknown } | undefined);
-    if (options.length === 0) return [];
-    const guarded = options.every(
-      (option) =>
-        Array.isArray(option?.fieldResolverEnhancers) &&
-        option.fieldResolverEnhancers.includes('guards'),
-    );
-    if (guarded) return [];
+    if (fieldResolversGuarded(wrappers)) return [];
     const findings: string[] = [];
     for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
       const type = this.reflector.get<unknown>(RESOLVER_TYPE, cls);

@@ -1,74 +1,77 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
-import { InjectVoxKeyOptions } from '../decorators/inject-voxkey-options.decorator.js';
-import { VoxKeyConfigError } from '../errors/voxkey.errors.js';
 import { VoxKeyAuthGuard } from '../guards/voxkey-auth.guard.js';
-import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
+import type { VoxKeyAuditFinding } from '../interfaces/route-audit.interface.js';
 import { nestMajor } from '../utils/nest-version.util.js';
 import { authModeOf } from '../utils/route-metadata.util.js';
-import { discoveredHandlers } from './discovered-handlers.util.js';
-
-// Metadata keys NestJS 11 and 12 both write; read as strings so no transport package is loaded.
-const GATEWAY = 'websockets:is_gateway';
-const MESSAGE_HANDLER = 'websockets:message_mapping';
-const MESSAGE_PATTERN = 'microservices:pattern';
-const GUARDS = '__guards__';
+import { type DiscoveredHandler, discoveredHandlers } from './discovered-handlers.util.js';
+import { declaresGuard } from './guard-coverage.util.js';
+import { GATEWAY, MESSAGE_HANDLER, MESSAGE_PATTERN } from './nest-metadata.constants.js';
 
 /**
- * At start-up, finds the handlers NestJS itself would leave outside the global guards, where
- * the platform fails open: `@SubscribeMessage` handlers on NestJS 11 (its gateways ignore
- * `APP_GUARD`), and microservice handlers of a hybrid application (reached only with
- * `connectMicroservice(options, { inheritAppConfig: true })`). Each one that is neither
- * `@Public()` nor guarded by `VoxKeyAuthGuard` itself is logged with the fix (`audit: 'warn'`),
- * or stops the application (`audit: 'strict'`).
+ * Finds the handlers NestJS itself would leave outside the global guards, where the platform
+ * fails open: `@SubscribeMessage` handlers on NestJS 11 (its gateways ignore `APP_GUARD`), and
+ * microservice handlers of a hybrid application (reached only with
+ * `connectMicroservice(options, { inheritAppConfig: true })`): each one that is neither
+ * `@Public()` nor guarded by `VoxKeyAuthGuard` itself. `VoxKeyRouteAudit` reports them with its
+ * own findings, as `audit.mode` says.
  */
 @Injectable()
-export class HandlerAudit implements OnApplicationBootstrap {
-  private readonly logger = new Logger('VoxKeyAudit');
-
+export class HandlerAudit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
-    @InjectVoxKeyOptions() private readonly options: ResolvedVoxKeyOptions,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.options.audit === 'off') return;
-    const findings = this.findings();
-    if (findings.length === 0) return;
-    if (this.options.audit === 'strict') {
-      throw new VoxKeyConfigError(`handlers outside VoxKey's guards: ${findings.join('; ')}`);
-    }
-    for (const finding of findings) this.logger.warn(finding);
-  }
-
-  /** One line per handler left unguarded, naming it and the fix. */
-  findings(): string[] {
-    const major = this.nestMajor();
-    const hybrid = this.adapterHost.httpAdapter !== undefined;
-    const findings: string[] = [];
+  /** One finding per handler left unguarded, naming it and the fix. */
+  findings(): VoxKeyAuditFinding[] {
+    const findings: VoxKeyAuditFinding[] = [];
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
-    for (const { cls, name, handler } of discoveredHandlers(wrappers, this.scanner)) {
-      const gateway = this.reflector.get<unknown>(GATEWAY, cls) === true;
-      const message = gateway && this.reflector.get<unknown>(MESSAGE_HANDLER, handler) === true;
-      const pattern = this.reflector.get<unknown>(MESSAGE_PATTERN, handler) !== undefined;
-      if (!message && !pattern) continue;
-      if (this.isPublic(handler, cls) || this.isGuarded(handler, cls)) continue;
+    for (const found of discoveredHandlers(wrappers, this.scanner)) {
+      const { cls, name, handler } = found;
+      const outside = this.outsideGlobalGuards(found);
+      if (outside === undefined || this.isPublic(handler, cls)) continue;
+      if (declaresGuard(this.reflector, handler, cls, VoxKeyAuthGuard)) continue;
       const where = `${cls.name}.${name}`;
-      if (message && (major === undefined || major <= 11)) {
-        findings.push(
-          `${where} (@SubscribeMessage): NestJS ${major ?? '(version unknown)'} does not apply global guards to gateways; add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to the gateway, or @Public()`,
-        );
-      }
-      if (pattern && hybrid) {
-        findings.push(
-          `${where} (microservice handler): in a hybrid application global guards reach it only with app.connectMicroservice(options, { inheritAppConfig: true }); connect it so and add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to silence this, or set audit: 'off'`,
-        );
-      }
+      findings.push(
+        outside === 'gateway'
+          ? {
+              handler: where,
+              rule: outside,
+              message: `${where} (@SubscribeMessage): NestJS ${this.nestMajor() ?? '(version unknown)'} does not apply global guards to gateways; add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to the gateway, or @Public()`,
+            }
+          : {
+              handler: where,
+              rule: outside,
+              message: `${where} (microservice handler): in a hybrid application global guards reach it only with app.connectMicroservice(options, { inheritAppConfig: true }); connect it so and add @UseGuards(VoxKeyAuthGuard, ScopesGuard) to silence this, or list it in audit.ignore`,
+            },
+      );
     }
     return findings;
+  }
+
+  /**
+   * Whether NestJS keeps the global guards from a handler: `'gateway'` for a `@SubscribeMessage`
+   * handler on NestJS 11 (or an unknown version), `'hybrid-microservice'` for a microservice
+   * handler of an application that also serves HTTP; undefined when they reach it.
+   */
+  outsideGlobalGuards({
+    cls,
+    handler,
+  }: DiscoveredHandler): 'gateway' | 'hybrid-microservice' | undefined {
+    const major = this.nestMajor();
+    if (
+      this.reflector.get<unknown>(GATEWAY, cls) === true &&
+      this.reflector.get<unknown>(MESSAGE_HANDLER, handler) === true
+    ) {
+      return major === undefined || major <= 11 ? 'gateway' : undefined;
+    }
+    const pattern = this.reflector.get<unknown>(MESSAGE_PATTERN, handler) !== undefined;
+    return pattern && this.adapterHost.httpAdapter !== undefined
+      ? 'hybrid-microservice'
+      : undefined;
   }
 
   /** The NestJS major version (undefined when unknown: then gateways are reported, to fail closed). */
@@ -79,19 +82,5 @@ export class HandlerAudit implements OnApplicationBootstrap {
   /** `@Public()` (not `@OptionalAuth()`, which needs the guards to read a token). */
   private isPublic(handler: () => unknown, cls: () => unknown): boolean {
     return authModeOf(this.reflector, [handler, cls])?.mode === 'public';
-  }
-
-  /** `VoxKeyAuthGuard` (or a subclass) in the handler's or its class's own `@UseGuards`. */
-  private isGuarded(handler: () => unknown, cls: object): boolean {
-    const guards = [
-      ...(this.reflector.get<unknown[]>(GUARDS, handler) ?? []),
-      ...(this.reflector.get<unknown[]>(GUARDS, cls as () => unknown) ?? []),
-    ];
-    return guards.some(
-      (guard) =>
-        guard instanceof VoxKeyAuthGuard ||
-        (typeof guard === 'function' &&
-          (guard === VoxKeyAuthGuard || guard.prototype instanceof VoxKeyAuthGuard)),
-    );
   }
 }

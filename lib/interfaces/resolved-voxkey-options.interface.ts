@@ -95,7 +95,13 @@ export interface ResolvedVoxKeyOptions {
     readonly ws: false | { readonly allowQueryToken: boolean; readonly closeOnExpiry: boolean };
     readonly rpc: false | { readonly getToken: VoxKeyRpcOptions['getToken'] };
   };
-  readonly audit: 'warn' | 'strict' | 'off';
+  /** The start-up route audit. */
+  readonly audit: {
+    readonly mode: 'warn' | 'strict' | 'off';
+    readonly requireScopes: boolean;
+    /** `'Class.method'` and `'Class'` names whose findings are left out. */
+    readonly ignore: readonly string[];
+  };
   /** Value of the `realm` parameter in `WWW-Authenticate` challenges. */
   readonly challengeRealm: string;
   /** `resource` or `resources`, validated; empty without. */

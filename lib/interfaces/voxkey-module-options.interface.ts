@@ -265,13 +265,14 @@ export interface VoxKeyModuleOptions {
    */
   contexts?: VoxKeyContextsOptions;
   /**
-   * What the start-up audit does with a handler NestJS would leave unguarded (a microservice
-   * handler of a hybrid application, a gateway handler on NestJS 11): `'warn'` logs each one
-   * with the fix, `'strict'` stops the application, `'off'` says nothing. `@Scopes()` on a
-   * GraphQL field resolver that guards never reach always stops the application.
-   * @default 'warn'
+   * The start-up route audit: every route, resolver, gateway and microservice handler with its
+   * decision, a one-line summary, and the probable mistakes (a handler no guard reaches, one that
+   * takes any token among scoped ones, ...). `'warn'` logs each finding with its fix, `'strict'`
+   * stops the application on any, `'off'` says nothing; a string is `{ mode }`. Conflicting
+   * decorators and `@Scopes()` on a GraphQL field resolver that guards never reach always stop it.
+   * @default { mode: 'warn', requireScopes: false }
    */
-  audit?: 'warn' | 'strict' | 'off';
+  audit?: 'warn' | 'strict' | 'off' | VoxKeyAuditOptions;
   /**
    * The canonical URI of this API as a protected resource, such as `https://api.example.com/mcp`:
    * the `aud` every route requires, the RFC 9728 metadata document served at
@@ -526,6 +527,24 @@ export interface VoxKeyContextsOptions {
   ws?: boolean | VoxKeyWsOptions;
   /** @default true */
   rpc?: boolean | VoxKeyRpcOptions;
+}
+
+/** The start-up route audit (`audit`). */
+export interface VoxKeyAuditOptions {
+  /**
+   * `'warn'`: log the summary and each finding; `'strict'`: the findings stop the application;
+   * `'off'`: say nothing (`VoxKeyRouteAudit` still lists the routes).
+   * @default 'warn'
+   */
+  mode?: 'warn' | 'strict' | 'off';
+  /** Every handler that accepts any valid token, without scopes, is a finding. @default false */
+  requireScopes?: boolean;
+  /**
+   * Handlers whose findings are left out, as `'Class.method'` or `'Class'` (all its handlers):
+   * a handler that accepts any token on purpose, a library's controller you cannot decorate.
+   * They are still listed. @default []
+   */
+  ignore?: string[];
 }
 
 /** Options handled by the module itself rather than by the providers. */

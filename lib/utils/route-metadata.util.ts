@@ -45,11 +45,22 @@ export interface RouteMetadata {
   readonly resource: string | undefined;
 }
 
-function readRoute(reflector: Reflector, context: ExecutionContext): RouteMetadata {
-  const targets = [context.getHandler(), context.getClass()];
+/** What metadata is read from: a handler (a method) or its class. */
+type MetadataTarget = Parameters<Reflector['getAllAndOverride']>[1][number];
+
+/**
+ * The VoxKey metadata of `handler` under the controller (or resolver, gateway) `cls`, as the
+ * guards apply it; the start-up route audit reads it the same way.
+ */
+export function routeMetadataOf(
+  reflector: Reflector,
+  handler: MetadataTarget,
+  cls: MetadataTarget,
+): RouteMetadata {
+  const targets = [handler, cls];
   const all = new Set<string>();
   const anyOf: string[][] = [];
-  for (const target of [context.getClass(), context.getHandler()]) {
+  for (const target of [cls, handler]) {
     for (const list of reflector.get<string[][] | undefined>(SCOPES_METADATA, target) ?? []) {
       for (const scope of list) all.add(scope);
     }
@@ -92,7 +103,10 @@ export class RouteMetadataCache {
     if (byHandler === undefined) this.byClass.set(cls, (byHandler = new WeakMap()));
     let route = byHandler.get(context.getHandler());
     if (route === undefined) {
-      byHandler.set(context.getHandler(), (route = readRoute(this.reflector, context)));
+      byHandler.set(
+        context.getHandler(),
+        (route = routeMetadataOf(this.reflector, context.getHandler(), cls)),
+      );
     }
     return route;
   }
