@@ -11,6 +11,7 @@ import {
   UseDpopNonceException,
 } from '../errors/bearer.exceptions.js';
 import type { TokenRejectionReason } from '../errors/voxkey.errors.js';
+import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { listening, publish } from './event-channels.js';
 import type { VoxKeyEventContext, VoxKeyRefusalReason } from './voxkey-event.interface.js';
 
@@ -53,6 +54,11 @@ export function refusalReason(refusal: HttpException): VoxKeyRefusalReason | und
   if (refusal instanceof AuthUnavailableException) return 'unavailable';
   if (refusal instanceof UnsupportedContextException) return 'unsupported_context';
   return undefined;
+}
+
+/** The realm a refusal's event names when the call itself named none: the only one, if just one. */
+export function soleRealm(options: ResolvedVoxKeyOptions): string | undefined {
+  return options.multiRealm ? undefined : options.realms[0].id;
 }
 
 /**

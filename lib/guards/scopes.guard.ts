@@ -18,7 +18,7 @@ import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache, type ScopeRequirements } from '../utils/route-metadata.util.js';
 import { grantedScopes } from '../utils/scopes.util.js';
 import { routeChallenge } from '../resource/route-resource.js';
-import { authEventStart, publishRefused } from '../events/auth-event.util.js';
+import { authEventStart, publishRefused, soleRealm } from '../events/auth-event.util.js';
 import type { VoxKeyEventContext } from '../events/voxkey-event.interface.js';
 
 export type { ScopeRequirements } from '../utils/route-metadata.util.js';
@@ -117,12 +117,7 @@ export class ScopesGuard implements CanActivate {
     realm?: unknown,
   ): Promise<never> {
     if (started !== undefined) {
-      const named =
-        typeof realm === 'string'
-          ? realm
-          : this.options.multiRealm
-            ? undefined
-            : this.options.realms[0].id;
+      const named = typeof realm === 'string' ? realm : soleRealm(this.options);
       publishRefused(context.getType<VoxKeyEventContext>(), refusal, named, started);
     }
     throw transport ? await transport.refuse(context, refusal) : refusal;

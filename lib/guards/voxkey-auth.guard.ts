@@ -33,7 +33,12 @@ import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.i
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
 import { readRequestCredentials } from '../token/token-location.js';
 import { unverifiedPayload } from '../token/jws-header.js';
-import { authEventStart, publishAccepted, publishRefused } from '../events/auth-event.util.js';
+import {
+  authEventStart,
+  publishAccepted,
+  publishRefused,
+  soleRealm,
+} from '../events/auth-event.util.js';
 import type { VoxKeyEventContext } from '../events/voxkey-event.interface.js';
 import { RealmRegistry } from '../realm/realm.registry.js';
 import { VerifiedTokenCache } from '../cache/verified-token.cache.js';
@@ -212,7 +217,6 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     if (route.mode === 'public') return true;
     // Undefined unless someone listens to the auth events: then no event is built.
     const started = authEventStart();
-    const kind = context.getType<VoxKeyEventContext>();
     const transport = transportOf(context);
     if (transport === undefined || !isEnabled(context, this.voxkeyOptions)) {
       this.warnOncePerMinute(
@@ -220,7 +224,9 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         `Denied a '${context.getType()}' handler: VoxKey does not authenticate this context here (see the 'contexts' option); mark the handler @Public() to allow it`,
       );
       const refusal = new UnsupportedContextException(context.getType());
-      if (started !== undefined) publishRefused(kind, refusal, this.eventRealm(), started);
+      if (started !== undefined) {
+        publishRefused(context.getType<VoxKeyEventContext>(), refusal, this.eventRealm(), started);
+      }
       throw transport ? await transport.refuse(context, refusal) : refusal;
     }
     let credentials: BearerCredentials | undefined;
@@ -233,7 +239,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         credentials,
       );
       if (started !== undefined && authenticated !== undefined) {
-        publishAccepted(kind, authenticated.realm, authenticated.cached, started);
+        const { realm, cached } = authenticated;
+        publishAccepted(context.getType<VoxKeyEventContext>(), realm, cached, started);
       }
       return true;
     } catch (error) {
@@ -245,7 +252,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       }
       const anonymous = route.anonymousOnInvalid && passesAsAnonymous(error);
       if (started !== undefined && isRefusal(error)) {
-        publishRefused(kind, error, this.eventRealm(credentials), started, anonymous);
+        const realm = this.eventRealm(credentials);
+        publishRefused(context.getType<VoxKeyEventContext>(), error, realm, started, anonymous);
       }
       if (anonymous) {
         this.admitAnonymously(context, transport, error);
@@ -366,8 +374,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * configured realm whose issuer the token's (unverified) `iss` is, if any. Never the `iss`.
    */
   private eventRealm(credentials?: BearerCredentials): string | undefined {
-    if (!this.voxkeyOptions.multiRealm) return this.voxkeyOptions.realms[0].id;
-    if (credentials?.kind !== 'token') return undefined;
+    const sole = soleRealm(this.voxkeyOptions);
+    if (sole !== undefined || credentials?.kind !== 'token') return sole;
     return this.realms.forIssuer(unverifiedPayload(credentials.token)?.iss)?.config.id;
   }
 
