@@ -48,7 +48,7 @@ import {
 import { PostsResolver } from '../support/graphql-resolvers';
 import { json } from '../support/http-stub';
 import { JWT_RESOURCE, M2M_CLIENT, OidcRealm } from '../support/oidc-realm';
-import { reply, RpcPostsController, sendAuthorization } from '../support/rpc-handlers';
+import { reply, RpcPostsController, sendAuthorization, until } from '../support/rpc-handlers';
 import { b64url, payloadOf } from '../support/token-forge';
 import { nextEvent } from '../support/ws-app';
 
@@ -387,6 +387,45 @@ describe('events of a key set endpoint that cannot be reached', () => {
       },
       refused('http', 'unavailable', 503),
     ]);
+  });
+});
+
+describe('events of a key set refreshed in the background', () => {
+  const recorder = new EventRecorder();
+  let realm: VoxKeyTestRealm;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    realm = await VoxKeyTestRealm.start();
+    app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cacheMaxAgeMs: 1_000 } }))],
+      [EventRoutes],
+    );
+    recorder.start(app.get(VoxKeyEvents));
+  });
+  afterAll(async () => {
+    recorder.stop();
+    await app?.close();
+    await realm?.close();
+  });
+
+  it("keys older than cacheMaxAgeMs: a cached call starts a fetch whose trigger is 'refresh'", async () => {
+    const token = realm.mint();
+    const call = () =>
+      request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
+    expect((await call()).status).toBe(200);
+    expect(recorder.take()).toEqual([fetched('unknown_kid'), accepted('http', false)]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await call()).status).toBe(200);
+    await until(() =>
+      recorder.all.some((event) => event.type === 'jwks.fetch' && event.trigger === 'refresh'),
+    );
+    // The refresh runs in the background: its event may come before or after the call's.
+    const events = recorder.take();
+    expect(events).toHaveLength(2);
+    expect(events).toEqual(expect.arrayContaining([accepted('http', true), fetched('refresh')]));
+    expect(realm.jwksRequests).toBe(2);
   });
 });
 
