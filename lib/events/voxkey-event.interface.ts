@@ -26,6 +26,7 @@ export type VoxKeyRefusalReason =
   | 'dpop_nonce'
   | 'revoked'
   | 'inactive'
+  | 'invalid'
   | 'insufficient_scope'
   | 'unsupported_context'
   | 'unavailable';
@@ -51,12 +52,17 @@ export const VOXKEY_REFUSAL_REASONS: readonly VoxKeyRefusalReason[] = [
   'dpop_nonce',
   'revoked',
   'inactive',
+  'invalid',
   'insufficient_scope',
   'unsupported_context',
   'unavailable',
 ];
 
-/** A call the guards let through, with a token (anonymous `@OptionalAuth()` calls are not events). */
+/**
+ * A call whose token the guards authenticated, or a connection accepted when it opened.
+ * Anonymous `@OptionalAuth()` calls and `@Public()` routes are not events. A call then refused
+ * by `ScopesGuard` also gives an `auth.refused` (`insufficient_scope`).
+ */
 export interface VoxKeyAuthAcceptedEvent {
   readonly type: 'auth.accepted';
   readonly context: VoxKeyEventContext;
@@ -68,15 +74,26 @@ export interface VoxKeyAuthAcceptedEvent {
   readonly durationMs: number;
 }
 
-/** A call the guards refused. */
+/**
+ * A call the guards refused, or a connection (socket.io handshake, WebSocket upgrade,
+ * subscription `connection_init`) refused when it opened.
+ */
 export interface VoxKeyAuthRefusedEvent {
   readonly type: 'auth.refused';
   readonly context: VoxKeyEventContext;
-  /** The configured realm id when the token got as far as naming one, else undefined. */
+  /**
+   * The configured realm id: with one realm, that realm; with several, the realm the token's
+   * exact `iss` names (verified or not), else undefined (no token, an unknown issuer).
+   */
   readonly realm: string | undefined;
   readonly reason: VoxKeyRefusalReason;
   /** The HTTP status of the refusal (400, 401, 403, 503), whatever the transport's form. */
   readonly status: number;
+  /**
+   * Whether `@OptionalAuth({ invalidToken: 'anonymous' })` let the call go on without a user
+   * (`status` is then the refusal it would otherwise have been).
+   */
+  readonly anonymous: boolean;
   readonly durationMs: number;
 }
 
@@ -84,6 +101,11 @@ export interface VoxKeyAuthRefusedEvent {
 export interface VoxKeyJwksFetchEvent {
   readonly type: 'jwks.fetch';
   readonly realm: string;
+  /**
+   * `prewarm` at start-up; `refresh` when the keys are older than `jwks.cacheMaxAgeMs` (in the
+   * background); `unknown_kid` when a token needs a key not held (also the first fetch, when no
+   * key set is loaded yet).
+   */
   readonly trigger: 'prewarm' | 'refresh' | 'unknown_kid';
   readonly outcome: 'ok' | 'error';
   /** Keys usable after an `ok` fetch. */
@@ -93,7 +115,11 @@ export interface VoxKeyJwksFetchEvent {
   readonly durationMs: number;
 }
 
-/** A fetch the key set's cool-down refused (an unknown `kid` too soon after the last fetch). */
+/**
+ * A token refused because the key set's cool-down held a fetch back: an unknown `kid` too soon
+ * after the last fetch (`jwks.cooldownMs`), or any token while no key set is loaded and the
+ * last fetch failed under a second ago.
+ */
 export interface VoxKeyJwksCooldownEvent {
   readonly type: 'jwks.cooldown';
   readonly realm: string;

@@ -18,6 +18,8 @@ import { isEnabled, transportOf } from '../transports/transports.js';
 import { RouteMetadataCache, type ScopeRequirements } from '../utils/route-metadata.util.js';
 import { grantedScopes } from '../utils/scopes.util.js';
 import { routeChallenge } from '../resource/route-resource.js';
+import { authEventStart, publishRefused, soleRealm } from '../events/auth-event.util.js';
+import type { VoxKeyEventContext } from '../events/voxkey-event.interface.js';
 
 export type { ScopeRequirements } from '../utils/route-metadata.util.js';
 
@@ -54,6 +56,8 @@ export class ScopesGuard implements CanActivate {
     if (this.routes.get(context).mode !== 'required') return true;
     const required = this.getRequirements(context);
     if (required.all.length === 0 && required.anyOf.length === 0) return true;
+    // Undefined unless someone listens to the auth events: then no event is built.
+    const started = authEventStart();
     const transport = transportOf(context);
     if (transport === undefined || !isEnabled(context, this.options)) {
       // Once per handler: clients must not be able to flood the log.
@@ -63,7 +67,12 @@ export class ScopesGuard implements CanActivate {
           `Denied a '${context.getType()}' handler: VoxKey does not check scopes in this context here (see the 'contexts' option); mark the handler @Public() to allow it`,
         );
       }
-      return this.refuse(context, transport, new UnsupportedContextException(context.getType()));
+      return this.refuse(
+        context,
+        transport,
+        new UnsupportedContextException(context.getType()),
+        started,
+      );
     }
 
     const route = this.routes.get(context);
@@ -76,6 +85,7 @@ export class ScopesGuard implements CanActivate {
         context,
         transport,
         new MissingTokenException(routeChallenge(route, this.options)),
+        started,
       );
     }
     const granted = grantedScopes(user as Record<string, unknown>);
@@ -89,15 +99,27 @@ export class ScopesGuard implements CanActivate {
       context,
       transport,
       new InsufficientScopeException(routeChallenge(route, this.options), challenge),
+      started,
+      (user as { realm?: unknown }).realm,
     );
   }
 
-  /** Throws the refusal in the context's own form (on HTTP with its `WWW-Authenticate` challenge). */
+  /**
+   * Throws the refusal in the context's own form (on HTTP with its `WWW-Authenticate` challenge),
+   * after its `auth.refused` event when the call was timed. The event names the user's realm;
+   * without a user, the only realm when there is just one.
+   */
   private async refuse(
     context: ExecutionContext,
     transport: Transport | undefined,
     refusal: HttpException,
+    started: number | undefined,
+    realm?: unknown,
   ): Promise<never> {
+    if (started !== undefined) {
+      const named = typeof realm === 'string' ? realm : soleRealm(this.options);
+      publishRefused(context.getType<VoxKeyEventContext>(), refusal, named, started);
+    }
     throw transport ? await transport.refuse(context, refusal) : refusal;
   }
 

@@ -32,6 +32,14 @@ import type { VoxKeyClaims } from '../interfaces/voxkey-claims.interface.js';
 import type { VoxKeyTenancyRequest } from '../interfaces/voxkey-module-options.interface.js';
 import type { BearerCredentials, RequestWithHeaders } from '../token/bearer-header.parser.js';
 import { readRequestCredentials } from '../token/token-location.js';
+import { unverifiedPayload } from '../token/jws-header.js';
+import {
+  authEventStart,
+  publishAccepted,
+  publishRefused,
+  soleRealm,
+} from '../events/auth-event.util.js';
+import type { VoxKeyEventContext } from '../events/voxkey-event.interface.js';
 import { RealmRegistry } from '../realm/realm.registry.js';
 import { VerifiedTokenCache } from '../cache/verified-token.cache.js';
 import { IntrospectionService } from '../services/introspection.service.js';
@@ -62,10 +70,20 @@ import {
   VOXKEY_STRATEGY,
 } from '../voxkey.constants.js';
 
-/** What a verification gives: the user `handleRequest` accepted, and the strategy's `info`. */
+/**
+ * What a verification gives: the user `handleRequest` accepted, the strategy's `info`, and
+ * whether it came from the verified-token cache or a session's earlier verification.
+ */
 interface Verified {
   user: unknown;
   info: unknown;
+  cached: boolean;
+}
+
+/** What an authenticated call gives its `auth.accepted` event. */
+interface Authenticated {
+  realm: string;
+  cached: boolean;
 }
 
 /** A session's verification, shared by its calls while its token is the same. */
@@ -197,6 +215,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.routes.get(context);
     if (route.mode === 'public') return true;
+    // Undefined unless someone listens to the auth events: then no event is built.
+    const started = authEventStart();
     const transport = transportOf(context);
     if (transport === undefined || !isEnabled(context, this.voxkeyOptions)) {
       this.warnOncePerMinute(
@@ -204,10 +224,24 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         `Denied a '${context.getType()}' handler: VoxKey does not authenticate this context here (see the 'contexts' option); mark the handler @Public() to allow it`,
       );
       const refusal = new UnsupportedContextException(context.getType());
+      if (started !== undefined) {
+        publishRefused(context.getType<VoxKeyEventContext>(), refusal, this.eventRealm(), started);
+      }
       throw transport ? await transport.refuse(context, refusal) : refusal;
     }
+    let credentials: BearerCredentials | undefined;
     try {
-      await this.authenticateCall(context, transport, route.mode === 'optional');
+      credentials = this.callCredentials(context, transport);
+      const authenticated = await this.authenticateCall(
+        context,
+        transport,
+        route.mode === 'optional',
+        credentials,
+      );
+      if (started !== undefined && authenticated !== undefined) {
+        const { realm, cached } = authenticated;
+        publishAccepted(context.getType<VoxKeyEventContext>(), realm, cached, started);
+      }
       return true;
     } catch (error) {
       // A refused call leaves its session (socket, operation) without a user or a verification.
@@ -216,7 +250,12 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         this.sessions.delete(session);
         forgetUser(session);
       }
-      if (route.anonymousOnInvalid && passesAsAnonymous(error)) {
+      const anonymous = route.anonymousOnInvalid && passesAsAnonymous(error);
+      if (started !== undefined && isRefusal(error)) {
+        const realm = this.eventRealm(credentials);
+        publishRefused(context.getType<VoxKeyEventContext>(), error, realm, started, anonymous);
+      }
+      if (anonymous) {
         this.admitAnonymously(context, transport, error);
         return true;
       }
@@ -251,36 +290,42 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     setMcpAuth(request, undefined);
   }
 
+  /** The call's Bearer credentials, from every location the transport and the options allow. */
+  private callCredentials(context: ExecutionContext, transport: Transport): BearerCredentials {
+    // On HTTP through getRequest, so a subclass that overrides it is read as before.
+    return transport === httpTransport
+      ? readRequestCredentials(
+          this.getRequest(context) as AuthenticatedRequest,
+          this.voxkeyOptions.tokenLocation,
+          this.voxkeyOptions.dpop.mode !== 'off',
+        )
+      : transport.credentials(context, this.voxkeyOptions);
+  }
+
   /**
    * One call: Bearer credentials → the session's earlier verification, or the verified-token
    * cache, or Passport → the realms this call accepts → the deny list → the user where the
-   * transport keeps it.
+   * transport keeps it. Resolves with the realm and whether the verification was cached;
+   * undefined for an anonymous `@OptionalAuth()` call.
    */
   private async authenticateCall(
     context: ExecutionContext,
     transport: Transport,
     optional: boolean,
-  ): Promise<void> {
+    credentials: BearerCredentials,
+  ): Promise<Authenticated | undefined> {
     const http = transport === httpTransport;
-    // On HTTP through getRequest, so a subclass that overrides it is read as before.
     const request = http ? (this.getRequest(context) as AuthenticatedRequest) : undefined;
-    const credentials = request
-      ? readRequestCredentials(
-          request,
-          this.voxkeyOptions.tokenLocation,
-          this.voxkeyOptions.dpop.mode !== 'off',
-        )
-      : transport.credentials(context, this.voxkeyOptions);
     if (optional && credentials.kind === 'missing') {
       // `@OptionalAuth()` without Bearer credentials: the handler runs without a user.
       this.leaveWithoutUser(context, transport);
-      return;
+      return undefined;
     }
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
     const dpop = credentials.dpop === true;
     const session = transport.session(context);
-    const { user, info } =
+    const { user, info, cached } =
       session === undefined
         ? // A DPoP token is handed to Passport in a Bearer header of its own, as off the route.
           await this.verify(context, token, http && !credentials.fromCookie && !dpop)
@@ -321,6 +366,17 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         ),
       );
     } else transport.setUser(context, principal, token);
+    return { realm, cached };
+  }
+
+  /**
+   * The realm an `auth.refused` event names: with one realm, that realm; with several, the
+   * configured realm whose issuer the token's (unverified) `iss` is, if any. Never the `iss`.
+   */
+  private eventRealm(credentials?: BearerCredentials): string | undefined {
+    const sole = soleRealm(this.voxkeyOptions);
+    if (sole !== undefined || credentials?.kind !== 'token') return sole;
+    return this.realms.forIssuer(unverifiedPayload(credentials.token)?.iss)?.config.id;
   }
 
   /**
@@ -409,7 +465,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
    * the library's refusal (a 400, 401 or 503 `HttpException`), which the connection helpers turn
    * into their transport's answer. `tenancy.resolve` sees the handshake as a call of `kind`.
    * The connection is under the protected resource `gateway`'s `@Resource()` names, else the only
-   * one configured: the token's `aud` must name it, as on the gateway's messages.
+   * one configured: the token's `aud` must name it, as on the gateway's messages. The outcome is
+   * an `auth.accepted` or `auth.refused` event of context `kind`.
    */
   async authenticateConnection(
     handshake: object,
@@ -417,10 +474,34 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     kind: 'ws' | 'graphql' = 'ws',
     gateway?: Type,
   ): Promise<{ user: unknown; token: string; until: number | undefined }> {
+    const started = authEventStart();
+    if (started === undefined) return this.openConnection(handshake, credentials, kind, gateway);
+    try {
+      const { realm, cached, ...accepted } = await this.openConnection(
+        handshake,
+        credentials,
+        kind,
+        gateway,
+      );
+      publishAccepted(kind, realm, cached, started);
+      return accepted;
+    } catch (error) {
+      if (isRefusal(error)) publishRefused(kind, error, this.eventRealm(credentials), started);
+      throw error;
+    }
+  }
+
+  /** `authenticateConnection`, with the realm and whether the verification was cached. */
+  private async openConnection(
+    handshake: object,
+    credentials: BearerCredentials,
+    kind: 'ws' | 'graphql',
+    gateway: Type | undefined,
+  ): Promise<{ user: unknown; token: string; until: number | undefined } & Authenticated> {
     const context = handshakeContext(handshake);
     if (credentials.kind !== 'token') throw this.rejectCredentials(context, credentials);
     const token = credentials.token;
-    const { user, info } = await this.verify(context, token);
+    const { user, info, cached } = await this.verify(context, token);
     const realm = this.realmOf(context, info);
     const named =
       gateway === undefined
@@ -443,7 +524,8 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       (claims ?? (user as VoxKeyClaims))?.cnf,
     );
     await this.assertNotRevoked(context, token, realm);
-    return { user, token, until: claims && this.verifiedTokens.acceptedUntil(claims) };
+    const until = claims && this.verifiedTokens.acceptedUntil(claims);
+    return { user, token, until, realm, cached };
   }
 
   /**
@@ -464,6 +546,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
         return {
           user: await this.admit(null, verified.claims, verified.info, context),
           info: verified.info,
+          cached: true,
         };
       }
     }
@@ -505,7 +588,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
       // The same hook, with what the strategy reported, so a subclass policy applies to cached
       // tokens too.
       const info: VoxKeyJwtAuthInfo = cached;
-      return { user: await this.admit(null, cached.claims, info, context), info };
+      return { user: await this.admit(null, cached.claims, info, context), info, cached: true };
     }
     const verified = await this.authenticate(context, token, fromRoute);
     // Only verified claims are cached (not a subclass's mapping of them), and only once
@@ -565,7 +648,7 @@ export class VoxKeyAuthGuard extends AuthGuard() {
     return new Promise((resolve, reject) => {
       const done = (error: unknown, user: unknown, info?: unknown, status?: unknown): void => {
         this.admit(error, user, info, context, status).then(
-          (accepted) => resolve({ user: accepted, info }),
+          (accepted) => resolve({ user: accepted, info, cached: false }),
           reject,
         );
       };

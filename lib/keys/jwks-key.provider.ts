@@ -3,7 +3,9 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { VoxKeyJwksError, VoxKeyTokenError } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
-import { createJwksFetcher } from './jwks.fetcher.js';
+import { listening, publish } from '../events/event-channels.js';
+import type { VoxKeyJwksFetchEvent } from '../events/voxkey-event.interface.js';
+import { createJwksFetcher, jwksErrorCode } from './jwks.fetcher.js';
 
 /** A verification key of the realm, imported once. */
 interface RealmKey {
@@ -47,6 +49,9 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
 /** How a key set is fetched and kept. */
 export type JwksSettings = ResolvedVoxKeyOptions['jwks'];
 
+/** What started a fetch of the key set, as its `jwks.fetch` event says. */
+export type JwksFetchTrigger = VoxKeyJwksFetchEvent['trigger'];
+
 /**
  * One realm's signing keys, fetched through jwks-rsa and kept as `KeyObject`s. Each realm has its
  * own provider, with its own fetch state: a flood of unknown `kid`s against one realm never
@@ -73,14 +78,16 @@ export class JwksKeyProvider {
   /**
    * @param jwksUri where the key set is fetched (from configuration only, never from a token)
    * @param settings the module's `jwks` options
-   * @param realmId the realm's id, named in log lines when the module has several
+   * @param realmId the realm's id, named in its events, and in log lines with `multiRealm`
+   * @param multiRealm whether the module has several realms
    */
   constructor(
     jwksUri: string,
     private readonly settings: JwksSettings,
-    realmId?: string,
+    private readonly realmId: string,
+    multiRealm = false,
   ) {
-    this.logger = new Logger(realmId === undefined ? 'VoxKeyJwks' : `VoxKeyJwks:${realmId}`);
+    this.logger = new Logger(multiRealm ? `VoxKeyJwks:${realmId}` : 'VoxKeyJwks');
     this.client = new JwksClient({
       jwksUri,
       cache: false,
@@ -111,8 +118,10 @@ export class JwksKeyProvider {
     let found = this.find(kid);
     if (!found && kid !== undefined) {
       if (this.inFlight || this.mayFetch(now, this.settings.cooldownMs)) {
-        await this.refresh();
+        await this.refresh('unknown_kid');
         found = this.find(kid);
+      } else {
+        this.cooledDown();
       }
       // While the endpoint is failing, an unknown kid may be a key we cannot fetch yet: 503, so
       // clients retry rather than drop a good token. 401 only after a successful fetch.
@@ -164,23 +173,28 @@ export class JwksKeyProvider {
 
   private async refreshOrThrow(now: number): Promise<void> {
     if (!this.inFlight && !this.mayFetch(now)) {
+      this.cooledDown();
       throw new VoxKeyJwksError('key set unavailable (last fetch failed)');
     }
-    if (!(await this.refresh()) && this.keys.length === 0) {
+    if (!(await this.refresh('unknown_kid')) && this.keys.length === 0) {
       throw new VoxKeyJwksError('key set unavailable');
     }
   }
 
-  /** Fetches the key set once for every concurrent caller; resolves to whether it succeeded. */
-  private refresh(): Promise<boolean> {
-    this.inFlight ??= this.load().finally(() => {
+  /**
+   * Fetches the key set once for every concurrent caller; resolves to whether it succeeded. The
+   * fetch's event names the `trigger` of the caller that started it.
+   */
+  private refresh(trigger: JwksFetchTrigger = 'refresh'): Promise<boolean> {
+    this.inFlight ??= this.load(trigger).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  private async load(): Promise<boolean> {
+  private async load(trigger: JwksFetchTrigger): Promise<boolean> {
     this.attemptedAt = Date.now();
+    const started = listening('jwks') ? performance.now() : undefined;
     try {
       const signingKeys = await this.client.getSigningKeys();
       const keys: RealmKey[] = [];
@@ -220,8 +234,14 @@ export class JwksKeyProvider {
       this.fetchedAt = Date.now();
       if (this.lastAttemptFailed) this.logger.log('JWKS endpoint reachable again');
       this.lastAttemptFailed = false;
+      if (started !== undefined) {
+        this.fetched(trigger, started, { outcome: 'ok', keys: keys.length });
+      }
       return true;
     } catch (error) {
+      if (started !== undefined) {
+        this.fetched(trigger, started, { outcome: 'error', error: jwksErrorCode(error) });
+      }
       if (!this.lastAttemptFailed) {
         this.logger.warn(
           `Cannot refresh the realm's keys: ${error instanceof Error ? error.message : 'unknown error'}` +
@@ -231,5 +251,25 @@ export class JwksKeyProvider {
       this.lastAttemptFailed = true;
       return false;
     }
+  }
+
+  /** Publishes `jwks.fetch` for a fetch timed from `started`. */
+  private fetched(
+    trigger: JwksFetchTrigger,
+    started: number,
+    result: Pick<VoxKeyJwksFetchEvent, 'outcome' | 'keys' | 'error'>,
+  ): void {
+    publish({
+      type: 'jwks.fetch',
+      realm: this.realmId,
+      trigger,
+      ...result,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  /** Publishes `jwks.cooldown`, when someone listens: a token refused without a fetch. */
+  private cooledDown(): void {
+    if (listening('jwks')) publish({ type: 'jwks.cooldown', realm: this.realmId });
   }
 }

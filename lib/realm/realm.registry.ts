@@ -35,7 +35,8 @@ export class RealmRegistry implements OnModuleInit {
       keys: new JwksKeyProvider(
         config.endpoints.jwksUri,
         options.jwks,
-        options.multiRealm ? config.id : undefined,
+        config.id,
+        options.multiRealm,
       ),
     });
     for (const config of options.realms) {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { VoxKeyOAuthError } from '../errors/voxkey.errors.js';
+import { observeRealmRequest } from '../events/realm-request.util.js';
 import { RealmHttpClient } from '../realm/realm-http.client.js';
 import type {
   IntrospectionResult,
@@ -85,20 +86,28 @@ export class IntrospectionService {
     const result = await this.inFlight.run(key, async () => {
       const params: Record<string, string> = { token };
       if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
-      const response = await this.http.post(
-        realm.config.endpoints,
-        'introspection',
-        params,
-        apiCredentials(realm.config, 'to call the introspection endpoint', this.options.multiRealm),
+      const credentials = apiCredentials(
+        realm.config,
+        'to call the introspection endpoint',
+        this.options.multiRealm,
       );
-      if (!response.body) {
-        throw new VoxKeyOAuthError('invalid_response', {
-          endpoint: 'introspection',
-          status: response.status,
-          retryable: false,
-        });
-      }
-      const answer = Object.freeze(this.interpret(response.body, realm));
+      const body = await observeRealmRequest(realm.config.id, 'introspection', async () => {
+        const response = await this.http.post(
+          realm.config.endpoints,
+          'introspection',
+          params,
+          credentials,
+        );
+        if (!response.body) {
+          throw new VoxKeyOAuthError('invalid_response', {
+            endpoint: 'introspection',
+            status: response.status,
+            retryable: false,
+          });
+        }
+        return response.body;
+      });
+      const answer = Object.freeze(this.interpret(body, realm));
       const ttl = this.lifetime(answer);
       if (ttl > 0) {
         await this.state.store.set(key, this.state.cipher.seal(JSON.stringify(answer), key), ttl);

@@ -7,6 +7,7 @@ import {
   VoxKeyOAuthError,
   VoxKeyRequestError,
 } from '../errors/voxkey.errors.js';
+import { observeRealmRequest } from '../events/realm-request.util.js';
 import { type ClientCredentials, RealmHttpClient } from '../realm/realm-http.client.js';
 import type { M2MToken, M2MTokenRequest } from '../interfaces/m2m-token.interface.js';
 import type {
@@ -273,10 +274,13 @@ export class M2MTokenService implements OnApplicationShutdown {
       // The token's life counts from when it was asked for, not from when the answer arrived.
       const sentAt = Date.now();
       try {
-        const response = await this.http.post(realm.endpoints, 'token', params, credentials, {
-          signal: this.shutdown.signal,
+        // One event per attempt: each is a request the realm answered (or did not).
+        return await observeRealmRequest(realm.id, 'token', async () => {
+          const response = await this.http.post(realm.endpoints, 'token', params, credentials, {
+            signal: this.shutdown.signal,
+          });
+          return this.parse(response.body, response.status, scope, sentAt);
         });
-        return this.parse(response.body, response.status, scope, sentAt);
       } catch (error) {
         const retryAfter = error instanceof VoxKeyOAuthError ? error.retryAfter : undefined;
         const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { observeRealmRequest } from '../events/realm-request.util.js';
 import { RealmHttpClient } from '../realm/realm-http.client.js';
 import type { TokenRequestOptions } from '../interfaces/introspection-result.interface.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
@@ -54,13 +55,14 @@ export class RevocationService {
     const realm = this.realms.forToken(token, options.realm, 'to revoke').config;
     const params: Record<string, string> = { token };
     if (options.tokenTypeHint) params.token_type_hint = options.tokenTypeHint;
+    const credentials = apiCredentials(
+      realm,
+      'to call the revocation endpoint',
+      this.options.multiRealm,
+    );
     // RFC 7009 §2.2: any 2xx means revoked, whatever the body says.
-    await this.http.post(
-      realm.endpoints,
-      'revocation',
-      params,
-      apiCredentials(realm, 'to call the revocation endpoint', this.options.multiRealm),
-      { ignoreBody: true },
+    await observeRealmRequest(realm.id, 'revocation', () =>
+      this.http.post(realm.endpoints, 'revocation', params, credentials, { ignoreBody: true }),
     );
     await this.revoked.add(token, this.denyUntil(token), realm.id);
     await this.introspection.forget(token, realm.id);

@@ -18,8 +18,9 @@ const DOCUMENTS = ['README.md', 'docs/contexts.md'];
 const BLOCKS_DIR = join(root, 'readme-blocks');
 
 /**
- * The samples configure the module from `@nestjs/config`, which this repository does not
- * install: this is the part of its API they use.
+ * The samples configure the module from `@nestjs/config` and record metrics with `prom-client`,
+ * which this repository does not install: this is the part of their APIs they use (as declared
+ * by @nestjs/config 4 and prom-client 15).
  */
 const STUBS: Record<string, string> = {
   'node_modules/@nestjs/config/index.d.ts': `
@@ -33,6 +34,31 @@ const STUBS: Record<string, string> = {
     }
   `,
   'node_modules/@nestjs/config/package.json': '{ "name": "@nestjs/config", "types": "index.d.ts" }',
+  'node_modules/prom-client/index.d.ts': `
+    type LabelValues<T extends string> = Partial<Record<T, string | number>>;
+    interface MetricConfiguration<T extends string> {
+      name: string;
+      help: string;
+      labelNames?: readonly T[];
+      registers?: Registry[];
+    }
+    export declare class Registry {
+      metrics(): Promise<string>;
+      readonly contentType: string;
+    }
+    export declare const register: Registry;
+    export declare class Counter<T extends string = string> {
+      constructor(configuration: MetricConfiguration<T>);
+      inc(labels: LabelValues<T>, value?: number): void;
+      inc(value?: number): void;
+    }
+    export declare class Histogram<T extends string = string> {
+      constructor(configuration: MetricConfiguration<T> & { buckets?: number[] });
+      observe(value: number): void;
+      observe(labels: LabelValues<T>, value: number): void;
+    }
+  `,
+  'node_modules/prom-client/package.json': '{ "name": "prom-client", "types": "index.d.ts" }',
 };
 
 interface Block {
