@@ -19,8 +19,9 @@ export interface VoxKeyMetrics {
  * through `@opentelemetry/api` alone (the application brings the SDK and its exporter):
  *
  * - `voxkey.auth.requests` (counter): guarded calls, by `voxkey.outcome` (`accepted`,
- *   `refused`), `voxkey.context`, `voxkey.realm`, `voxkey.cached`, and `error.type` (the refusal
- *   reason, one of `VOXKEY_REFUSAL_REASONS`);
+ *   `refused`), `voxkey.context`, `voxkey.realm`, `voxkey.cached`, `error.type` (the refusal
+ *   reason, one of `VOXKEY_REFUSAL_REASONS`) and `voxkey.anonymous` (a refused token on an
+ *   `@OptionalAuth({ invalidToken: 'anonymous' })` route, served without a user);
  * - `voxkey.auth.duration` (histogram, seconds): time in the guards, by outcome and context;
  * - `voxkey.jwks.fetches` (counter): key-set requests, by realm, `voxkey.trigger`, outcome and
  *   `error.type`; `voxkey.jwks.cooldowns` (counter): fetches the cool-down refused, by realm;
@@ -82,6 +83,8 @@ export function startVoxKeyMetrics(options: VoxKeyMetricsOptions = {}): VoxKeyMe
           'voxkey.context': event.context,
           ...(event.realm === undefined ? {} : { 'voxkey.realm': event.realm }),
           'error.type': event.reason,
+          // `@OptionalAuth({ invalidToken: 'anonymous' })`: refused, yet served without a user.
+          ...(event.anonymous ? { 'voxkey.anonymous': true } : {}),
         });
         authDuration.record(event.durationMs / 1000, {
           'voxkey.outcome': 'refused',

@@ -21,6 +21,7 @@ describe('startVoxKeyMetrics (@voxkey/nestjs/otel)', () => {
         context: 'http',
         realm: undefined,
         reason: 'no_token',
+        anonymous: false,
         status: 401,
         durationMs: 1,
       });
@@ -30,6 +31,7 @@ describe('startVoxKeyMetrics (@voxkey/nestjs/otel)', () => {
       context: 'graphql',
       realm: 'default',
       reason: 'expired',
+      anonymous: false,
       status: 401,
       durationMs: 1,
     });
