@@ -64,8 +64,12 @@ export class VoxKeyConfigError extends VoxKeyError {
 
 /** The realm's key set could not be fetched or read. Requests needing it get 503. */
 export class VoxKeyJwksError extends VoxKeyError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** What went wrong with the request for the key set, when one was made. */
+  readonly reason: VoxKeyTransportError | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; reason?: VoxKeyTransportError }) {
     super('jwks_unavailable', message, options);
+    this.reason = options?.reason;
   }
 }
 

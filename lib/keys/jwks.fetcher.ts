@@ -28,26 +28,33 @@ export function createJwksFetcher(
       });
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw new VoxKeyJwksError(`JWKS endpoint answered HTTP ${response.status}`);
+        throw new VoxKeyJwksError(`JWKS endpoint answered HTTP ${response.status}`, {
+          reason: 'http_error',
+        });
       }
       text = await readCappedText(response, maxBytes);
     } catch (error) {
       if (error instanceof VoxKeyJwksError) throw error;
       if (error instanceof BodyTooLargeError) {
-        throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`);
+        throw new VoxKeyJwksError(`JWKS response is larger than ${maxBytes} bytes`, {
+          reason: 'invalid_response',
+        });
       }
-      const reason = isAbort(error) ? `timed out after ${timeoutMs} ms` : 'could not be reached';
-      throw new VoxKeyJwksError(`JWKS endpoint ${reason}`, { cause: error });
+      const timedOut = isAbort(error);
+      throw new VoxKeyJwksError(
+        `JWKS endpoint ${timedOut ? `timed out after ${timeoutMs} ms` : 'could not be reached'}`,
+        { cause: error, reason: timedOut ? 'timeout' : 'network_error' },
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new VoxKeyJwksError('JWKS response is not JSON');
+      throw new VoxKeyJwksError('JWKS response is not JSON', { reason: 'invalid_response' });
     }
     const keys = (body as { keys?: unknown } | null)?.keys;
     if (typeof body !== 'object' || body === null || !Array.isArray(keys)) {
-      throw new VoxKeyJwksError('JWKS response is not a key set');
+      throw new VoxKeyJwksError('JWKS response is not a key set', { reason: 'invalid_response' });
     }
     // jwks-rsa reads `use` and `kty` off every entry: keep only objects.
     return {
