@@ -14,6 +14,7 @@ import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { TokenBinding } from './binding/token-binding.js';
 import { VoxKeyEvents } from './events/voxkey-events.service.js';
+import { JwksPrewarm } from './keys/jwks-prewarm.provider.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
@@ -66,6 +67,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     ScopesGuard,
     VoxKeySockets,
     VoxKeyGraphQL,
+    JwksPrewarm,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,

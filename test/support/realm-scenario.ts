@@ -1,6 +1,7 @@
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import request from 'supertest';
 import { VoxKeyModule, type VoxKeyModuleExtras, type VoxKeyModuleOptions } from '../../lib/index';
+import { RealmRegistry } from '../../lib/realm/realm.registry';
 import { type TestRealmOptions, VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, type Platform } from './app';
 import { CONTROLLERS } from './routes';
@@ -36,6 +37,10 @@ export function realmScenario(
       logger,
     );
     if (logger) ctx.app.useLogger(logger);
+    // Tests count JWKS requests from here: the start-up fetch has been made by then.
+    if (options.prewarm !== 'off' && options.validation !== 'introspection') {
+      await prewarmSettled(ctx.app);
+    }
   });
   afterAll(async () => {
     await ctx.app?.close();
@@ -44,4 +49,17 @@ export function realmScenario(
   const call = (token: string) =>
     request(ctx.app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
   return { ctx, call };
+}
+
+/**
+ * Waits for the start-up pre-warm (on by default) to have loaded, or failed to load, every
+ * configured realm's key set, reading the key providers' state (which fetches nothing).
+ */
+async function prewarmSettled(app: INestApplication): Promise<void> {
+  const realms = app.get(RealmRegistry).all();
+  for (let i = 0; i < 250; i++) {
+    if (realms.every(({ keys }) => keys.state.keys > 0 || keys.state.lastFetchFailed)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the key sets were neither loaded nor failed 5 s after start-up');
 }
