@@ -65,6 +65,14 @@ export { ScopesGuard, type ScopeRequirements } from './guards/scopes.guard.js';
 export { VoxKeyGraphQL } from './transports/graphql-connection.service.js';
 export { voxkeyCorsOptions, type VoxKeyCorsOptions } from './utils/cors-options.util.js';
 export { VoxKeyEvents } from './events/voxkey-events.service.js';
+export { VoxKeyHealthIndicator } from './health/voxkey-health.indicator.js';
+export type {
+  VoxKeyHealth,
+  VoxKeyHealthResult,
+  VoxKeyIntrospectionHealth,
+  VoxKeyKeySetHealth,
+  VoxKeyRealmHealth,
+} from './interfaces/voxkey-health.interface.js';
 export { VOXKEY_CHANNELS } from './events/event-channels.js';
 export {
   VOXKEY_REFUSAL_REASONS,

@@ -14,6 +14,7 @@ import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { TokenBinding } from './binding/token-binding.js';
 import { VoxKeyEvents } from './events/voxkey-events.service.js';
+import { VoxKeyHealthIndicator } from './health/voxkey-health.indicator.js';
 import { JwksPrewarm } from './keys/jwks-prewarm.provider.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
@@ -27,7 +28,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
 
 /**
  * Protects a NestJS API with VoxKey access tokens, and provides `IntrospectionService`,
- * `RevocationService` and `M2MTokenService`.
+ * `RevocationService`, `M2MTokenService` and `VoxKeyHealthIndicator`.
  *
  * @example
  * @Module({ imports: [VoxKeyModule.forRoot({ domain, realm, audience })] })
@@ -68,6 +69,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeySockets,
     VoxKeyGraphQL,
     JwksPrewarm,
+    VoxKeyHealthIndicator,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
@@ -84,6 +86,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     ScopesGuard,
     VoxKeySockets,
     VoxKeyGraphQL,
+    VoxKeyHealthIndicator,
   ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}
