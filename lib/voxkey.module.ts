@@ -14,6 +14,7 @@ import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { TokenBinding } from './binding/token-binding.js';
 import { VoxKeyEvents } from './events/voxkey-events.service.js';
+import { StartupSummary } from './health/startup-summary.provider.js';
 import { VoxKeyHealthIndicator } from './health/voxkey-health.indicator.js';
 import { JwksPrewarm } from './keys/jwks-prewarm.provider.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
@@ -68,6 +69,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     ScopesGuard,
     VoxKeySockets,
     VoxKeyGraphQL,
+    StartupSummary,
     JwksPrewarm,
     VoxKeyHealthIndicator,
   ],

@@ -13,6 +13,7 @@ import {
 } from '../../lib/index';
 import { VoxKeyTestRealm } from '../../lib/testing/index';
 import { PLATFORMS, type Platform } from '../support/app';
+import { CaptureLogger } from '../support/capture-logger';
 import { readiness, untilHealth, voxkeyHealth } from '../support/health';
 import { HealthController } from '../support/health-controller';
 import { HttpStub, sleep } from '../support/http-stub';
@@ -221,5 +222,41 @@ describe('prewarm, other cases (express)', () => {
     const fetches = realm.jwksRequests;
     await sleep(1_200); // past the first retry, had it been left scheduled
     expect(realm.jwksRequests).toBe(fetches);
+  });
+});
+
+describe('the start-up summary', () => {
+  it('logs one line at log level: realm, issuer, JWKS URL, algorithms, store, contexts, resource, DPoP', async () => {
+    const realm = await VoxKeyTestRealm.start({
+      audience: [AUDIENCE, 'https://api.example.com/mcp'],
+    });
+    realms.push(realm);
+    const logger = new CaptureLogger();
+    const secrets = [
+      'summary-client-secret',
+      'summary-m2m-secret',
+      'nonce-secret-0123456789abcdef-0123456789',
+    ];
+    await boot(
+      realm.moduleOptions({
+        clientId: 'summary-api',
+        clientSecret: secrets[0],
+        m2m: { clientId: 'summary-m2m', clientSecret: secrets[1] },
+        algorithms: ['RS256', 'ES256'],
+        resource: 'https://api.example.com/mcp',
+        dpop: { nonce: { secrets: [secrets[2]] } },
+        encryptionKey: Buffer.alloc(32, 7),
+        contexts: { ws: false },
+      }),
+      'express',
+      logger,
+    );
+    const lines = logger.lines.filter((line) => line.endsWith(' VoxKey'));
+    expect(lines).toEqual([
+      `log realm 'default' (issuer ${realm.issuer}, JWKS ${realm.endpoints.jwksUri}); validation jwt (RS256, ES256); store in-process; contexts http, graphql, rpc; resource https://api.example.com/mcp; DPoP allowed; prewarm background VoxKey`,
+    ]);
+    for (const secret of [...secrets, 'summary-api', 'summary-m2m', '?']) {
+      expect(lines[0]).not.toContain(secret);
+    }
   });
 });
