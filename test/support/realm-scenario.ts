@@ -1,9 +1,9 @@
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import request from 'supertest';
 import { VoxKeyModule, type VoxKeyModuleExtras, type VoxKeyModuleOptions } from '../../lib/index';
-import { RealmRegistry } from '../../lib/realm/realm.registry';
 import { type TestRealmOptions, VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, type Platform } from './app';
+import { prewarmSettled } from './health';
 import { CONTROLLERS } from './routes';
 
 /** What a scenario adds to the app besides VoxKeyModule. */
@@ -49,17 +49,4 @@ export function realmScenario(
   const call = (token: string) =>
     request(ctx.app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`);
   return { ctx, call };
-}
-
-/**
- * Waits for the start-up pre-warm (on by default) to have loaded, or failed to load, every
- * configured realm's key set, reading the key providers' state (which fetches nothing).
- */
-async function prewarmSettled(app: INestApplication): Promise<void> {
-  const realms = app.get(RealmRegistry).all();
-  for (let i = 0; i < 250; i++) {
-    if (realms.every(({ keys }) => keys.state.keys > 0 || keys.state.lastFetchFailed)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('the key sets were neither loaded nor failed 5 s after start-up');
 }
