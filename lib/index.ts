@@ -74,6 +74,14 @@ export type {
   VoxKeyRouteAccess,
   VoxKeyRouteContext,
 } from './interfaces/route-audit.interface.js';
+export { VoxKeyHealthIndicator } from './health/voxkey-health.indicator.js';
+export type {
+  VoxKeyHealth,
+  VoxKeyHealthResult,
+  VoxKeyIntrospectionHealth,
+  VoxKeyKeySetHealth,
+  VoxKeyRealmHealth,
+} from './interfaces/voxkey-health.interface.js';
 export { VOXKEY_CHANNELS } from './events/event-channels.js';
 export {
   VOXKEY_REFUSAL_REASONS,

@@ -14,6 +14,9 @@ import { VoxKeySockets } from './services/voxkey-sockets.service.js';
 import { SharedState } from './store/shared-state.js';
 import { TokenBinding } from './binding/token-binding.js';
 import { VoxKeyEvents } from './events/voxkey-events.service.js';
+import { StartupSummary } from './health/startup-summary.provider.js';
+import { VoxKeyHealthIndicator } from './health/voxkey-health.indicator.js';
+import { JwksPrewarm } from './keys/jwks-prewarm.provider.js';
 import { VoxKeyIntrospectionStrategy } from './strategies/voxkey-introspection.strategy.js';
 import { VoxKeyJwtStrategy } from './strategies/voxkey-jwt.strategy.js';
 import { GraphQLFieldAudit } from './audit/graphql-field.audit.js';
@@ -27,7 +30,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
 
 /**
  * Protects a NestJS API with VoxKey access tokens, and provides `IntrospectionService`,
- * `RevocationService` and `M2MTokenService`.
+ * `RevocationService`, `M2MTokenService` and `VoxKeyHealthIndicator`.
  *
  * @example
  * @Module({ imports: [VoxKeyModule.forRoot({ domain, realm, audience })] })
@@ -68,6 +71,9 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     ScopesGuard,
     VoxKeySockets,
     VoxKeyGraphQL,
+    StartupSummary,
+    JwksPrewarm,
+    VoxKeyHealthIndicator,
   ],
   exports: [
     VOXKEY_RESOLVED_OPTIONS,
@@ -85,6 +91,7 @@ import { resolvedOptionsProvider } from './voxkey.providers.js';
     VoxKeySockets,
     VoxKeyGraphQL,
     VoxKeyRouteAudit,
+    VoxKeyHealthIndicator,
   ],
 })
 export class VoxKeyModule extends ConfigurableVoxKeyModule {}

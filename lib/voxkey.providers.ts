@@ -28,6 +28,7 @@ const NUMERIC_OPTIONS = {
   'jwks.cacheMaxAgeMs': { fallback: 10 * 60_000, min: 1_000, max: 86_400_000 },
   'jwks.cooldownMs': { fallback: 30_000, min: 0, max: 3_600_000 },
   'jwks.timeoutMs': { fallback: 5_000, min: 100, max: 60_000 },
+  prewarmTimeoutMs: { fallback: 5_000, min: 100, max: 300_000 },
   'tokenCache.maxEntries': { fallback: 10_000, min: 0, max: 10_000_000 },
   requestTimeoutMs: { fallback: 5_000, min: 100, max: 60_000 },
   'introspection.cacheTtlMs': { fallback: 30_000, min: 0, max: 3_600_000 },
@@ -401,6 +402,13 @@ export function resolveVoxKeyOptions(options: VoxKeyModuleOptions): ResolvedVoxK
       cooldownMs: n['jwks.cooldownMs'],
       timeoutMs: n['jwks.timeoutMs'],
     }),
+    prewarm: oneOf(
+      options.prewarm,
+      'prewarm',
+      ['background', 'block', 'off'] as const,
+      'background',
+    ),
+    prewarmTimeoutMs: n.prewarmTimeoutMs,
     tokenCache: Object.freeze({
       maxEntries: n['tokenCache.maxEntries'],
     }),

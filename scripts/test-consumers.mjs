@@ -31,7 +31,11 @@
 //   answered 401; the guarded `ws` message gets exactly one `exception` frame for a token lacking
 //   the scope (403) and, with `authenticateUpgrade: false`, for no token and an expired one (401),
 //   and exactly one answer frame with a `read:posts` token (NestJS 11 sends nothing itself on a
-//   `ws` socket: the library sends the refusal frame).
+//   `ws` socket: the library sends the refusal frame);
+// - check-health.js (@nestjs/terminus 11): the README's readiness controller answers 503 with the
+//   realm down while its key set is cold (`prewarm: 'off'`), 200 once a request loaded it, and
+//   the probes (20 cold, 20 warm) make no JWKS request; with the default pre-warm a second app is
+//   ready without any request, after one JWKS request, and its first request fetches nothing.
 //
 // Usage: node scripts/test-consumers.mjs [--json <file>] [--only <name>[,<name>...]]
 //   --json  also write { passed, failed, results: [{ name, ok, detail }] } to <file>

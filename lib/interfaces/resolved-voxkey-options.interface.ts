@@ -68,6 +68,8 @@ export interface ResolvedVoxKeyOptions {
     readonly cooldownMs: number;
     readonly timeoutMs: number;
   };
+  readonly prewarm: 'background' | 'block' | 'off';
+  readonly prewarmTimeoutMs: number;
   readonly tokenCache: { readonly maxEntries: number };
   readonly validation: 'jwt' | 'introspection';
   readonly clientAuthMethod: 'client_secret_basic' | 'client_secret_post';

@@ -217,6 +217,22 @@ export interface VoxKeyModuleOptions {
   /** Fetching and caching of the realm's signing keys. */
   jwks?: VoxKeyJwksOptions;
   /**
+   * Fetch the configured realms' key sets while the application starts, so the first requests
+   * do not each wait for them: `'background'` starts the fetches without waiting (and retries
+   * one that failed, backing off up to 30 s, until it succeeds); `'block'` makes `app.init()`
+   * (and `listen()`) wait for them and fail, naming the realm, if one cannot be loaded within
+   * `prewarmTimeoutMs`; `'off'` fetches on the first request. Realms of `realmsProvider` are
+   * never fetched ahead; with `validation: 'introspection'` no key set is needed.
+   * @default 'background'
+   */
+  prewarm?: 'background' | 'block' | 'off';
+  /**
+   * How long `prewarm: 'block'` waits for the key sets, in milliseconds (a failed fetch is
+   * retried within it).
+   * @default 5000
+   */
+  prewarmTimeoutMs?: number;
+  /**
    * Cache of verified tokens, keyed by the full token: a token seen again skips the signature
    * check (its `exp`, `nbf` and the deny list are still checked). `maxEntries: 0` turns it off.
    * @default { maxEntries: 10000 }

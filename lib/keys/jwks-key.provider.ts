@@ -1,7 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
-import { VoxKeyJwksError, VoxKeyTokenError } from '../errors/voxkey.errors.js';
+import {
+  VoxKeyJwksError,
+  VoxKeyTokenError,
+  type VoxKeyTransportError,
+} from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import { listening, publish } from '../events/event-channels.js';
 import type { VoxKeyJwksFetchEvent } from '../events/voxkey-event.interface.js';
@@ -49,8 +53,22 @@ function keyFits(candidate: RealmKey, alg: string): boolean {
 /** How a key set is fetched and kept. */
 export type JwksSettings = ResolvedVoxKeyOptions['jwks'];
 
-/** What started a fetch of the key set, as its `jwks.fetch` event says. */
+/** Why a fetch of the key set starts. */
 export type JwksFetchTrigger = VoxKeyJwksFetchEvent['trigger'];
+
+/** What a provider holds, read without fetching anything (for the health indicator). */
+export interface JwksState {
+  /** Usable keys loaded (0 until a fetch succeeds; kept while later fetches fail). */
+  readonly keys: number;
+  /** When the keys were last fetched successfully (ms since the epoch), if ever. */
+  readonly fetchedAt: number | undefined;
+  /** Whether the last fetch failed. */
+  readonly lastFetchFailed: boolean;
+  /** Why the last fetch failed, as a code; undefined after a success. */
+  readonly lastError: VoxKeyTransportError | undefined;
+  /** Whether a token with an unknown `kid` would be refused a fetch now (cool-down, back-off). */
+  readonly coolingDown: boolean;
+}
 
 /**
  * One realm's signing keys, fetched through jwks-rsa and kept as `KeyObject`s. Each realm has its
@@ -73,6 +91,7 @@ export class JwksKeyProvider {
   private fetchedAt = 0;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
+  private lastError: VoxKeyTransportError | undefined;
   private inFlight: Promise<boolean> | undefined;
 
   /**
@@ -100,6 +119,26 @@ export class JwksKeyProvider {
   /** Seconds a client should wait before retrying after a key set failure. */
   get retryAfterSeconds(): number {
     return Math.min(this.settings.cooldownMs, RETRY_AFTER_FAILURE_MS) / 1000;
+  }
+
+  /** The provider's state, from memory: never causes a fetch. */
+  get state(): JwksState {
+    return {
+      keys: this.keys.length,
+      fetchedAt: this.keys.length > 0 ? this.fetchedAt : undefined,
+      lastFetchFailed: this.lastAttemptFailed,
+      lastError: this.lastError,
+      coolingDown: !this.mayFetch(Date.now(), this.settings.cooldownMs),
+    };
+  }
+
+  /**
+   * Fetches the key set ahead of the first request, as a request would: it joins a fetch in
+   * flight and respects the back-off after a failure. Resolves to whether keys are loaded.
+   */
+  async prewarm(): Promise<boolean> {
+    if (this.inFlight || this.mayFetch(Date.now())) await this.refresh('prewarm');
+    return this.keys.length > 0;
   }
 
   /**
@@ -237,6 +276,7 @@ export class JwksKeyProvider {
       if (started !== undefined) {
         this.fetched(trigger, started, { outcome: 'ok', keys: keys.length });
       }
+      this.lastError = undefined;
       return true;
     } catch (error) {
       if (started !== undefined) {
@@ -249,6 +289,8 @@ export class JwksKeyProvider {
         );
       }
       this.lastAttemptFailed = true;
+      // jwks-rsa's own errors and unreadable keys are answers that hold no usable key set.
+      this.lastError = (error instanceof VoxKeyJwksError && error.reason) || 'invalid_response';
       return false;
     }
   }

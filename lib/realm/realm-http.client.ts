@@ -25,6 +25,14 @@ export interface RealmResponse {
   readonly body: Record<string, unknown> | undefined;
 }
 
+/** How the last call to one of a realm's endpoints ended. */
+export interface RealmCallOutcome {
+  /** When it ended (ms since the epoch). */
+  readonly at: number;
+  /** Undefined for a success; else the `VoxKeyOAuthError`'s `error` (an OAuth or transport code). */
+  readonly error: string | undefined;
+}
+
 /** Largest answer read from a realm endpoint, in bytes. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Longest server-provided error description kept. */
@@ -58,7 +66,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 @Injectable()
 export class RealmHttpClient {
+  /** The last outcome of each endpoint, per realm (gone with a realm `realmsProvider` dropped). */
+  private readonly outcomes = new WeakMap<
+    VoxKeyEndpoints,
+    Partial<Record<RealmEndpoint, RealmCallOutcome>>
+  >();
+
   constructor(@Inject(VOXKEY_RESOLVED_OPTIONS) private readonly options: ResolvedVoxKeyOptions) {}
+
+  /** How the last call to this endpoint of the realm whose `endpoints` are given ended, if any. */
+  lastOutcome(endpoints: VoxKeyEndpoints, endpoint: RealmEndpoint): RealmCallOutcome | undefined {
+    return this.outcomes.get(endpoints)?.[endpoint];
+  }
 
   /**
    * POSTs `params` to an endpoint of the realm whose `endpoints` are given, authenticated as `credentials`. With `ignoreBody` any
@@ -69,7 +88,27 @@ export class RealmHttpClient {
     endpoint: RealmEndpoint,
     params: Record<string, string>,
     credentials: ClientCredentials,
-    { ignoreBody = false, signal }: { ignoreBody?: boolean; signal?: AbortSignal } = {},
+    options: { ignoreBody?: boolean; signal?: AbortSignal } = {},
+  ): Promise<RealmResponse> {
+    let error: string | undefined;
+    try {
+      return await this.send(endpoints, endpoint, params, credentials, options);
+    } catch (failure) {
+      error = failure instanceof VoxKeyOAuthError ? failure.error : 'invalid_response';
+      throw failure;
+    } finally {
+      const outcomes = this.outcomes.get(endpoints) ?? {};
+      outcomes[endpoint] = { at: Date.now(), error };
+      this.outcomes.set(endpoints, outcomes);
+    }
+  }
+
+  private async send(
+    endpoints: VoxKeyEndpoints,
+    endpoint: RealmEndpoint,
+    params: Record<string, string>,
+    credentials: ClientCredentials,
+    { ignoreBody = false, signal }: { ignoreBody?: boolean; signal?: AbortSignal },
   ): Promise<RealmResponse> {
     const url = {
       token: endpoints.tokenEndpoint,

@@ -289,6 +289,7 @@ describe.each(PLATFORMS)('several realms (%s)', (platform) => {
 describe.each(PLATFORMS)('a realm whose keys cannot be fetched (%s)', (platform) => {
   it('is a 503 for its tokens only', async () => {
     const [up, cold] = await Promise.all([VoxKeyTestRealm.start(), VoxKeyTestRealm.start()]);
+    cold.jwksAvailable = false;
     const app = await createApp(
       platform,
       [
@@ -303,7 +304,6 @@ describe.each(PLATFORMS)('a realm whose keys cannot be fetched (%s)', (platform)
       [TenantRoutes],
     );
     try {
-      cold.jwksAvailable = false;
       const get = (token: string) =>
         request(app.getHttpServer()).get('/any').set('Authorization', `Bearer ${token}`);
       const down = await get(cold.mint({ claims: { aud: AUDIENCE('cold') } }));

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { VoxKeyModule, type VoxKeyModuleExtras, type VoxKeyModuleOptions } from '../../lib/index';
 import { type TestRealmOptions, VoxKeyTestRealm } from '../../lib/testing/index';
 import { createApp, type Platform } from './app';
+import { prewarmSettled } from './health';
 import { CONTROLLERS } from './routes';
 
 /** What a scenario adds to the app besides VoxKeyModule. */
@@ -36,6 +37,10 @@ export function realmScenario(
       logger,
     );
     if (logger) ctx.app.useLogger(logger);
+    // Tests count JWKS requests from here: the start-up fetch has been made by then.
+    if (options.prewarm !== 'off' && options.validation !== 'introspection') {
+      await prewarmSettled(ctx.app);
+    }
   });
   afterAll(async () => {
     await ctx.app?.close();

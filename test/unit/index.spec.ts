@@ -81,12 +81,17 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyEvents',
     'VoxKeyEventType',
     'VoxKeyGraphQL',
+    'VoxKeyHealth',
+    'VoxKeyHealthIndicator',
+    'VoxKeyHealthResult',
+    'VoxKeyIntrospectionHealth',
     'VoxKeyIntrospectionOptions',
     'VoxKeyIoSocket',
     'VoxKeyJwksCooldownEvent',
     'VoxKeyJwksError',
     'VoxKeyJwksFetchEvent',
     'VoxKeyJwksOptions',
+    'VoxKeyKeySetHealth',
     'VoxKeyM2MOptions',
     'VoxKeyModule',
     'VoxKeyModuleAsyncOptions',
@@ -95,6 +100,7 @@ const DOCUMENTED: Record<string, string[]> = {
     'VoxKeyMtlsOptions',
     'VoxKeyOAuthError',
     'VoxKeyOptionsFactory',
+    'VoxKeyRealmHealth',
     'VoxKeyRealmOptions',
     'VoxKeyRealmRequestEvent',
     'VoxKeyRefusalReason',
@@ -183,9 +189,34 @@ describe('the public surface', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('nothing in lib/ imports @nestjs/terminus, not even its types: the health indicator only returns its shape', () => {
+    const offenders = program
+      .getSourceFiles()
+      .filter((file) => file.fileName.startsWith(join(root, 'lib')))
+      .filter((file) =>
+        file.statements.some(
+          (statement) =>
+            (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+            statement.moduleSpecifier !== undefined &&
+            /^@nestjs\/terminus(\/|$)/.test((statement.moduleSpecifier as ts.StringLiteral).text),
+        ),
+      )
+      .map((file) => file.fileName);
+    expect(offenders).toEqual([]);
+    expect(
+      program.getSourceFiles().some((file) => file.fileName.endsWith('voxkey-health.indicator.ts')),
+    ).toBe(true);
+  });
+
   it('internal collaborators stay out of the package entry', async () => {
     const lib = await import('../../lib/index');
-    for (const internal of ['JwksKeyProvider', 'VerifiedTokenCache', 'RevocationList']) {
+    for (const internal of [
+      'JwksKeyProvider',
+      'JwksPrewarm',
+      'StartupSummary',
+      'VerifiedTokenCache',
+      'RevocationList',
+    ]) {
       expect(Object.keys(lib)).not.toContain(internal);
     }
   });

@@ -21,10 +21,20 @@ describe('resolveVoxKeyOptions', () => {
       maxTokenAge: undefined,
       requireTokenType: false,
       jwks: { cacheMaxAgeMs: 600_000, cooldownMs: 30_000, timeoutMs: 5_000 },
+      prewarm: 'background',
+      prewarmTimeoutMs: 5_000,
       challengeRealm: 'https://api.example.com',
     });
     expect(resolved.realms[0].endpoints.issuer).toBe(`https://your-domain.com/oauth2/${REALM}`);
     expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
+  it("keeps 'prewarm' and 'prewarmTimeoutMs' as given", () => {
+    expect(resolve({ prewarm: 'block', prewarmTimeoutMs: 1_500 })).toMatchObject({
+      prewarm: 'block',
+      prewarmTimeoutMs: 1_500,
+    });
+    expect(resolve({ prewarm: 'off' }).prewarm).toBe('off');
   });
 
   it("with 'realms' the challenge realm is the module's domain, not a tenant's audience", () => {
@@ -115,6 +125,9 @@ describe('resolveVoxKeyOptions', () => {
     [{ m2m: { resource: 'https://api.example.com/#x' } }, "'m2m.resource' must be an absolute URI"],
     [{ m2m: { scope: 'a "b"' } }, "'m2m.scope' must be scope tokens"],
     [{ m2m: { maxRetries: 11 } }, "'m2m.maxRetries' must be a number from 0 to 10"],
+    [{ prewarm: 'eager' }, "'prewarm' must be one of 'background', 'block', 'off'"],
+    [{ prewarm: true }, "'prewarm' must be one of"],
+    [{ prewarmTimeoutMs: 50 }, "'prewarmTimeoutMs' must be a number from 100 to 300000"],
   ])('%j is refused: %s', (override, message) => {
     expect(() => resolve(override)).toThrow(message);
   });
