@@ -71,6 +71,7 @@ export function instructions(apiUrl: string, realm: DevRealm): string {
     '',
     '  # 2. Call the API',
     `  curl -i ${apiUrl}/health                                    # expect 200`,
+    `  curl -i ${apiUrl}/health/ready                              # expect 200 (the realm's keys are loaded)`,
     `  curl -i ${apiUrl}/posts                                     # expect 401 (no token)`,
     `  curl -i ${bearer('TOKEN')} ${apiUrl}/posts                  # expect 200`,
     `  curl -i ${bearer('TOKEN')} ${apiUrl}/me                     # expect 200`,

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { type OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { channel } from 'node:diagnostics_channel';
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Namespace } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
@@ -145,7 +145,7 @@ describe.each(PLATFORMS)('events of HTTP routes on %s', (platform) => {
     app = await createApp(
       platform,
       // A long cool-down: an unknown kid right after the first fetch is held back.
-      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 60_000 } }))],
+      [VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'off', jwks: { cooldownMs: 60_000 } }))],
       [EventRoutes],
       logger,
     );
@@ -314,7 +314,7 @@ describe.each(PLATFORMS)('events of a key set that is down on %s', (platform) =>
     realm.jwksAvailable = false;
     app = await createApp(
       platform,
-      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 60_000 } }))],
+      [VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'off', jwks: { cooldownMs: 60_000 } }))],
       [EventRoutes],
     );
     recorder.start(app.get(VoxKeyEvents));
@@ -364,7 +364,11 @@ describe('events of a key set endpoint that cannot be reached', () => {
     realm = await VoxKeyTestRealm.start();
     // Its port is closed from now on: a connection is refused.
     await realm.close();
-    app = await createApp('express', [VoxKeyModule.forRoot(realm.moduleOptions())], [EventRoutes]);
+    app = await createApp(
+      'express',
+      [VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'off' }))],
+      [EventRoutes],
+    );
     recorder.start(app.get(VoxKeyEvents));
   });
   afterAll(async () => {
@@ -399,7 +403,11 @@ describe('events of a key set refreshed in the background', () => {
     realm = await VoxKeyTestRealm.start();
     app = await createApp(
       'express',
-      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cacheMaxAgeMs: 1_000 } }))],
+      [
+        VoxKeyModule.forRoot(
+          realm.moduleOptions({ prewarm: 'off', jwks: { cacheMaxAgeMs: 1_000 } }),
+        ),
+      ],
       [EventRoutes],
     );
     recorder.start(app.get(VoxKeyEvents));
@@ -462,6 +470,7 @@ describe('events with several realms', () => {
             },
           ],
           jwks: { cooldownMs: 0 },
+          prewarm: 'off',
         }),
       ],
       [EventRoutes],
@@ -511,7 +520,7 @@ describe('events of GraphQL resolvers (Apollo on Express)', () => {
     gql = await createGraphQLApp(
       'apollo-express',
       [
-        VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 0 } })),
+        VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'off', jwks: { cooldownMs: 0 } })),
         graphqlModule('apollo-express'),
       ],
       [PostsResolver],
@@ -630,7 +639,10 @@ describe('events of a socket.io gateway', () => {
     realm = await VoxKeyTestRealm.start();
     app = await createApp(
       'express',
-      [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 0 } })), GatewaysModule],
+      [
+        VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'off', jwks: { cooldownMs: 0 } })),
+        GatewaysModule,
+      ],
       [],
     );
     url = await app.getUrl();
@@ -692,7 +704,9 @@ describe('events of a TCP microservice', () => {
     realm = await VoxKeyTestRealm.start();
     const port = await freePort();
     const moduleRef = await Test.createTestingModule({
-      imports: [VoxKeyModule.forRoot(realm.moduleOptions({ jwks: { cooldownMs: 0 } }))],
+      imports: [
+        VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'off', jwks: { cooldownMs: 0 } })),
+      ],
       controllers: [RpcPostsController],
     }).compile();
     app = moduleRef.createNestMicroservice<MicroserviceOptions>({
@@ -767,6 +781,7 @@ describe('realm requests against oidc-provider', () => {
       [
         VoxKeyModule.forRoot(
           realm.moduleOptions({
+            prewarm: 'off',
             requestTimeoutMs: 1_000,
             introspection: { cacheTtlMs: 60_000 },
             m2m: { ...M2M_CLIENT, resource: JWT_RESOURCE, maxRetries: 1 },
@@ -878,5 +893,43 @@ describe('realm requests against oidc-provider', () => {
     await app.get(RevocationService).revoke(token);
     expect(realm.counts.token + realm.counts.introspect + realm.counts.revoke - before).toBe(3);
     expect(published).not.toHaveBeenCalled();
+  });
+});
+
+describe('events of the pre-warm', () => {
+  it("a blocking pre-warm publishes one jwks.fetch with trigger 'prewarm', and the first call fetches nothing", async () => {
+    const realm = await VoxKeyTestRealm.start();
+    const fetches: unknown[] = [];
+    const listener = (event: unknown) => fetches.push(event);
+    subscribe(VOXKEY_CHANNELS.jwks, listener);
+    let app: INestApplication | undefined;
+    try {
+      app = await createApp(
+        'express',
+        [VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'block' }))],
+        [EventRoutes],
+      );
+      expect(fetches).toEqual([
+        {
+          type: 'jwks.fetch',
+          realm: 'default',
+          trigger: 'prewarm',
+          outcome: 'ok',
+          keys: 1,
+          durationMs: expect.any(Number),
+        },
+      ]);
+      const token = realm.mint();
+      expect(
+        (await request(app.getHttpServer()).get('/open').set('Authorization', `Bearer ${token}`))
+          .status,
+      ).toBe(200);
+      expect(fetches).toHaveLength(1);
+      expect(realm.jwksRequests).toBe(1);
+    } finally {
+      unsubscribe(VOXKEY_CHANNELS.jwks, listener);
+      await app?.close();
+      await realm.close();
+    }
   });
 });

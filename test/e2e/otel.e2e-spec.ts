@@ -31,13 +31,14 @@ describe.each(PLATFORMS)(
 
     beforeAll(async () => {
       realm = await VoxKeyTestRealm.start();
-      app = await createApp(
-        platform,
-        [VoxKeyModule.forRoot(realm.moduleOptions())],
-        [MetricsController],
-      );
+      // Recording from before start-up: the blocking pre-warm's fetch is counted too.
       otel = memoryMeter();
       recording = startVoxKeyMetrics({ meter: otel.meter });
+      app = await createApp(
+        platform,
+        [VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'block' }))],
+        [MetricsController],
+      );
     });
     afterAll(async () => {
       recording?.stop();
@@ -84,7 +85,9 @@ describe.each(PLATFORMS)(
       );
       expect(sum(auth, {})).toBe(8);
       expect(sum('voxkey.auth.duration', {})).toBe(8);
-      expect(sum('voxkey.jwks.fetches', { 'voxkey.outcome': 'ok' })).toBe(1);
+      expect(
+        sum('voxkey.jwks.fetches', { 'voxkey.trigger': 'prewarm', 'voxkey.outcome': 'ok' }),
+      ).toBe(1);
       expect(sum('voxkey.jwks.fetches', {})).toBe(1);
       // No token, subject or URL in any attribute.
       const text = JSON.stringify(points);
