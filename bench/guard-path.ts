@@ -51,7 +51,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 async function main(): Promise<void> {
   const realm = await VoxKeyTestRealm.start({ audience: 'https://bench-api.voxkey.test' });
   @Module({
-    imports: [VoxKeyModule.forRoot(realm.moduleOptions())],
+    // Keys loaded at init, before the tokens are minted (minting blocks this process's realm).
+    imports: [VoxKeyModule.forRoot(realm.moduleOptions({ prewarm: 'block' }))],
     controllers: [PostsController],
   })
   class BenchModule {}
