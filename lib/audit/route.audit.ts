@@ -162,11 +162,17 @@ export class VoxKeyRouteAudit implements OnApplicationBootstrap {
       for (const target of providerTargets(this.reflector, handler)) found.push([handler, target]);
     }
     const routes = new Map<string, AuditedRoute>();
+    // A class provided by two modules is one route; two classes of the same name are two.
+    const seen = new Map<object, Set<string>>();
+    let index = 0;
     for (const [handler, target] of found) {
       const name = `${handler.cls.name}.${handler.name}`;
-      const key = `${target.context} ${target.route} ${String(target.version)} ${name}`;
-      // A class provided by two modules is one route.
-      if (routes.has(key)) continue;
+      const targetKey = `${target.context} ${target.route} ${String(target.version)} ${handler.name}`;
+      const ofClass = seen.get(handler.cls) ?? new Set<string>();
+      seen.set(handler.cls, ofClass);
+      if (ofClass.has(targetKey)) continue;
+      ofClass.add(targetKey);
+      const key = `${targetKey} ${name} #${index++}`;
       const meta = routeMetadataOf(this.reflector, handler.handler, handler.cls);
       routes.set(key, {
         entry: entryOf(name, target, this.accessOf(handler, target, meta, coverage), meta),

@@ -23,6 +23,35 @@ export type TokenRejectionReason =
 /** Problems talking to a realm endpoint that are not OAuth error responses. */
 export type VoxKeyTransportError = 'timeout' | 'network_error' | 'invalid_response' | 'http_error';
 
+/** OAuth error codes the RFCs register for the token, introspection and revocation endpoints. */
+const REGISTERED_OAUTH_ERRORS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+  'unsupported_token_type',
+  'access_denied',
+  'server_error',
+  'temporarily_unavailable',
+  'timeout',
+  'network_error',
+  'invalid_response',
+  'http_error',
+]);
+
+/**
+ * A failure's code from a fixed set, safe as a metric label or in a health report: a registered
+ * OAuth error code (RFC 6749 §5.2, RFC 7009, RFC 7662, RFC 8707) or a transport code, else
+ * `other` (a realm may answer any string). `VoxKeyOAuthError.error` keeps the realm's own code.
+ */
+export function boundedErrorCode(failure: unknown): string {
+  if (!(failure instanceof VoxKeyOAuthError)) return 'other';
+  return REGISTERED_OAUTH_ERRORS.has(failure.error) ? failure.error : 'other';
+}
+
 /**
  * Every `code` a `VoxKeyError` carries: `invalid_options` (startup), `jwks_unavailable`,
  * `token_<reason>` for a refused token, `oauth_<error>` for a realm endpoint's answer (the

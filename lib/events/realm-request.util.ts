@@ -1,11 +1,11 @@
-import { VoxKeyOAuthError } from '../errors/voxkey.errors.js';
+import { boundedErrorCode } from '../errors/voxkey.errors.js';
 import { listening, publish } from './event-channels.js';
 import type { VoxKeyRealmRequestEvent } from './voxkey-event.interface.js';
 
 /**
  * Runs one request to a realm endpoint and, while someone listens to `voxkey:realm`, publishes
- * its `realm.request` event: `ok`, or the `error` of the `VoxKeyOAuthError` it failed with (the
- * realm's OAuth error code or a transport code), else `error`. The outcome never changes.
+ * its `realm.request` event: `ok`, or the failure's code from a fixed set (`boundedErrorCode`: a
+ * registered OAuth error code, a transport code, or `other`). The outcome never changes.
  */
 export async function observeRealmRequest<T>(
   realm: string,
@@ -18,7 +18,7 @@ export async function observeRealmRequest<T>(
   try {
     return await request();
   } catch (error) {
-    outcome = error instanceof VoxKeyOAuthError ? error.error : 'error';
+    outcome = boundedErrorCode(error);
     throw error;
   } finally {
     publish({

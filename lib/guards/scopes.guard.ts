@@ -100,7 +100,7 @@ export class ScopesGuard implements CanActivate {
       transport,
       new InsufficientScopeException(routeChallenge(route, this.options), challenge),
       started,
-      (user as { realm?: unknown }).realm,
+      started === undefined ? undefined : () => (user as { realm?: unknown }).realm,
     );
   }
 
@@ -114,10 +114,18 @@ export class ScopesGuard implements CanActivate {
     transport: Transport | undefined,
     refusal: HttpException,
     started: number | undefined,
-    realm?: unknown,
+    realmOfUser?: () => unknown,
   ): Promise<never> {
     if (started !== undefined) {
-      const named = typeof realm === 'string' ? realm : soleRealm(this.options);
+      // Only a configured realm id (an application's own user may carry anything there).
+      let realm: unknown;
+      try {
+        realm = realmOfUser?.();
+      } catch {
+        realm = undefined;
+      }
+      const known = typeof realm === 'string' && this.options.realms.some((r) => r.id === realm);
+      const named = known ? (realm as string) : soleRealm(this.options);
       publishRefused(context.getType<VoxKeyEventContext>(), refusal, named, started);
     }
     throw transport ? await transport.refuse(context, refusal) : refusal;

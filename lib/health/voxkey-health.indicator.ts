@@ -44,8 +44,9 @@ export class VoxKeyHealthIndicator {
   ) {}
 
   /**
-   * `{ [key]: { status: 'up' | 'down', realms, store? } }`: `'down'` while a configured realm has
-   * no key set loaded (before the pre-warm or the first request succeeds), else `'up'`, also
+   * `{ [key]: { status: 'up' | 'down', realms, store? } }`: `'down'` while no configured realm has
+   * a key set loaded (before the pre-warm or the first request succeeds; each realm's own entry
+   * says which are down), else `'up'`, also
    * while keys already loaded are served after failed refreshes (`lastFetchFailed`).
    */
   async isHealthy<const K extends string = 'voxkey'>(
@@ -67,8 +68,11 @@ export class VoxKeyHealthIndicator {
     const now = Date.now();
     const realms: Record<string, VoxKeyRealmHealth> = {};
     for (const realm of this.realms.all()) realms[realm.config.id] = this.realm(realm, now);
+    // Down only when no realm can verify anything: one tenant's broken key set must not take
+    // every instance out of rotation for all the others (its own entry still says 'down').
+    const statuses = Object.values(realms).map((realm) => realm.status);
     const health: VoxKeyHealth = {
-      status: Object.values(realms).some((realm) => realm.status === 'down') ? 'down' : 'up',
+      status: statuses.length > 0 && statuses.every((status) => status === 'down') ? 'down' : 'up',
       realms,
     };
     // The module's `store` is always behind a ResilientStore; the default one is in-process.

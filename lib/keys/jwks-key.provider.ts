@@ -137,6 +137,8 @@ export class JwksKeyProvider {
    * flight and respects the back-off after a failure. Resolves to whether keys are loaded.
    */
   async prewarm(): Promise<boolean> {
+    // A request may have loaded the keys since the pre-warm was scheduled.
+    if (this.keys.length > 0) return true;
     if (this.inFlight || this.mayFetch(Date.now())) await this.refresh('prewarm');
     return this.keys.length > 0;
   }

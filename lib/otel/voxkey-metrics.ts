@@ -117,14 +117,22 @@ export function startVoxKeyMetrics(options: VoxKeyMetricsOptions = {}): VoxKeyMe
     }
   };
 
+  // A meter that throws must not become an uncaught exception on the request path.
+  const safeRecord = (message: unknown): void => {
+    try {
+      record(message);
+    } catch {
+      // Metrics are best effort; the event is dropped.
+    }
+  };
   const names = Object.values(VOXKEY_CHANNELS);
-  for (const name of names) subscribe(name, record);
+  for (const name of names) subscribe(name, safeRecord);
   let stopped = false;
   return {
     stop() {
       if (stopped) return;
       stopped = true;
-      for (const name of names) unsubscribe(name, record);
+      for (const name of names) unsubscribe(name, safeRecord);
     },
   };
 }

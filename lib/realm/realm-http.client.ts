@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VoxKeyOAuthError } from '../errors/voxkey.errors.js';
+import { boundedErrorCode } from '../errors/voxkey.errors.js';
 import type { ResolvedVoxKeyOptions } from '../interfaces/resolved-voxkey-options.interface.js';
 import {
   BodyTooLargeError,
@@ -94,7 +95,7 @@ export class RealmHttpClient {
     try {
       return await this.send(endpoints, endpoint, params, credentials, options);
     } catch (failure) {
-      error = failure instanceof VoxKeyOAuthError ? failure.error : 'invalid_response';
+      error = boundedErrorCode(failure);
       throw failure;
     } finally {
       const outcomes = this.outcomes.get(endpoints) ?? {};

@@ -42,7 +42,11 @@ export class EventRecorder {
       this.offs.push(() => target.unsubscribe(listener));
     }
     for (const type of TYPES) {
-      this.offs.push(events.on(type, (event) => this.typed.push(event)));
+      this.offs.push(
+        events.on(type, (event) => {
+          this.typed.push(event);
+        }),
+      );
     }
   }
 

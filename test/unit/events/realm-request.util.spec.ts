@@ -37,13 +37,25 @@ describe('observeRealmRequest', () => {
     expect(seen).toMatchObject([{ endpoint: 'introspection', outcome: 'timeout' }]);
   });
 
-  it("any other failure: outcome 'error', never its message", async () => {
+  it("any other failure: outcome 'other', never its message", async () => {
     const failure = new Error('secret text');
     await expect(
       observeRealmRequest('acme', 'revocation', () => Promise.reject(failure)),
     ).rejects.toBe(failure);
-    expect(seen).toMatchObject([{ endpoint: 'revocation', outcome: 'error' }]);
+    expect(seen).toMatchObject([{ endpoint: 'revocation', outcome: 'other' }]);
     expect(JSON.stringify(seen)).not.toContain('secret');
+  });
+
+  it("an OAuth error code no RFC registers is 'other' (a realm may answer any string)", async () => {
+    const failure = new VoxKeyOAuthError('client_abc123_not_found', {
+      endpoint: 'token',
+      status: 400,
+      retryable: false,
+    });
+    await expect(observeRealmRequest('acme', 'token', () => Promise.reject(failure))).rejects.toBe(
+      failure,
+    );
+    expect(seen).toMatchObject([{ endpoint: 'token', outcome: 'other' }]);
   });
 
   it('nobody listening: the request runs, nothing is published', async () => {
