@@ -537,6 +537,43 @@ describe('the start-up route audit', () => {
     });
   });
 
+  it('lists two controllers of the same name (and path) as two routes, so an unguarded one is not hidden', async () => {
+    const guardedItems = (() => {
+      @Controller({ path: 'items', host: 'public.example.test' })
+      @UseGuards(VoxKeyAuthGuard)
+      class ItemsController {
+        @Get()
+        list(): string[] {
+          return [];
+        }
+      }
+      return ItemsController;
+    })();
+    const openItems = (() => {
+      @Controller({ path: 'items', host: 'admin.example.test' })
+      class ItemsController {
+        @Get()
+        list(): string[] {
+          return [];
+        }
+      }
+      return ItemsController;
+    })();
+    const { app } = await boot({}, [guardedItems, openItems], { globalGuard: false });
+    try {
+      const audit = app.get(VoxKeyRouteAudit);
+      expect(audit.routes().map((route) => [route.handler, route.access])).toEqual(
+        expect.arrayContaining([
+          ['ItemsController.list', 'any-token'],
+          ['ItemsController.list', 'unguarded'],
+        ]),
+      );
+      expect(audit.findings().map((finding) => finding.rule)).toContain('unguarded');
+    } finally {
+      await app.close();
+    }
+  });
+
   it("audit: 'off' says nothing, even about mistakes; the list is still there", async () => {
     const { app, logger } = await boot({ audit: { mode: 'off' } }, [ReportsController, OrdersRpc]);
     try {
