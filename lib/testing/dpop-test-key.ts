@@ -1,7 +1,7 @@
-import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { accessTokenHash } from '../dpop/dpop-proof.verifier.js';
 import { jwkThumbprint } from '../dpop/jwk-thumbprint.js';
-import { signJws, type TestRealmAlgorithm } from './test-realm.js';
+import { generateKeyPairFor, signJws, type TestRealmAlgorithm } from './test-realm.js';
 
 /** What to put in a proof besides the defaults; `undefined` removes a member. */
 export interface DpopProofOptions {
@@ -18,8 +18,6 @@ export interface DpopProofOptions {
   /** Extra or replaced header parameters (`typ`, `alg`, `jwk`, ...). */
   header?: Record<string, unknown>;
 }
-
-const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
 function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
@@ -53,12 +51,7 @@ export class DpopTestKey {
 
   /** A new key pair. @default 'ES256' */
   static generate(alg: TestRealmAlgorithm = 'ES256'): DpopTestKey {
-    const { privateKey, publicKey } =
-      alg === 'EdDSA'
-        ? generateKeyPairSync('ed25519')
-        : alg.startsWith('ES')
-          ? generateKeyPairSync('ec', { namedCurve: CURVES[alg] })
-          : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = generateKeyPairFor(alg);
     return new DpopTestKey(alg, privateKey, publicKey);
   }
 

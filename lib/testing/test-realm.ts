@@ -78,13 +78,18 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
+/** A new key pair for `alg`: Ed25519, the algorithm's curve, or RSA-2048. */
+export function generateKeyPairFor(alg: TestRealmAlgorithm): {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+} {
+  if (alg === 'EdDSA') return generateKeyPairSync('ed25519');
+  if (alg.startsWith('ES')) return generateKeyPairSync('ec', { namedCurve: CURVES[alg] });
+  return generateKeyPairSync('rsa', { modulusLength: 2048 });
+}
+
 function generateKey(alg: TestRealmAlgorithm, chosenKid?: string): RealmSigningKey {
-  const { privateKey, publicKey } =
-    alg === 'EdDSA'
-      ? generateKeyPairSync('ed25519')
-      : alg.startsWith('ES')
-        ? generateKeyPairSync('ec', { namedCurve: CURVES[alg] })
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = generateKeyPairFor(alg);
   const publicJwk = publicKey.export({ format: 'jwk' });
   const kid =
     chosenKid ??
