@@ -9,11 +9,8 @@ import {
 import { DpopNonces } from '../dpop/dpop-nonce.js';
 import { DpopReplayCache } from '../dpop/dpop-replay.cache.js';
 import { requestHtu } from '../dpop/htu.js';
-import {
-  type CertificateRequest,
-  readClientCertificate,
-  singleRawHeader,
-} from '../mtls/client-certificate.js';
+import { type CertificateRequest, readClientCertificate } from '../mtls/client-certificate.js';
+import { singleRawHeader } from '../token/bearer-header.parser.js';
 import { SharedState } from '../store/shared-state.js';
 import { VOXKEY_RESOLVED_OPTIONS } from '../voxkey.constants.js';
 

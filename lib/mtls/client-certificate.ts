@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { ResolvedMtls } from '../interfaces/resolved-voxkey-options.interface.js';
-import type { RequestWithHeaders } from '../token/bearer-header.parser.js';
+import { type RequestWithHeaders, singleRawHeader } from '../token/bearer-header.parser.js';
 
 /** A request as the certificate sources read it (Express, or Fastify with its Node request). */
 export interface CertificateRequest extends RequestWithHeaders {
@@ -35,27 +35,6 @@ function thumbprintOf(certificate: string | Buffer, source: string): ClientCerti
   return thumbprint === undefined
     ? { kind: 'invalid', detail: `the ${source} certificate does not parse` }
     : { kind: 'certificate', thumbprint };
-}
-
-/**
- * The one value of header `name` as the client's connection sent it (Node's raw header list),
- * `'several'` for more than one field, undefined for none. Only the raw list counts: a framework
- * may add headers to `headers` later (Mercurius copies connection_init keys into an upgrade
- * request's headers), and those were never sent by the proxy.
- */
-export function singleRawHeader(
-  request: RequestWithHeaders,
-  name: string,
-): string | 'several' | undefined {
-  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
-  if (raw === undefined) return undefined;
-  let value: string | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue;
-    if (value !== undefined) return 'several';
-    value = raw[i + 1];
-  }
-  return value;
 }
 
 function decoded(value: string): string | undefined {

@@ -126,6 +126,27 @@ export function countAuthorizationHeaders(rawHeaders: readonly string[] | undefi
 }
 
 /**
+ * The one value of header `name` as the client's connection sent it (Node's raw header list),
+ * `'several'` for more than one field, undefined for none. Only the raw list counts: a framework
+ * may add headers to `headers` later (Mercurius copies connection_init keys into an upgrade
+ * request's headers), and those were never sent by the proxy.
+ */
+export function singleRawHeader(
+  request: RequestWithHeaders,
+  name: string,
+): string | 'several' | undefined {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (raw === undefined) return undefined;
+  let value: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].length !== name.length || raw[i].toLowerCase() !== name) continue;
+    if (value !== undefined) return 'several';
+    value = raw[i + 1];
+  }
+  return value;
+}
+
+/**
  * The Bearer credentials of a request: one `Authorization` field whose value
  * `parseBearerHeader` reads. Several fields are `malformed` (Node would keep only the first).
  * The one header reader, for the guard (through `readRequestCredentials`) and both strategies.
