@@ -78,7 +78,11 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
-/** A new key pair for `alg`: Ed25519, the algorithm's curve, or RSA-2048. */
+/**
+ * A new key pair for `alg`: Ed25519, the algorithm's curve, or RSA-2048.
+ * @example
+ * const { privateKey, publicKey } = generateKeyPairFor('ES256');
+ */
 export function generateKeyPairFor(alg: TestRealmAlgorithm): {
   privateKey: KeyObject;
   publicKey: KeyObject;
